@@ -1,0 +1,133 @@
+"""The embedded broker: events travel through a table that each process polls.
+
+Needs no server, and reaches other processes on the same database (a CLI command,
+a cron job, a second worker) within one poll interval.
+"""
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Flask
+
+from ..extensions import db
+from ..live.registry import Registry
+from ..models import BrokerEvent, utcnow
+
+log = logging.getLogger(__name__)
+
+#: How long broker rows are kept; a process that was away longer takes a snapshot anyway.
+RETENTION = timedelta(minutes=10)
+#: How long an id gap is re-checked: a transaction that took the id may commit late.
+GAP_TIMEOUT = 10.0
+BATCH = 1000
+MAX_GAPS = 1000
+
+
+class DatabaseBroker:
+    """Dispatch locally at once; write a row that other processes' listeners pick up."""
+
+    def __init__(self, app: Flask, registry: Registry) -> None:
+        self.app = app
+        self.registry = registry
+        self.interval = app.config["TOCSIN_BROKER_POLL_INTERVAL"]
+        self.origin = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.state = "idle"
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def publish(self, user_id: int, event: dict) -> None:
+        self.registry.dispatch(user_id, event)
+        try:
+            with self.app.app_context(), db.engine.begin() as conn:
+                conn.execute(
+                    sa.insert(BrokerEvent).values(
+                        user_id=user_id, payload=event, origin=self.origin, created_at=utcnow()
+                    )
+                )
+        except Exception:
+            # The notification is committed; other processes' clients catch up on reconnect.
+            log.exception("embedded broker: could not record event for user %s", user_id)
+
+    def ensure_listening(self) -> None:
+        """Start this process's single listener thread if it is not running."""
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(
+                    target=self._listen, name="tocsin-db-broker", daemon=True
+                )
+                self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _listen(self) -> None:
+        with self.app.app_context():
+            engine = db.engine
+            last = self._latest_id(engine)
+            gaps: dict[int, float] = {}
+            next_prune = 0.0
+            self.state = "listening"
+            while not self._stop.wait(self.interval):
+                try:
+                    last = self._poll(engine, last, gaps)
+                    if time.monotonic() >= next_prune:
+                        self._prune(engine)
+                        next_prune = time.monotonic() + 60
+                    self.state = "listening"
+                except Exception:
+                    self.state = "error"
+                    log.exception("embedded broker: poll failed; retrying")
+            self.state = "stopped"
+
+    def _latest_id(self, engine) -> int:
+        while not self._stop.is_set():
+            try:
+                with engine.connect() as conn:
+                    return conn.scalar(sa.select(sa.func.max(BrokerEvent.id))) or 0
+            except Exception:
+                log.exception("embedded broker: cannot read the event table; retrying")
+                self._stop.wait(1)
+        return 0
+
+    def _poll(self, engine, last: int, gaps: dict[int, float]) -> int:
+        cond = BrokerEvent.id > last
+        if gaps:
+            cond = sa.or_(cond, BrokerEvent.id.in_(list(gaps)))
+        stmt = (
+            sa.select(BrokerEvent.id, BrokerEvent.user_id, BrokerEvent.payload, BrokerEvent.origin)
+            .where(cond)
+            .order_by(BrokerEvent.id)
+            .limit(BATCH)
+        )
+        with engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        now = time.monotonic()
+        for row in rows:
+            gaps.pop(row.id, None)
+            if row.id > last:
+                # Ids skipped over may belong to transactions that have not committed yet.
+                # Bounded: a huge jump (a restored database) is not worth tracking id by id.
+                for missing in range(max(last + 1, row.id - MAX_GAPS), row.id):
+                    gaps[missing] = now + GAP_TIMEOUT
+                last = row.id
+            if row.origin != self.origin:
+                self.registry.dispatch(row.user_id, row.payload)
+        for gap, deadline in list(gaps.items()):
+            if deadline < now:
+                del gaps[gap]
+        return last
+
+    def _prune(self, engine) -> None:
+        with engine.begin() as conn:
+            cutoff = utcnow() - RETENTION
+            conn.execute(sa.delete(BrokerEvent).where(BrokerEvent.created_at < cutoff))

@@ -1,0 +1,46 @@
+"""Settings read from TOCSIN_* environment variables; defaults give the embedded set-up."""
+
+import os
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"TOCSIN_{name}", default)
+
+
+class Config:
+    """Read settings from the environment at instantiation, so tests can vary them."""
+
+    @staticmethod
+    def instance_path(root: Path) -> Path:
+        """Return where the SQLite file and the generated secret live."""
+        return Path(_env("INSTANCE_PATH") or root / "instance").resolve()
+
+    def __init__(self) -> None:
+        #: SQLAlchemy URL; ``None`` means a SQLite file in the instance folder.
+        self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+        #: Flask secret; ``None`` means one generated once and kept in the instance folder.
+        self.SECRET_KEY = _env("SECRET_KEY")
+        #: Redis URL for cross-machine fan-out; ``None`` uses the embedded database broker.
+        self.TOCSIN_REDIS_URL = _env("REDIS_URL")
+        #: Extra origins allowed to open the WebSocket, comma separated (the app's own always is).
+        self.TOCSIN_ALLOWED_ORIGINS = [
+            o.strip() for o in (_env("ALLOWED_ORIGINS") or "").split(",") if o.strip()
+        ]
+        #: How often the embedded broker looks for events from other processes, in seconds.
+        self.TOCSIN_BROKER_POLL_INTERVAL = float(_env("BROKER_POLL_INTERVAL", "0.1"))
+        #: Events one connection may have waiting before it is closed with 1013.
+        self.TOCSIN_CONNECTION_QUEUE_SIZE = int(_env("CONNECTION_QUEUE_SIZE", "256"))
+        #: Notifications per panel or inbox page.
+        self.TOCSIN_PAGE_SIZE = int(_env("PAGE_SIZE", "20"))
+        #: Show the demo credentials on the login page.
+        self.TOCSIN_DEMO = _env("DEMO", "0") == "1"
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SECURE = _env("SECURE_COOKIES", "0") == "1"
+        self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+        self.SOCK_SERVER_OPTIONS = {
+            "ping_interval": float(_env("WS_PING_INTERVAL", "25")),
+            "max_message_size": int(_env("WS_MAX_MESSAGE_SIZE", str(16 * 1024))),
+        }

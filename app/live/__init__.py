@@ -1,0 +1,1 @@
+"""Live delivery: this process's WebSocket connections and what is pushed to them."""

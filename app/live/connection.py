@@ -1,0 +1,56 @@
+"""One open WebSocket: a bounded inbox of events, drained by the socket's own thread."""
+
+import threading
+from collections import deque
+
+#: Close codes the htmx ws extension reconnects after.
+TRY_AGAIN_LATER = 1013
+SERVICE_RESTART = 1012
+#: Close code for a session that ended (logout): the client must not reconnect.
+POLICY_VIOLATION = 1008
+
+
+class Connection:
+    """Queue events for one socket; overflowing marks it for closing with 1013."""
+
+    def __init__(self, user_id: int, maxsize: int, session_id: str | None = None) -> None:
+        self.user_id = user_id
+        self.session_id = session_id
+        self.maxsize = maxsize
+        self.close_code: int | None = None
+        #: Highest notification id the connect snapshot accounted for.
+        self.snapshot_id = 0
+        #: Notification ids pushed into the client's list since the snapshot.
+        self.sent_ids: set[int] = set()
+        self._events: deque[dict] = deque()
+        self._cond = threading.Condition()
+
+    def offer(self, event: dict) -> bool:
+        """Queue an event without blocking; on overflow mark the connection for closing."""
+        with self._cond:
+            if self.close_code is not None:
+                return False
+            if len(self._events) >= self.maxsize:
+                # A client that stopped reading must not make the publisher wait.
+                self.close_code = TRY_AGAIN_LATER
+                self._events.clear()
+                self._cond.notify()
+                return False
+            self._events.append(event)
+            self._cond.notify()
+            return True
+
+    def close(self, code: int) -> None:
+        """Ask the socket's thread to close with `code`."""
+        with self._cond:
+            if self.close_code is None:
+                self.close_code = code
+            self._cond.notify()
+
+    def wait(self, timeout: float) -> list[dict]:
+        """Return the queued events, waiting up to `timeout` seconds for the first."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._events or self.close_code is not None, timeout)
+            events = list(self._events)
+            self._events.clear()
+            return events

@@ -1,0 +1,46 @@
+"""Render what a connection is sent: the connect snapshot and batches of live events."""
+
+from flask import current_app, render_template
+from sqlalchemy.orm import Session
+
+from ..notifications import queries
+from .connection import Connection
+
+
+def snapshot(session: Session, conn: Connection) -> str:
+    """Render the badge, the first page of the list and the mark-all bound, all out of band."""
+    page = queries.page(session, conn.user_id, None, current_app.config["TOCSIN_PAGE_SIZE"])
+    # The newest id on the page, not a separate max(): a row committed in between is
+    # then pushed as new instead of being counted as shown.
+    conn.snapshot_id = page.newest_id
+    return render_template(
+        "notifications/_snapshot.html",
+        page=page,
+        up_to=conn.snapshot_id,
+        count=queries.unread_count(session, conn.user_id),
+    )
+
+
+def render(session: Session, conn: Connection, events: list[dict]) -> str:
+    """Render one message for a batch of events; the badge is re-read, so it never drifts."""
+    if not any(event.get("kind") in ("created", "read") for event in events):
+        return ""
+    created: set[int] = set()
+    read: set[int] = set()
+    for event in events:
+        if event.get("kind") == "created":
+            created.update(event["ids"])
+        elif event.get("kind") == "read":
+            read.update(event["ids"])
+    # Ids the snapshot accounted for, or already pushed, are not prepended again.
+    created = {i for i in created if i > conn.snapshot_id and i not in conn.sent_ids}
+    new = queries.by_ids(session, conn.user_id, created)
+    conn.sent_ids.update(n.id for n in new)
+    changed = queries.by_ids(session, conn.user_id, read - {n.id for n in new})
+    return render_template(
+        "notifications/_push.html",
+        new=new,
+        changed=changed,
+        up_to=max([n.id for n in new], default=0),
+        count=queries.unread_count(session, conn.user_id),
+    )

@@ -1,0 +1,43 @@
+"""This process's open connections, by user, and the hand-off of events to them."""
+
+import threading
+from collections import defaultdict
+
+from .connection import Connection
+
+
+class Registry:
+    """Track local connections and hand each user's events to that user's sockets."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_user: dict[int, set[Connection]] = defaultdict(set)
+
+    def add(self, conn: Connection) -> None:
+        with self._lock:
+            self._by_user[conn.user_id].add(conn)
+
+    def remove(self, conn: Connection) -> None:
+        with self._lock:
+            conns = self._by_user.get(conn.user_id)
+            if conns is not None:
+                conns.discard(conn)
+                if not conns:
+                    del self._by_user[conn.user_id]
+
+    def dispatch(self, user_id: int, event: dict) -> int:
+        """Offer the event to the user's local connections; return how many took it."""
+        with self._lock:
+            conns = list(self._by_user.get(user_id, ()))
+        return sum(conn.offer(event) for conn in conns)
+
+    def close_all(self, code: int) -> None:
+        """Ask every local connection to close with `code`."""
+        with self._lock:
+            conns = [c for cs in self._by_user.values() for c in cs]
+        for conn in conns:
+            conn.close(code)
+
+    def count(self) -> int:
+        with self._lock:
+            return sum(len(cs) for cs in self._by_user.values())

@@ -1,0 +1,70 @@
+"""The WebSocket endpoint: check Origin and session, register, snapshot, then push."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, request, session
+from flask_login import current_user
+
+from .. import broker
+from ..extensions import db, sock
+from . import push
+from .connection import POLICY_VIOLATION, Connection
+
+bp = Blueprint("live", __name__, url_prefix="/notifications")
+
+#: How long the socket thread waits for events before checking the socket again.
+WAKE_INTERVAL = 1.0
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """Accept the app's own origin and the configured ones; refuse a missing Origin."""
+    if not origin:
+        return False
+    if origin in current_app.config["TOCSIN_ALLOWED_ORIGINS"]:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc == request.host
+
+
+@bp.before_request
+def guard():
+    """Refuse the upgrade (403) for a foreign Origin or a request without a login."""
+    if not origin_allowed(request.headers.get("Origin")):
+        abort(403, description="Origin not allowed.")
+    if not current_user.is_authenticated:
+        abort(403, description="Log in first.")
+
+
+@sock.route("/ws", bp=bp)
+def ws(socket):
+    b = broker.current()
+    conn = Connection(
+        current_user.id, current_app.config["TOCSIN_CONNECTION_QUEUE_SIZE"], session.get("sid")
+    )
+    # Registered before the snapshot is read: an event in between is queued, not lost.
+    b.registry.add(conn)
+    b.ensure_listening()
+    try:
+        socket.send(push.snapshot(db.session, conn))
+        db.session.rollback()  # end the read transaction so later reads see new commits
+        while socket.connected:
+            events = conn.wait(WAKE_INTERVAL)
+            while socket.receive(timeout=0) is not None:
+                pass  # the client has nothing to say; don't let its messages pile up
+            if any(_ends_session(e, conn) for e in events):
+                conn.close(POLICY_VIOLATION)
+            if conn.close_code is not None:
+                socket.close(reason=conn.close_code)
+                return
+            if events:
+                message = push.render(db.session, conn, events)
+                db.session.rollback()
+                if message:
+                    socket.send(message)
+    finally:
+        b.registry.remove(conn)
+        db.session.remove()
+
+
+def _ends_session(event: dict, conn: Connection) -> bool:
+    return event.get("kind") == "logout" and event.get("session") == conn.session_id

@@ -1,0 +1,90 @@
+"""Database models: users, notifications, unread counters and broker events."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Store UTC timestamps and always hand back aware datetimes (SQLite drops the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime; use an aware UTC datetime")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "tocsin_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notification(db.Model):
+    __tablename__ = "tocsin_notifications"
+    # AUTOINCREMENT keeps SQLite from reusing ids: clients dedupe and paginate by id.
+    __table_args__ = (
+        sa.Index("ix_tocsin_notifications_user_id_id", "user_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("tocsin_users.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(sa.String(40))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    url: Mapped[str | None] = mapped_column(sa.String(2048))
+    priority: Mapped[str] = mapped_column(sa.String(10), default="normal")
+    data: Mapped[dict | None] = mapped_column(sa.JSON)
+    actor: Mapped[str | None] = mapped_column(sa.String(120))
+    group_key: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
+
+
+class UnreadCounter(db.Model):
+    """The badge count, changed in the same transaction as every read-state change."""
+
+    __tablename__ = "tocsin_unread_counters"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tocsin_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    unread: Mapped[int] = mapped_column(default=0)
+
+
+class BrokerEvent(db.Model):
+    """A doorbell row for the embedded broker: other processes poll for new ids."""
+
+    __tablename__ = "tocsin_broker_events"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column()
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    origin: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

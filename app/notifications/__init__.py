@@ -1,0 +1,1 @@
+"""Notifications: storage, services, views and partials."""

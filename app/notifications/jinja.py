@@ -1,0 +1,29 @@
+"""Template filters and globals the notification partials use."""
+
+from urllib.parse import urlsplit
+
+from flask import Flask, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from . import queries
+from .timefmt import isotime, relative_time
+from .types import type_info
+
+
+def current_unread_count() -> int:
+    """Return the logged-in user's unread count, for the bell and badge partials."""
+    return queries.unread_count(db.session, current_user.id)
+
+
+def websocket_path() -> str:
+    """Return the socket's path: the htmx extension picks ws: or wss: from the page."""
+    return urlsplit(url_for("live.ws")).path
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(relative_time, "relative_time")
+    app.add_template_filter(isotime, "isotime")
+    app.add_template_global(current_unread_count, "tocsin_unread_count")
+    app.add_template_global(type_info, "tocsin_type")
+    app.add_template_global(websocket_path, "tocsin_ws_path")

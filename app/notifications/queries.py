@@ -1,0 +1,70 @@
+"""Named, user-scoped queries: the unread count and keyset pages of the list."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..models import Notification, UnreadCounter
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Notification]
+    next_before: int | None  # pass as ?before= for the next page; None at the end
+
+    @property
+    def newest_id(self) -> int:
+        """The highest id shown on this page: the bound for "mark all as read"."""
+        return self.items[0].id if self.items else 0
+
+
+def for_user(user_id: int) -> sa.Select:
+    return sa.select(Notification).where(Notification.user_id == user_id)
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    """Return the exact unread count from the counter row (O(1) at any size)."""
+    value = session.scalar(
+        sa.select(UnreadCounter.unread).where(UnreadCounter.user_id == user_id)
+    )
+    return value or 0
+
+
+def count_unread_rows(session: Session, user_id: int) -> int:
+    """Count unread rows directly; used to verify and repair the counter."""
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
+
+
+def page(session: Session, user_id: int, before: int | None = None, limit: int = 20) -> Page:
+    """Return up to `limit` notifications newer-first, older than id `before` if given."""
+    stmt = for_user(user_id).order_by(Notification.id.desc()).limit(limit + 1)
+    if before is not None:
+        stmt = stmt.where(Notification.id < before)
+    rows = list(session.scalars(stmt))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, rows[-1].id if more and rows else None)
+
+
+def get(session: Session, user_id: int, notification_id: int) -> Notification | None:
+    """Return the user's notification by id, or None (another user's id is a miss)."""
+    return session.scalar(for_user(user_id).where(Notification.id == notification_id))
+
+
+def by_ids(session: Session, user_id: int, ids) -> list[Notification]:
+    """Return the user's notifications among `ids`, newest first."""
+    if not ids:
+        return []
+    stmt = for_user(user_id).where(Notification.id.in_(list(ids)))
+    return list(session.scalars(stmt.order_by(Notification.id.desc())))
+
+
+def latest_id(session: Session, user_id: int) -> int:
+    """Return the user's highest notification id, 0 if none."""
+    stmt = sa.select(sa.func.max(Notification.id)).where(Notification.user_id == user_id)
+    return session.scalar(stmt) or 0

@@ -1,0 +1,60 @@
+"""Validate what a publisher sends before anything is written."""
+
+from dataclasses import dataclass
+
+from .links import validate_link_url
+from .types import NOTIFICATION_TYPES
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+TITLE_MAX = 200
+BODY_MAX = 2000
+
+
+class InvalidNotification(ValueError):
+    """A notification that cannot be published; the message names the field."""
+
+
+@dataclass(frozen=True)
+class NotificationInput:
+    type: str
+    title: str
+    body: str | None = None
+    url: str | None = None
+    priority: str = "normal"
+    data: dict | None = None
+    actor: str | None = None
+    group_key: str | None = None
+
+
+def clean(
+    type: str,
+    title: str,
+    body: str | None = None,
+    url: str | None = None,
+    priority: str | None = None,
+    data: dict | None = None,
+    actor: str | None = None,
+    group_key: str | None = None,
+) -> NotificationInput:
+    """Return a checked NotificationInput or raise InvalidNotification naming the field."""
+    if type not in NOTIFICATION_TYPES:
+        known = ", ".join(sorted(NOTIFICATION_TYPES))
+        raise InvalidNotification(f"type: unknown type {type!r} (known: {known})")
+    title = (title or "").strip()
+    if not title:
+        raise InvalidNotification("title: must not be empty")
+    if len(title) > TITLE_MAX:
+        raise InvalidNotification(f"title: at most {TITLE_MAX} characters")
+    if body is not None and len(body) > BODY_MAX:
+        raise InvalidNotification(f"body: at most {BODY_MAX} characters")
+    if priority is None:
+        priority = NOTIFICATION_TYPES[type].default_priority
+    if priority not in PRIORITIES:
+        raise InvalidNotification(f"priority: must be one of {', '.join(PRIORITIES)}")
+    try:
+        url = validate_link_url(url)
+    except ValueError as exc:
+        raise InvalidNotification(f"url: {exc}") from None
+    if data is not None and not isinstance(data, dict):
+        raise InvalidNotification("data: must be an object")
+    return NotificationInput(type, title, body or None, url, priority, data, actor, group_key)

@@ -1,0 +1,97 @@
+"""Notification routes: bell, panel, inbox page, mark read, mark all read."""
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from . import queries, service
+from .links import is_local_path
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every notification route needs a logged-in user."""
+
+
+def _is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _int_arg(source, name: str, *, required: bool = False) -> int | None:
+    raw = source.get(name)
+    if raw in (None, "") and not required:
+        return None
+    if raw is None or not raw.isdigit() or len(raw) > 18:
+        abort(400, description=f"{name} must be a non-negative integer")
+    return int(raw)
+
+
+def _page(before: int | None):
+    return queries.page(
+        db.session, current_user.id, before, current_app.config["TOCSIN_PAGE_SIZE"]
+    )
+
+
+@bp.get("/bell")
+def bell():
+    return render_template("notifications/_bell.html")
+
+
+@bp.get("/panel")
+def panel():
+    before = _int_arg(request.args, "before")
+    page = _page(before)
+    if before is not None:
+        return render_template("notifications/_page.html", page=page)
+    return render_template("notifications/_panel.html", page=page, up_to=page.newest_id)
+
+
+@bp.get("")
+def inbox():
+    before = _int_arg(request.args, "before")
+    page = _page(before)
+    return render_template(
+        "notifications/inbox.html", page=page, up_to=page.newest_id, before=before, bell_panel=False
+    )
+
+
+def _back() -> Response:
+    """Redirect a plain form post back where it came from (303, so the browser GETs)."""
+    target = request.form.get("next")
+    if not is_local_path(target):
+        ref = request.referrer or ""
+        host = request.host_url
+        target = "/" + ref[len(host) :] if ref.startswith(host) else None
+    return redirect(target if is_local_path(target) else url_for("notifications.inbox"), 303)
+
+
+@bp.post("/<int:notification_id>/read")
+def read(notification_id: int):
+    try:
+        notification = service.mark_read(db.session, current_user.id, notification_id)
+    except service.NotificationNotFound:
+        abort(404, description="No such notification.")
+    follow = request.form.get("follow") == "1" and notification.url
+    if _is_htmx():
+        response = current_app.make_response(
+            render_template("notifications/_read.html", items=[notification])
+        )
+        if follow:
+            response.headers["HX-Redirect"] = notification.url
+        return response
+    return redirect(notification.url, 303) if follow else _back()
+
+
+@bp.post("/read-all")
+def read_all():
+    up_to = _int_arg(request.form, "up_to", required=True)
+    ids = service.mark_all_read(db.session, current_user.id, up_to)
+    if _is_htmx():
+        newest = sorted(ids, reverse=True)[: service.READ_EVENT_MAX_IDS]
+        items = queries.by_ids(db.session, current_user.id, newest)
+        return render_template("notifications/_read.html", items=items)
+    return _back()

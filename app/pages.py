@@ -1,0 +1,27 @@
+"""The demo page that hosts the bell, and the health check."""
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+
+from . import broker
+from .extensions import db
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("pages/index.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    b = broker.current()
+    try:
+        db.session.execute(db.text("SELECT 1"))
+        database = "ok"
+    except Exception:
+        database = "error"
+    status = 200 if database == "ok" else 503
+    return {"database": database, "broker": b.state, "connections": b.registry.count()}, status

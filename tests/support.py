@@ -1,0 +1,179 @@
+"""Test helpers: a real Tocsin server in a subprocess, HTTP login, and WebSocket clients."""
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from websockets.sync.client import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+ITEM_RE = re.compile(r'<li id="notification-(\d+)"')
+COUNT_RE = re.compile(r'id="notification-badge"[^>]*data-count="(\d+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(instance: Path, database_url: str | None = None, **extra: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        TOCSIN_INSTANCE_PATH=str(instance),
+        TOCSIN_SECRET_KEY="test-secret",
+        TOCSIN_BROKER_POLL_INTERVAL="0.05",
+        PYTHONUNBUFFERED="1",
+    )
+    if database_url:
+        env["TOCSIN_DATABASE_URL"] = database_url
+    env.update(extra)
+    return env
+
+
+def flask_cli(env: dict, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run `flask --app wsgi ARGS` in a separate process, like an operator would."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT, env=env, input=input, capture_output=True, text=True, timeout=60,
+    )
+
+
+class LiveServer:
+    """`flask --app wsgi run` on a free port; stop() and start() again to simulate a restart."""
+
+    def __init__(self, env: dict, port: int | None = None) -> None:
+        self.env = env
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log = Path(env["TOCSIN_INSTANCE_PATH"]) / f"server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/notifications/ws"
+
+    def start(self) -> "LiveServer":
+        out = open(self.log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "run",
+             "--host", "127.0.0.1", "--port", str(self.port), "--no-reload", "--no-debugger"],
+            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+        )
+        out.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
+                    return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.05)
+        raise RuntimeError("server did not start in 30 s")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+class HttpSession:
+    """A logged-in browser-like HTTP session (cookies, CSRF token) against a LiveServer."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
+        )
+        self.csrf = ""
+
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, str, dict]:
+        return self._send(urllib.request.Request(self.base + path, headers=headers or {}))
+
+    def post(self, path: str, data: dict | None = None, headers: dict | None = None):
+        body = urllib.parse.urlencode({"csrf_token": self.csrf, **(data or {})}).encode()
+        req = urllib.request.Request(self.base + path, data=body, headers=headers or {})
+        return self._send(req)
+
+    def _send(self, req) -> tuple[int, str, dict]:
+        try:
+            with self.opener.open(req, timeout=10) as resp:
+                return resp.status, resp.read().decode(), dict(resp.headers)
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode(), dict(err.headers)
+
+    def login(self, username: str, password: str = "tocsin") -> "HttpSession":
+        _, page, _ = self.get("/login")
+        self.csrf = CSRF_RE.search(page).group(1)
+        status, _, _ = self.post("/login", {"username": username, "password": password})
+        assert status == 303, f"login failed for {username}: {status}"
+        _, page, _ = self.get("/notifications")
+        self.csrf = CSRF_RE.search(page).group(1)
+        return self
+
+    @property
+    def cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+    @contextmanager
+    def websocket(self, origin: str | None = None, ws_url: str | None = None):
+        url = ws_url or self.base.replace("http://", "ws://") + "/notifications/ws"
+        with connect(
+            url,
+            origin=origin or self.base,
+            additional_headers={"Cookie": self.cookie_header},
+            open_timeout=5,
+            close_timeout=2,
+        ) as ws:
+            yield ws
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def recv_until(ws, predicate, timeout: float = 5.0) -> list[str]:
+    """Collect messages until one satisfies predicate(all messages so far); fail on timeout."""
+    messages: list[str] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"condition not met in {timeout}s; got {messages!r}")
+        try:
+            messages.append(ws.recv(timeout=remaining))
+        except TimeoutError:
+            continue
+        if predicate(messages):
+            return messages
+
+
+def item_ids(message: str) -> list[int]:
+    return [int(i) for i in ITEM_RE.findall(message)]
+
+
+def badge_count(message: str) -> int | None:
+    found = COUNT_RE.findall(message)
+    return int(found[-1]) if found else None
