@@ -137,14 +137,26 @@ class HttpSession:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
 
     @contextmanager
-    def websocket(self, origin: str | None = None, ws_url: str | None = None):
+    def websocket(
+        self, origin: str | None = None, ws_url: str | None = None, rcvbuf: int | None = None,
+        **options,
+    ):
         url = ws_url or self.base.replace("http://", "ws://") + "/notifications/ws"
+        if rcvbuf is not None:
+            # A fixed small receive buffer (no autotuning): a client that stops reading
+            # then fills the connection in megabytes, not in the kernel's 32 MiB.
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            parts = urllib.parse.urlsplit(url)
+            sock.connect((parts.hostname, parts.port))
+            options["sock"] = sock
         with connect(
             url,
             origin=origin or self.base,
             additional_headers={"Cookie": self.cookie_header},
             open_timeout=5,
             close_timeout=2,
+            **options,
         ) as ws:
             yield ws
 

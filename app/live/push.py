@@ -40,6 +40,9 @@ def render(session: Session, conn: Connection, events: list[dict]) -> str:
     return render_template(
         "notifications/_push.html",
         new=new,
+        # Oldest first, so the newest toast ends up at the bottom of the stack; low
+        # priority is badge only, and one already read in another tab is old news.
+        toasts=[n for n in reversed(new) if n.priority != "low" and n.is_unread],
         changed=changed,
         up_to=max([n.id for n in new], default=0),
         count=queries.unread_count(session, conn.user_id),

@@ -1,6 +1,7 @@
 """This process's open connections, by user, and the hand-off of events to them."""
 
 import threading
+import time
 from collections import defaultdict
 
 from .connection import Connection
@@ -31,12 +32,15 @@ class Registry:
             conns = list(self._by_user.get(user_id, ()))
         return sum(conn.offer(event) for conn in conns)
 
-    def close_all(self, code: int) -> None:
-        """Ask every local connection to close with `code`."""
+    def close_all(self, code: int, wait: float = 2.0) -> None:
+        """Ask every local connection to close with `code`; wait up to `wait` s for them."""
         with self._lock:
             conns = [c for cs in self._by_user.values() for c in cs]
         for conn in conns:
             conn.close(code)
+        deadline = time.monotonic() + wait
+        while conns and self.count() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def count(self) -> int:
         with self._lock:

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, request, session
+from flask import Blueprint, abort, current_app, render_template, request, session
 from flask_login import current_user
 
 from .. import broker
@@ -52,6 +52,9 @@ def ws(socket):
             while socket.receive(timeout=0) is not None:
                 pass  # the client has nothing to say; don't let its messages pile up
             if any(_ends_session(e, conn) for e in events):
+                # Some servers turn every close into 1006, which the client retries;
+                # removing the ws-connect element is what reliably stops it.
+                socket.send(render_template("notifications/_signed_out.html"))
                 conn.close(POLICY_VIOLATION)
             if conn.close_code is not None:
                 socket.close(reason=conn.close_code)

@@ -1,0 +1,33 @@
+# Two commands for a fresh machine: `make run` (the demo app) and `make test` (everything).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test lint bench clean
+
+run: $(VENV)/.installed
+	$(PY) -m flask --app wsgi tocsin init --demo
+	TOCSIN_DEMO=1 $(PY) -m flask --app wsgi run
+
+test: $(VENV)/.installed-test
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-test
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check app tests bench
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(VENV)/.installed $@
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,106 @@
+"""Fixtures: an app on SQLite and on PostgreSQL, a test client, and a login helper."""
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app, users
+from app.extensions import db
+from tests.support import CSRF_RE
+
+#: The real PostgreSQL server; tests use a schema of their own so they never touch others.
+POSTGRES_URL = os.environ.get(
+    "TOCSIN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+POSTGRES_SCHEMA = "tocsin_pytest"
+#: CI sets this: an unreachable PostgreSQL or Redis then fails instead of skipping.
+REQUIRE_SERVICES = os.environ.get("TOCSIN_REQUIRE_SERVICES") == "1"
+
+
+def postgres_url() -> str:
+    """Return a URL for the test schema, or skip (fail in CI) if PostgreSQL is unreachable."""
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {POSTGRES_SCHEMA}"))
+    except sa.exc.OperationalError as exc:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_URL}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    finally:
+        engine.dispose()
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{POSTGRES_SCHEMA}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> str:
+    if request.param == "postgresql":
+        return postgres_url()
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("TOCSIN_INSTANCE_PATH", str(tmp_path))
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test"}
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        users.create(db.session, "alice", "tocsin")
+        users.create(db.session, "bob", "tocsin")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context, for calling services directly."""
+    with app.app_context():
+        yield
+
+
+def user_id(name: str) -> int:
+    return users.by_username(db.session, name).id
+
+
+class AuthActions:
+    """Log the test client in through the real form, CSRF token included."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def login(self, username: str = "alice", password: str = "tocsin"):
+        token = CSRF_RE.search(self.client.get("/login").text).group(1)
+        return self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+
+    def csrf(self) -> str:
+        return CSRF_RE.search(self.client.get("/notifications").text).group(1)
+
+    def post(self, path: str, data: dict | None = None, htmx: bool = False, headers=None):
+        headers = {**({"HX-Request": "true"} if htmx else {}), **(headers or {})}
+        return self.client.post(
+            path, data={"csrf_token": self.csrf(), **(data or {})}, headers=headers
+        )
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)

@@ -1,0 +1,47 @@
+from app.extensions import db
+from app.notifications import queries
+from tests.conftest import user_id
+
+
+def test_send_prints_the_new_id(app, runner):
+    result = runner.invoke(
+        args=["tocsin", "send", "--to", "alice", "--type", "comment", "--title", "Hi",
+              "--body", "there", "--url", "/x", "--priority", "urgent"]
+    )
+    assert result.exit_code == 0, result.output
+    nid = int(result.output.strip())
+    with app.app_context():
+        n = queries.get(db.session, user_id("alice"), nid)
+        assert (n.title, n.body, n.url, n.priority) == ("Hi", "there", "/x", "urgent")
+
+
+def test_send_errors_exit_2_with_a_message(app, runner):
+    base = ["tocsin", "send", "--type", "comment", "--title", "Hi"]
+    cases = [
+        (["--to", "nobody"], "no user named 'nobody'"),
+        (["--to", "alice", "--url", "javascript:alert(1)"], "scheme 'javascript' is not allowed"),
+        (["--to", "alice", "--priority", "extreme"], "--priority"),
+        (["--to", "alice", "--title", "x" * 201], "at most 200"),
+    ]
+    for extra, message in cases:
+        result = runner.invoke(args=base + extra)
+        assert result.exit_code == 2 and message in result.output, result.output
+    result = runner.invoke(args=["tocsin", "send", "--to", "alice", "--type", "x", "--title", "y"])
+    assert result.exit_code == 2 and "--type" in result.output
+    with app.app_context():
+        assert queries.unread_count(db.session, user_id("alice")) == 0
+
+
+def test_user_create_reads_password_from_stdin(app, runner, client):
+    result = runner.invoke(args=["tocsin", "user", "create", "carol"], input="s3cret-pw\n")
+    assert result.exit_code == 0 and "Created user carol" in result.output
+    result = runner.invoke(args=["tocsin", "user", "create", "carol"], input="s3cret-pw\n")
+    assert result.exit_code == 2 and "taken" in result.output
+    result = runner.invoke(args=["tocsin", "user", "create", "bad name"], input="s3cret-pw\n")
+    assert result.exit_code == 2 and "username" in result.output
+
+
+def test_init_demo_is_repeatable(runner):
+    for _ in range(2):
+        result = runner.invoke(args=["tocsin", "init", "--demo"])
+        assert result.exit_code == 0 and "alice" in result.output
