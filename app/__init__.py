@@ -1,6 +1,5 @@
 """Tocsin: a server-rendered live notification center for Flask."""
 
-import atexit
 from pathlib import Path
 
 from flask import Flask
@@ -9,7 +8,6 @@ from . import auth, broker, cli, database, pages
 from .config import Config
 from .extensions import csrf, db, login_manager, sock
 from .live import ws
-from .live.connection import SERVICE_RESTART
 from .notifications import jinja, views
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +39,4 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(ws.bp)
     app.cli.add_command(cli.tocsin)
-    # Browsers reconnect after 1012; without it a restart looks like a network fault.
-    atexit.register(broker.registry_of(app).close_all, SERVICE_RESTART)
     return app

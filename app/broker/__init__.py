@@ -26,7 +26,3 @@ def publish(user_id: int, event: dict) -> None:
     """Publish an event for one user; never raises (the row is already committed)."""
     current().publish(user_id, event)
 
-
-def registry_of(app: Flask) -> Registry:
-    """Return the registry of the app's local connections."""
-    return app.extensions[EXTENSION_KEY].registry

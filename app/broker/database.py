@@ -4,6 +4,7 @@ Needs no server, and reaches other processes on the same database (a CLI command
 a cron job, a second worker) within one poll interval.
 """
 
+import atexit
 import logging
 import os
 import socket
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from ..extensions import db
+from ..live.connection import SERVICE_RESTART
 from ..live.registry import Registry
 from ..models import BrokerEvent, utcnow
 
@@ -58,6 +60,10 @@ class DatabaseBroker:
     def ensure_listening(self) -> None:
         """Start this process's single listener thread if it is not running."""
         with self._start_lock:
+            if self._thread is None:
+                # Only a process that serves sockets gets here. On exit, close them with
+                # 1012 so browsers reconnect (to the next worker) at once.
+                atexit.register(self.registry.close_all, SERVICE_RESTART)
             if self._thread is None or not self._thread.is_alive():
                 self._stop.clear()
                 self._thread = threading.Thread(
