@@ -42,6 +42,7 @@
 
   /* ---- connection indicator ---- */
   var failures = 0;
+  var socketOpen = false;
   var LABELS = { connected: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline' };
   function setConnection(state) {
     var el = byId('connection-status');
@@ -50,8 +51,13 @@
     var label = el.querySelector('.tocsin-connection-label');
     if (label) { label.textContent = LABELS[state]; }
   }
-  document.addEventListener('htmx:wsOpen', function () { failures = 0; setConnection('connected'); });
+  document.addEventListener('htmx:wsOpen', function () {
+    failures = 0;
+    socketOpen = true;
+    setConnection('connected');
+  });
   document.addEventListener('htmx:wsClose', function (evt) {
+    socketOpen = false;
     failures += 1;
     var code = evt.detail.event && evt.detail.event.code;
     var retrying = [1006, 1011, 1012, 1013].indexOf(code) >= 0;
@@ -59,7 +65,11 @@
     setConnection(offline ? 'offline' : 'reconnecting');
   });
   window.addEventListener('offline', function () { setConnection('offline'); });
-  window.addEventListener('online', function () { setConnection('reconnecting'); });
+  // A socket can outlive a short network loss (Chromium holds its frames): then no
+  // wsOpen follows, so 'reconnecting' would stick although the socket is live.
+  window.addEventListener('online', function () {
+    setConnection(socketOpen ? 'connected' : 'reconnecting');
+  });
 
   /* ---- bell and panel: a disclosure, operable by keyboard ---- */
   function bellButton() { return byId('notification-bell-button'); }
