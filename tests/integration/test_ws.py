@@ -1,5 +1,7 @@
 """A real WebSocket client against a real server process on a free port."""
 
+import json
+
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -119,7 +121,12 @@ def test_logout_closes_that_sessions_socket_only(login, send):
         phone.post("/logout")
         signed_out = recv_until(ws_phone, lambda m: "Signed out" in m[-1])[-1]
         assert 'id="notification-bell"' in signed_out and "ws-connect" not in signed_out
-        with pytest.raises(ConnectionClosed):
-            ws_phone.recv(timeout=5)
         nid = send()
         recv_until(ws_laptop, has_item(nid))
+        # The dev server writes a stray HTTP response after the close frame, which the
+        # client library may choke on; what matters is that nothing more reaches it ...
+        with pytest.raises((ConnectionClosed, TimeoutError)):
+            ws_phone.recv(timeout=1)
+        # ... and that the server dropped it while the laptop's socket lives on.
+        _, health, _ = laptop.get("/healthz")
+        assert json.loads(health)["connections"] == 1
