@@ -6,7 +6,7 @@ from flask import Flask
 
 from . import auth, broker, cli, database, pages
 from .config import Config
-from .extensions import csrf, db, login_manager, sock
+from .extensions import csrf, db, login_manager, migrate, sock
 from .live import ws
 from .notifications import jinja, views
 
@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     database.configure(app)
 
     db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     database.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
