@@ -43,7 +43,17 @@ class Notification(db.Model):
     __tablename__ = "tocsin_notifications"
     # AUTOINCREMENT keeps SQLite from reusing ids: clients dedupe and paginate by id.
     __table_args__ = (
+        # Panel pages: keyset on (user_id, id), read backwards, no sort.
         sa.Index("ix_tocsin_notifications_user_id_id", "user_id", "id"),
+        # Unread rows only (recount, mark all read): stays small however much history a
+        # user keeps.
+        sa.Index(
+            "ix_tocsin_notifications_unread",
+            "user_id",
+            "id",
+            postgresql_where=sa.text("read_at IS NULL"),
+            sqlite_where=sa.text("read_at IS NULL"),
+        ),
         {"sqlite_autoincrement": True},
     )
 
