@@ -3,11 +3,10 @@
 import sys
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from . import users
-from .database import create_schema
+from .database import upgrade_schema
 from .extensions import db
 from .models import User
 from .notifications import service
@@ -27,8 +26,8 @@ def tocsin() -> None:
 @click.option("--demo", is_flag=True, help="Also create the demo users alice and bob.")
 @with_appcontext
 def init(demo: bool) -> None:
-    """Create the database tables (and the demo users)."""
-    create_schema(current_app._get_current_object())
+    """Bring the database schema up to date through the migrations (and add demo users)."""
+    upgrade_schema()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
     if demo:
         for name in DEMO_USERS:
