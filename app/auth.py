@@ -1,8 +1,18 @@
 """Log in and out with Flask-Login; passwords are hashed, forms CSRF-protected."""
 
 import secrets
+import time
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -35,7 +45,11 @@ def login():
         user = users.authenticate(db.session, form.username.data, form.password.data)
         if user is not None:
             session.clear()
+            session.permanent = True
             login_user(user)
+            # Open sockets check this too: an expired login closes them everywhere.
+            lifetime = current_app.permanent_session_lifetime.total_seconds()
+            session["exp"] = int(time.time() + lifetime)
             # Lets a logout close exactly this session's sockets, not the user's others.
             session["sid"] = secrets.token_hex(16)
             target = request.args.get("next")

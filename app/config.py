@@ -23,6 +23,8 @@ class Config:
         self.SECRET_KEY = _env("SECRET_KEY")
         #: Redis URL for cross-machine fan-out; ``None`` uses the embedded database broker.
         self.TOCSIN_REDIS_URL = _env("REDIS_URL")
+        #: Channel prefix: events go to ``<prefix>:user:<id>``.
+        self.TOCSIN_REDIS_CHANNEL_PREFIX = _env("REDIS_CHANNEL_PREFIX", "tocsin")
         #: Extra origins allowed to open the WebSocket, comma separated (the app's own always is).
         self.TOCSIN_ALLOWED_ORIGINS = [
             o.strip() for o in (_env("ALLOWED_ORIGINS") or "").split(",") if o.strip()
@@ -40,6 +42,8 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SECURE = _env("SECURE_COOKIES", "0") == "1"
         self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+        #: How long a login lasts, in seconds; open sockets close when it ends.
+        self.PERMANENT_SESSION_LIFETIME = int(_env("SESSION_LIFETIME", str(14 * 24 * 3600)))
         self.SOCK_SERVER_OPTIONS = {
             "ping_interval": float(_env("WS_PING_INTERVAL", "25")),
             "max_message_size": int(_env("WS_MAX_MESSAGE_SIZE", str(16 * 1024))),

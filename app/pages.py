@@ -24,4 +24,4 @@ def healthz():
     except Exception:
         database = "error"
     status = 200 if database == "ok" else 503
-    return {"database": database, "broker": b.state, "connections": b.registry.count()}, status
+    return {"database": database, "broker": b.status(), "connections": b.registry.count()}, status

@@ -13,7 +13,8 @@ from tests.support import CSRF_RE
 POSTGRES_URL = os.environ.get(
     "TOCSIN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-POSTGRES_SCHEMA = "tocsin_pytest"
+#: One schema per test run, so concurrent runs on one server never meet.
+POSTGRES_SCHEMA = f"tocsin_pytest_{os.getpid()}"
 #: CI sets this: an unreachable PostgreSQL or Redis then fails instead of skipping.
 REQUIRE_SERVICES = os.environ.get("TOCSIN_REQUIRE_SERVICES") == "1"
 
@@ -32,6 +33,20 @@ def postgres_url() -> str:
         engine.dispose()
     sep = "&" if "?" in POSTGRES_URL else "?"
     return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{POSTGRES_SCHEMA}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_schema():
+    """Drop this run's PostgreSQL schema at the end, if the run made one."""
+    yield
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE"))
+    except sa.exc.OperationalError:
+        pass  # no server: nothing was created
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -104,3 +119,32 @@ class AuthActions:
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)
+
+
+#: The real Redis server for broker tests.
+REDIS_URL = os.environ.get("TOCSIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """Return the real Redis URL, or skip (fail in CI) if it is unreachable."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"Redis required but unreachable at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def channel_prefix() -> str:
+    """A channel prefix of this test's own: pub/sub is global to the Redis server."""
+    import uuid
+
+    return f"tocsin-test-{uuid.uuid4().hex[:8]}"

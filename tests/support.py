@@ -189,3 +189,54 @@ def item_ids(message: str) -> list[int]:
 def badge_count(message: str) -> int | None:
     found = COUNT_RE.findall(message)
     return int(found[-1]) if found else None
+
+
+LIST_RE = re.compile(
+    r'<ul id="notification-list" hx-swap-oob="(innerHTML|afterbegin)">(.*?)</ul>', re.DOTALL
+)
+
+
+class ClientModel:
+    """What a browser tab shows after applying pushed messages the way the page does.
+
+    A snapshot (innerHTML) replaces the list; a push (afterbegin) prepends items, and
+    the page drops an item whose id it already shows — counted here as a duplicate.
+    """
+
+    def __init__(self) -> None:
+        self.badge: int | None = None
+        self.ids: list[int] = []
+        self.duplicates: list[int] = []
+
+    def apply(self, message: str) -> None:
+        for how, body in LIST_RE.findall(message):
+            ids = item_ids(body)
+            if how == "innerHTML":
+                self.ids = ids
+            else:
+                self.duplicates += [i for i in ids if i in self.ids]
+                self.ids = [i for i in ids if i not in self.ids] + self.ids
+        count = badge_count(message)
+        if count is not None:
+            self.badge = count
+
+    def read(self, ws, until, timeout: float = 10.0) -> None:
+        """Apply messages from `ws` until `until(self)` holds; fail after `timeout`."""
+
+        def done(messages):
+            self.apply(messages[-1])
+            return until(self)
+
+        recv_until(ws, done, timeout)
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"):
+    """Poll `predicate` until it returns a truthy value; return it, or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met in {timeout}s")
+        time.sleep(interval)

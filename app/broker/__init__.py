@@ -8,13 +8,18 @@ from flask import Flask, current_app
 
 from ..live.registry import Registry
 from .database import DatabaseBroker
+from .redis import RedisBroker
 
 EXTENSION_KEY = "tocsin.broker"
 
 
 def init_app(app: Flask) -> None:
     registry = Registry()
-    app.extensions[EXTENSION_KEY] = DatabaseBroker(app, registry)
+    url = app.config.get("TOCSIN_REDIS_URL")
+    # Same interface either way; the configuration picks the transport.
+    app.extensions[EXTENSION_KEY] = (
+        RedisBroker(app, registry, url) if url else DatabaseBroker(app, registry)
+    )
 
 
 def current():

@@ -4,22 +4,15 @@ Needs no server, and reaches other processes on the same database (a CLI command
 a cron job, a second worker) within one poll interval.
 """
 
-import atexit
 import logging
-import os
-import socket
-import threading
 import time
-import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask
 
 from ..extensions import db
-from ..live.connection import SERVICE_RESTART
-from ..live.registry import Registry
 from ..models import BrokerEvent, utcnow
+from .base import ListeningBroker
 
 log = logging.getLogger(__name__)
 
@@ -31,69 +24,41 @@ BATCH = 1000
 MAX_GAPS = 1000
 
 
-class DatabaseBroker:
-    """Dispatch locally at once; write a row that other processes' listeners pick up."""
+class DatabaseBroker(ListeningBroker):
+    """Write a row per event; other processes' listeners poll for new ids."""
 
-    def __init__(self, app: Flask, registry: Registry) -> None:
-        self.app = app
-        self.registry = registry
-        self.interval = app.config["TOCSIN_BROKER_POLL_INTERVAL"]
-        self.origin = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.state = "idle"
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
-        self._stop = threading.Event()
+    kind = "database"
 
-    def publish(self, user_id: int, event: dict) -> None:
-        self.registry.dispatch(user_id, event)
-        try:
-            with self.app.app_context(), db.engine.begin() as conn:
-                conn.execute(
-                    sa.insert(BrokerEvent).values(
-                        user_id=user_id, payload=event, origin=self.origin, created_at=utcnow()
-                    )
+    @property
+    def interval(self) -> float:
+        return self.app.config["TOCSIN_BROKER_POLL_INTERVAL"]
+
+    def _send(self, user_id: int, event: dict) -> None:
+        with self.app.app_context(), db.engine.begin() as conn:
+            conn.execute(
+                sa.insert(BrokerEvent).values(
+                    user_id=user_id, payload=event, origin=self.origin, created_at=utcnow()
                 )
-        except Exception:
-            # The notification is committed; other processes' clients catch up on reconnect.
-            log.exception("embedded broker: could not record event for user %s", user_id)
-
-    def ensure_listening(self) -> None:
-        """Start this process's single listener thread if it is not running."""
-        with self._start_lock:
-            if self._thread is None:
-                # Only a process that serves sockets gets here. On exit, close them with
-                # 1012 so browsers reconnect (to the next worker) at once.
-                atexit.register(self.registry.close_all, SERVICE_RESTART)
-            if self._thread is None or not self._thread.is_alive():
-                self._stop.clear()
-                self._thread = threading.Thread(
-                    target=self._listen, name="tocsin-db-broker", daemon=True
-                )
-                self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+            )
 
     def _listen(self) -> None:
-        with self.app.app_context():
-            engine = db.engine
-            last = self._latest_id(engine)
-            gaps: dict[int, float] = {}
-            next_prune = 0.0
-            self.state = "listening"
-            while not self._stop.wait(self.interval):
-                try:
-                    last = self._poll(engine, last, gaps)
-                    if time.monotonic() >= next_prune:
-                        self._prune(engine)
-                        next_prune = time.monotonic() + 60
-                    self.state = "listening"
-                except Exception:
-                    self.state = "error"
-                    log.exception("embedded broker: poll failed; retrying")
-            self.state = "stopped"
+        engine = db.engine
+        last = self._latest_id(engine)
+        gaps: dict[int, float] = {}
+        next_prune = 0.0
+        self._ready()
+        while not self._stop.wait(self.interval):
+            try:
+                last = self._poll(engine, last, gaps)
+                if time.monotonic() >= next_prune:
+                    self._prune(engine)
+                    next_prune = time.monotonic() + 60
+                if self.state != "listening":
+                    self._ready()
+            except Exception:
+                # Rows wait in the table, so a failed poll loses nothing: no resync needed.
+                self.state = "error"
+                log.exception("embedded broker: poll failed; retrying")
 
     def _latest_id(self, engine) -> int:
         while not self._stop.is_set():

@@ -16,6 +16,8 @@ class Connection:
     def __init__(self, user_id: int, maxsize: int, session_id: str | None = None) -> None:
         self.user_id = user_id
         self.session_id = session_id
+        #: Unix time the login expires; the socket closes then, like the session.
+        self.expires_at: float | None = None
         self.maxsize = maxsize
         self.close_code: int | None = None
         #: Highest notification id the connect snapshot accounted for.

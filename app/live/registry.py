@@ -45,3 +45,10 @@ class Registry:
     def count(self) -> int:
         with self._lock:
             return sum(len(cs) for cs in self._by_user.values())
+
+    def broadcast(self, event: dict) -> None:
+        """Offer the event to every local connection."""
+        with self._lock:
+            conns = [c for cs in self._by_user.values() for c in cs]
+        for conn in conns:
+            conn.offer(event)

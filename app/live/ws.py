@@ -1,5 +1,6 @@
 """The WebSocket endpoint: check Origin and session, register, snapshot, then push."""
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request, session
@@ -31,7 +32,7 @@ def guard():
     """Refuse the upgrade (403) for a foreign Origin or a request without a login."""
     if not origin_allowed(request.headers.get("Origin")):
         abort(403, description="Origin not allowed.")
-    if not current_user.is_authenticated:
+    if not current_user.is_authenticated or session.get("exp", float("inf")) <= time.time():
         abort(403, description="Log in first.")
 
 
@@ -41,6 +42,7 @@ def ws(socket):
     conn = Connection(
         current_user.id, current_app.config["TOCSIN_CONNECTION_QUEUE_SIZE"], session.get("sid")
     )
+    conn.expires_at = session.get("exp")
     # Registered before the snapshot is read: an event in between is queued, not lost.
     b.registry.add(conn)
     b.ensure_listening()
@@ -51,7 +53,7 @@ def ws(socket):
             events = conn.wait(WAKE_INTERVAL)
             while socket.receive(timeout=0) is not None:
                 pass  # the client has nothing to say; don't let its messages pile up
-            if any(_ends_session(e, conn) for e in events):
+            if _session_over(events, conn):
                 # Some servers turn every close into 1006, which the client retries;
                 # removing the ws-connect element is what reliably stops it.
                 socket.send(render_template("notifications/_signed_out.html"))
@@ -59,15 +61,20 @@ def ws(socket):
             if conn.close_code is not None:
                 socket.close(reason=conn.close_code)
                 return
-            if events:
-                message = push.render(db.session, conn, events)
-                db.session.rollback()
-                if message:
-                    socket.send(message)
+            if any(e.get("kind") == "resync" for e in events):
+                message = push.snapshot(db.session, conn)  # events may have been lost
+            else:
+                message = push.render(db.session, conn, events) if events else ""
+            db.session.rollback()
+            if message:
+                socket.send(message)
     finally:
         b.registry.remove(conn)
         db.session.remove()
 
 
-def _ends_session(event: dict, conn: Connection) -> bool:
-    return event.get("kind") == "logout" and event.get("session") == conn.session_id
+def _session_over(events: list[dict], conn: Connection) -> bool:
+    """Tell whether this socket's login ended: logged out anywhere, or expired."""
+    if conn.expires_at is not None and time.time() >= conn.expires_at:
+        return True
+    return any(e.get("kind") == "logout" and e.get("session") == conn.session_id for e in events)
