@@ -1,5 +1,7 @@
 """The migrations build exactly the schema the models declare, both ways, on both databases."""
 
+import os
+
 import pytest
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
@@ -11,8 +13,8 @@ from app.database import BASELINE_REVISION, schema_differences
 from app.extensions import db
 from tests.conftest import POSTGRES_URL, REQUIRE_SERVICES
 
-#: A schema of its own: these tests drop and rebuild everything in it.
-MIGRATIONS_SCHEMA = "tocsin_migrations_test"
+#: A schema of this run's own (concurrent runs share the server): each test rebuilds it.
+MIGRATIONS_SCHEMA = f"tocsin_migrations_test_{os.getpid()}"
 HEAD = ScriptDirectory(str(ROOT / "migrations")).get_current_head()
 AUTOINCREMENT_TABLES = ("tocsin_notifications", "tocsin_broker_events")
 
