@@ -1,20 +1,17 @@
 """Tocsin: a server-rendered live notification center for Flask."""
 
-from pathlib import Path
-
 from flask import Flask
 
-from . import auth, broker, cli, database, pages
-from .config import Config
-from .extensions import csrf, db, login_manager, migrate, sock
-from .live import ws
-from .notifications import jinja, views
+from . import auth, database, pages
+from .config import ROOT, Config
+from .extension import Tocsin
+from .extensions import db, login_manager, migrate
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["Tocsin", "create_app"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Create and configure the Tocsin application."""
+    """Create the standalone Tocsin app: the demo pages and login around the extension."""
     app = Flask(
         __name__,
         instance_path=str(Config.instance_path(ROOT)),
@@ -28,16 +25,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    database.init_app(app)
     login_manager.init_app(app)
-    csrf.init_app(app)
-    sock.init_app(app)
-    broker.init_app(app)
-    jinja.init_app(app)
+    Tocsin(app)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(ws.bp)
-    app.cli.add_command(cli.tocsin)
     return app

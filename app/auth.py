@@ -1,25 +1,13 @@
 """Log in and out with Flask-Login; passwords are hashed, forms CSRF-protected."""
 
-import secrets
-import time
-
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from . import broker, users
-from .extensions import db, login_manager
+from . import users
+from .extensions import login_manager, store
 from .models import User
 from .notifications.links import is_local_path
 
@@ -34,7 +22,7 @@ class LoginForm(FlaskForm):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return store.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -42,16 +30,12 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = users.authenticate(db.session, form.username.data, form.password.data)
+        user = users.authenticate(store.session, form.username.data, form.password.data)
         if user is not None:
             session.clear()
+            # Permanent: the login lasts TOCSIN_SESSION_LIFETIME, and its sockets close then.
             session.permanent = True
             login_user(user)
-            # Open sockets check this too: an expired login closes them everywhere.
-            lifetime = current_app.permanent_session_lifetime.total_seconds()
-            session["exp"] = int(time.time() + lifetime)
-            # Lets a logout close exactly this session's sockets, not the user's others.
-            session["sid"] = secrets.token_hex(16)
             target = request.args.get("next")
             return redirect(target if is_local_path(target) else url_for("pages.index"), 303)
         flash("Unknown username or wrong password.", "error")
@@ -64,10 +48,6 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    sid = session.get("sid")
-    user_id = current_user.id
-    logout_user()
+    logout_user()  # closes this login's sockets everywhere (see extension._on_logout)
     session.clear()
-    if sid:
-        broker.publish(user_id, {"kind": "logout", "session": sid})
     return redirect(url_for("auth.login"), 303)

@@ -3,15 +3,16 @@
 import sys
 
 import click
+import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from . import users
-from .database import upgrade_schema
-from .extensions import db
+from .extensions import store
 from .models import User
 from .notifications import service
 from .notifications.types import NOTIFICATION_TYPES
 from .notifications.validation import PRIORITIES, InvalidNotification
+from .schema import upgrade_schema
 
 DEMO_USERS = ("alice", "bob")
 DEMO_PASSWORD = "tocsin"  # noqa: S105 - printed on purpose for the demo
@@ -28,11 +29,11 @@ def tocsin() -> None:
 def init(demo: bool) -> None:
     """Bring the database schema up to date through the migrations (and add demo users)."""
     upgrade_schema()
-    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"Database ready: {store.engine.url.render_as_string(hide_password=True)}")
     if demo:
         for name in DEMO_USERS:
-            if users.by_username(db.session, name) is None:
-                users.create(db.session, name, DEMO_PASSWORD)
+            if users.by_username(store.session, name) is None:
+                users.create(store.session, name, DEMO_PASSWORD)
         click.echo(
             f"Demo users: {', '.join(DEMO_USERS)} (password: {DEMO_PASSWORD}). "
             "Log in at http://127.0.0.1:5000/login"
@@ -49,12 +50,12 @@ def init(demo: bool) -> None:
 @with_appcontext
 def send(to, type_, title, body, url, priority) -> None:
     """Send a notification; print its id."""
-    user = users.by_username(db.session, to)
+    user = users.by_username(store.session, to)
     if user is None:
         raise click.BadParameter(f"no user named {to!r}", param_hint="--to")
     try:
         notification = service.create(
-            db.session, user.id, type=type_, title=title, body=body, url=url, priority=priority
+            store.session, user.id, type=type_, title=title, body=body, url=url, priority=priority
         )
     except InvalidNotification as exc:
         field, _, message = str(exc).partition(": ")
@@ -77,7 +78,7 @@ def user_create(name: str) -> None:
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        created = users.create(db.session, name, password)
+        created = users.create(store.session, name, password)
     except users.InvalidUser as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"Created user {created.username} (id {created.id}).")
@@ -87,5 +88,5 @@ def user_create(name: str) -> None:
 @with_appcontext
 def recount() -> None:
     """Rebuild every user's unread counter from the rows (repair after manual edits)."""
-    for u in db.session.scalars(db.select(User)):
-        click.echo(f"{u.username}: {service.recount_unread(db.session, u.id)}")
+    for u in store.session.scalars(sa.select(User)):
+        click.echo(f"{u.username}: {service.recount_unread(store.session, u.id)}")

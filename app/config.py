@@ -3,6 +3,9 @@
 import os
 from pathlib import Path
 
+#: The repository root: templates/, static/ and migrations/ live here.
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"TOCSIN_{name}", default)
@@ -15,6 +18,12 @@ class Config:
     def instance_path(root: Path) -> Path:
         """Return where the SQLite file and the generated secret live."""
         return Path(_env("INSTANCE_PATH") or root / "instance").resolve()
+
+    @classmethod
+    def tocsin_defaults(cls) -> dict:
+        """Return only Tocsin's own settings, for an app that embeds it."""
+        settings = vars(cls())
+        return {k: v for k, v in settings.items() if k.startswith(("TOCSIN_", "SOCK_"))}
 
     def __init__(self) -> None:
         #: SQLAlchemy URL; ``None`` means a SQLite file in the instance folder.

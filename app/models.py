@@ -58,7 +58,9 @@ class Notification(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("tocsin_users.id", ondelete="CASCADE"))
+    #: The recipient: the id of a user of whatever app Tocsin runs in (no foreign key,
+    #: as a host app's users live in its own table).
+    user_id: Mapped[int] = mapped_column()
     type: Mapped[str] = mapped_column(sa.String(40))
     title: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str | None] = mapped_column(sa.Text)
@@ -81,9 +83,7 @@ class UnreadCounter(db.Model):
 
     __tablename__ = "tocsin_unread_counters"
 
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("tocsin_users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = mapped_column(primary_key=True)
     unread: Mapped[int] = mapped_column(default=0)
 
 

@@ -1,10 +1,11 @@
 """The demo page that hosts the bell, and the health check."""
 
+import sqlalchemy as sa
 from flask import Blueprint, render_template
 from flask_login import login_required
 
 from . import broker
-from .extensions import db
+from .extensions import store
 
 bp = Blueprint("pages", __name__)
 
@@ -19,7 +20,7 @@ def index():
 def healthz():
     b = broker.current()
     try:
-        db.session.execute(db.text("SELECT 1"))
+        store.session.execute(sa.text("SELECT 1"))
         database = "ok"
     except Exception:
         database = "error"

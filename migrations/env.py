@@ -1,11 +1,17 @@
-"""Alembic environment for Flask-Migrate: runs inside the app, on the app's engine."""
+"""Alembic environment: runs inside the app, on Tocsin's engine and Tocsin's tables only.
+
+Used by `flask tocsin init` (app.schema) and by Flask-Migrate's `flask db ...` in the
+standalone app; the same either way, so a host app's own migrations never mix in.
+"""
 
 import logging
 from logging.config import fileConfig
 
 import sqlalchemy as sa
 from alembic import context
-from flask import current_app
+
+from app.extensions import Base, store
+from app.schema import VERSION_TABLE, is_ours
 
 config = context.config
 
@@ -14,10 +20,19 @@ if config.config_file_name is not None and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
-target_db = current_app.extensions["migrate"].db
+engine = store.engine
+target_metadata = Base.metadata
 config.set_main_option(
-    "sqlalchemy.url", target_db.engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
 )
+#: Autogenerate compares types, works on SQLite through batch mode, sees only our tables.
+CONFIGURE = {
+    "target_metadata": target_metadata,
+    "version_table": VERSION_TABLE,
+    "include_name": is_ours,
+    "compare_type": True,
+    "render_as_batch": True,
+}
 
 
 def render_item(type_, obj, autogen_context):
@@ -38,9 +53,9 @@ def run_migrations_offline() -> None:
     """Emit the SQL to stdout (`flask db upgrade --sql`)."""
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=target_db.metadata,
         literal_binds=True,
         render_item=render_item,
+        **CONFIGURE,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -48,13 +63,13 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     """Run the migrations on a connection from the app's engine."""
-    # Flask-Migrate's defaults: compare_type=True and render_as_batch=True (SQLite needs
-    # batch mode to alter tables).
-    conf_args = dict(current_app.extensions["migrate"].configure_args)
-    conf_args.setdefault("process_revision_directives", process_revision_directives)
-    conf_args.setdefault("render_item", render_item)
-    with target_db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            process_revision_directives=process_revision_directives,
+            render_item=render_item,
+            **CONFIGURE,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

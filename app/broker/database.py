@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from ..extensions import db
+from ..extensions import store
 from ..models import BrokerEvent, utcnow
 from .base import ListeningBroker
 
@@ -34,7 +34,7 @@ class DatabaseBroker(ListeningBroker):
         return self.app.config["TOCSIN_BROKER_POLL_INTERVAL"]
 
     def _send(self, user_id: int, event: dict) -> None:
-        with self.app.app_context(), db.engine.begin() as conn:
+        with self.app.app_context(), store.engine.begin() as conn:
             conn.execute(
                 sa.insert(BrokerEvent).values(
                     user_id=user_id, payload=event, origin=self.origin, created_at=utcnow()
@@ -42,7 +42,7 @@ class DatabaseBroker(ListeningBroker):
             )
 
     def _listen(self) -> None:
-        engine = db.engine
+        engine = store.engine
         last = self._latest_id(engine)
         gaps: dict[int, float] = {}
         next_prune = 0.0

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, render_template, request, sessi
 from flask_login import current_user
 
 from .. import broker
-from ..extensions import db, sock
+from ..extensions import sock, store
 from . import push
 from .connection import POLICY_VIOLATION, Connection
 
@@ -47,8 +47,8 @@ def ws(socket):
     b.registry.add(conn)
     b.ensure_listening()
     try:
-        socket.send(push.snapshot(db.session, conn))
-        db.session.rollback()  # end the read transaction so later reads see new commits
+        socket.send(push.snapshot(store.session, conn))
+        store.session.rollback()  # end the read transaction so later reads see new commits
         while socket.connected:
             events = conn.wait(WAKE_INTERVAL)
             while socket.receive(timeout=0) is not None:
@@ -62,15 +62,15 @@ def ws(socket):
                 socket.close(reason=conn.close_code)
                 return
             if any(e.get("kind") == "resync" for e in events):
-                message = push.snapshot(db.session, conn)  # events may have been lost
+                message = push.snapshot(store.session, conn)  # events may have been lost
             else:
-                message = push.render(db.session, conn, events) if events else ""
-            db.session.rollback()
+                message = push.render(store.session, conn, events) if events else ""
+            store.session.rollback()
             if message:
                 socket.send(message)
     finally:
         b.registry.remove(conn)
-        db.session.remove()
+        store.session.remove()
 
 
 def _session_over(events: list[dict], conn: Connection) -> bool:

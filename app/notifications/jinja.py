@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import Flask, url_for
 from flask_login import current_user
 
-from ..extensions import db
+from ..extensions import store
 from . import queries
 from .timefmt import isotime, relative_time
 from .types import type_info
@@ -13,12 +13,17 @@ from .types import type_info
 
 def current_unread_count() -> int:
     """Return the logged-in user's unread count, for the bell and badge partials."""
-    return queries.unread_count(db.session, current_user.id)
+    return queries.unread_count(store.session, current_user.id)
 
 
 def websocket_path() -> str:
     """Return the socket's path: the htmx extension picks ws: or wss: from the page."""
     return urlsplit(url_for("live.ws")).path
+
+
+def static_url(filename: str) -> str:
+    """Return the URL of one of Tocsin's static files, wherever the host mounts it."""
+    return url_for("tocsin_assets.static", filename=filename)
 
 
 def init_app(app: Flask) -> None:
@@ -27,3 +32,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(current_unread_count, "tocsin_unread_count")
     app.add_template_global(type_info, "tocsin_type")
     app.add_template_global(websocket_path, "tocsin_ws_path")
+    app.add_template_global(static_url, "tocsin_static")

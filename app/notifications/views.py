@@ -4,11 +4,15 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..extensions import db
+from ..config import ROOT
+from ..extensions import store
 from . import queries, service
 from .links import is_local_path
 
-bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+#: Its templates folder makes "notifications/_bell.html" includable from a host app.
+bp = Blueprint(
+    "notifications", __name__, url_prefix="/notifications", template_folder=str(ROOT / "templates")
+)
 
 
 @bp.before_request
@@ -32,7 +36,7 @@ def _int_arg(source, name: str, *, required: bool = False) -> int | None:
 
 def _page(before: int | None):
     return queries.page(
-        db.session, current_user.id, before, current_app.config["TOCSIN_PAGE_SIZE"]
+        store.session, current_user.id, before, current_app.config["TOCSIN_PAGE_SIZE"]
     )
 
 
@@ -72,7 +76,7 @@ def _back() -> Response:
 @bp.post("/<int:notification_id>/read")
 def read(notification_id: int):
     try:
-        notification = service.mark_read(db.session, current_user.id, notification_id)
+        notification = service.mark_read(store.session, current_user.id, notification_id)
     except service.NotificationNotFound:
         abort(404, description="No such notification.")
     follow = request.form.get("follow") == "1" and notification.url
@@ -89,9 +93,9 @@ def read(notification_id: int):
 @bp.post("/read-all")
 def read_all():
     up_to = _int_arg(request.form, "up_to", required=True)
-    ids = service.mark_all_read(db.session, current_user.id, up_to)
+    ids = service.mark_all_read(store.session, current_user.id, up_to)
     if _is_htmx():
         newest = sorted(ids, reverse=True)[: service.READ_EVENT_MAX_IDS]
-        items = queries.by_ids(db.session, current_user.id, newest)
+        items = queries.by_ids(store.session, current_user.id, newest)
         return render_template("notifications/_read.html", items=items)
     return _back()
