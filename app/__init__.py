@@ -6,8 +6,11 @@ from . import auth, database, pages
 from .config import ROOT, Config
 from .extension import Tocsin
 from .extensions import db, login_manager, migrate
+from .notifications.publish import notify, notify_many
+from .notifications.validation import InvalidNotification
+from .recipients import ModelDirectory
 
-__all__ = ["Tocsin", "create_app"]
+__all__ = ["InvalidNotification", "ModelDirectory", "Tocsin", "create_app", "notify", "notify_many"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -45,7 +45,7 @@ class ModelDirectory:
         for start in range(0, len(values), CHUNK):
             chunk = values[start : start + CHUNK]
             stmt = sa.select(key, self.id_column).where(key.in_(chunk))
-            found.update(session.execute(stmt).tuples())
+            found.update(tuple(row) for row in session.execute(stmt))
         return found
 
 

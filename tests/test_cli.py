@@ -18,7 +18,10 @@ def test_send_prints_the_new_id(app, runner):
 def test_send_errors_exit_2_with_a_message(app, runner):
     base = ["tocsin", "send", "--type", "comment", "--title", "Hi"]
     cases = [
-        (["--to", "nobody"], "no user named 'nobody'"),
+        (["--to", "nobody"], "unknown 'nobody'"),
+        (["--to", "alice", "--to", "nobody"], "unknown 'nobody'"),
+        (["--to", "alice", "--all"], "not both"),
+        ([], "--to USER (one or more) or --all"),
         (["--to", "alice", "--url", "javascript:alert(1)"], "scheme 'javascript' is not allowed"),
         (["--to", "alice", "--priority", "extreme"], "--priority"),
         (["--to", "alice", "--title", "x" * 201], "at most 200"),
@@ -45,3 +48,21 @@ def test_init_demo_is_repeatable(runner):
     for _ in range(2):
         result = runner.invoke(args=["tocsin", "init", "--demo"])
         assert result.exit_code == 0 and "alice" in result.output
+
+
+def test_send_to_several_and_to_all(app, runner):
+    result = runner.invoke(args=["tocsin", "send", "--to", "alice", "--to", "2", "--to", "alice",
+                                 "--type", "system", "--title", "Maintenance"])
+    assert result.exit_code == 0, result.output
+    assert len(result.output.split()) == 2  # alice once, bob (id 2) once
+    result = runner.invoke(args=["tocsin", "send", "--all", "--type", "system", "--title", "All"])
+    assert result.exit_code == 0 and len(result.output.split()) == 2
+    with app.app_context():
+        assert queries.unread_count(db.session, user_id("alice")) == 2
+        assert queries.unread_count(db.session, user_id("bob")) == 2
+
+
+def test_user_list(runner):
+    result = runner.invoke(args=["tocsin", "user", "list"])
+    assert result.exit_code == 0
+    assert result.output.splitlines() == ["1\talice", "2\tbob"]

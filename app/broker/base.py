@@ -50,6 +50,15 @@ class ListeningBroker:
             # The row is committed; other processes' clients catch up on their next snapshot.
             log.exception("%s broker: could not publish for user %s", self.kind, user_id)
 
+    def publish_many(self, events: list[tuple[int, dict]]) -> None:
+        """Publish (user_id, event) pairs: a fan-out tells other processes in one go."""
+        for user_id, event in events:
+            self.registry.dispatch(user_id, event)
+        try:
+            self._send_many(events)
+        except Exception:
+            log.exception("%s broker: could not publish %d events", self.kind, len(events))
+
     def ensure_listening(self) -> None:
         """Start this process's single listener once; wait briefly until it receives."""
         with self._start_lock:
@@ -96,6 +105,10 @@ class ListeningBroker:
 
     def _send(self, user_id: int, event: dict) -> None:
         raise NotImplementedError
+
+    def _send_many(self, events: list[tuple[int, dict]]) -> None:
+        for user_id, event in events:
+            self._send(user_id, event)
 
     def _listen(self) -> None:
         raise NotImplementedError

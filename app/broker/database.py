@@ -34,12 +34,16 @@ class DatabaseBroker(ListeningBroker):
         return self.app.config["TOCSIN_BROKER_POLL_INTERVAL"]
 
     def _send(self, user_id: int, event: dict) -> None:
+        self._send_many([(user_id, event)])
+
+    def _send_many(self, events: list[tuple[int, dict]]) -> None:
+        now = utcnow()
+        rows = [
+            {"user_id": uid, "payload": event, "origin": self.origin, "created_at": now}
+            for uid, event in events
+        ]
         with self.app.app_context(), store.engine.begin() as conn:
-            conn.execute(
-                sa.insert(BrokerEvent).values(
-                    user_id=user_id, payload=event, origin=self.origin, created_at=utcnow()
-                )
-            )
+            conn.execute(sa.insert(BrokerEvent), rows)
 
     def _listen(self) -> None:
         engine = store.engine

@@ -43,6 +43,14 @@ class RedisBroker(ListeningBroker):
         message = json.dumps({"origin": self.origin, "event": event})
         self.client.publish(f"{self.prefix}{user_id}", message)
 
+    def _send_many(self, events: list[tuple[int, dict]]) -> None:
+        # One round trip for a whole fan-out.
+        with self.client.pipeline(transaction=False) as pipe:
+            for user_id, event in events:
+                message = json.dumps({"origin": self.origin, "event": event})
+                pipe.publish(f"{self.prefix}{user_id}", message)
+            pipe.execute()
+
     def _listen(self) -> None:
         backoff = BACKOFF_MIN
         while not self._stop.is_set():

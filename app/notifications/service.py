@@ -1,14 +1,13 @@
 """Change notification state: persist in one transaction, commit, then publish."""
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import broker
-from ..models import Notification, UnreadCounter, User, utcnow
+from ..models import Notification, UnreadCounter, utcnow
 from . import queries
-from .validation import InvalidNotification, clean
+from .publish import add_unread, deliver, resolve
+from .validation import clean
 
 #: Most item ids a read event names; more than a client could be showing.
 READ_EVENT_MAX_IDS = 200
@@ -19,39 +18,14 @@ class NotificationNotFound(LookupError):
 
 
 def _add_unread(session: Session, user_id: int, delta: int) -> None:
-    """Change the user's unread counter by `delta` inside the caller's transaction."""
-    if delta == 0:
-        return
-    dialect = session.get_bind().dialect.name
-    upserts = {"sqlite": sqlite_insert, "postgresql": pg_insert}
-    if dialect in upserts:
-        stmt = upserts[dialect](UnreadCounter).values(user_id=user_id, unread=delta)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["user_id"], set_={"unread": UnreadCounter.unread + delta}
-        )
-        session.execute(stmt)
-        return
-    updated = session.execute(
-        sa.update(UnreadCounter)
-        .where(UnreadCounter.user_id == user_id)
-        .values(unread=UnreadCounter.unread + delta)
-    )
-    if updated.rowcount == 0:
-        session.add(UnreadCounter(user_id=user_id, unread=delta))
+    add_unread(session, {user_id: delta})
 
 
 def create(session: Session, user_id: int, **fields) -> Notification:
     """Validate, store and publish one notification for the user; return it."""
-    data = clean(**fields)
-    if session.get(User, user_id) is None:
-        raise InvalidNotification(f"recipient: no user with id {user_id}")
-    notification = Notification(user_id=user_id, created_at=utcnow(), **data.__dict__)
-    session.add(notification)
-    session.flush()
-    _add_unread(session, user_id, 1)
-    session.commit()
-    broker.publish(user_id, {"kind": "created", "ids": [notification.id]})
-    return notification
+    payload = clean(**fields)
+    (nid,) = deliver(session, resolve(session, [user_id]), payload)
+    return session.get(Notification, nid)
 
 
 def mark_read(session: Session, user_id: int, notification_id: int) -> Notification:
@@ -107,3 +81,4 @@ def recount_unread(session: Session, user_id: int) -> int:
     session.add(UnreadCounter(user_id=user_id, unread=count))
     session.commit()
     return count
+

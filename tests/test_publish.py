@@ -1,0 +1,64 @@
+import pytest
+import sqlalchemy as sa
+
+from app import InvalidNotification, notify, notify_many
+from app.extensions import db
+from app.live.connection import Connection
+from app.models import Notification, User
+from app.notifications import queries
+from tests.conftest import user_id
+
+pytestmark = pytest.mark.usefixtures("ctx")
+
+
+def rows() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification))
+
+
+def test_notify_takes_a_user_an_id_or_a_name():
+    alice = db.session.get(User, user_id("alice"))
+    a = notify(alice, "comment", "by object", actor="bob")
+    b = notify(alice.id, "comment", "by id")
+    c = notify("alice", "like", "by name")
+    assert {n.user_id for n in (a, b, c)} == {alice.id}
+    assert (a.actor, c.priority) == ("bob", "low")  # like: the type's default priority
+    assert queries.unread_count(db.session, alice.id) == 3
+
+
+def test_notify_many_writes_once_per_recipient_and_pushes_each(app):
+    from app import broker
+
+    registry = app.extensions[broker.EXTENSION_KEY].registry
+    conns = {name: Connection(user_id(name), 10) for name in ("alice", "bob")}
+    for conn in conns.values():
+        registry.add(conn)
+    ids = notify_many(["alice", "bob", "alice"], "system", "Maintenance", priority="high")
+    assert len(ids) == 2 and rows() == 2  # alice once
+    for name, conn in conns.items():
+        (event,) = conn.wait(0)
+        assert event["kind"] == "created"
+        assert queries.get(db.session, user_id(name), event["ids"][0]) is not None
+
+
+def test_unknown_recipients_are_listed_and_nothing_is_written():
+    with pytest.raises(InvalidNotification, match=r"recipients: unknown 'zed', 999"):
+        notify_many(["alice", "zed", 999], "comment", "Hi")
+    with pytest.raises(InvalidNotification, match="recipients: at least one"):
+        notify_many([], "comment", "Hi")
+    with pytest.raises(InvalidNotification, match="url"):
+        notify_many(["alice"], "comment", "Hi", url="javascript:alert(1)")
+    assert rows() == 0 and queries.unread_count(db.session, user_id("alice")) == 0
+
+
+def test_fan_out_to_thousands_in_batches():
+    db.session.execute(
+        sa.insert(User), [{"username": f"u{i}", "password_hash": "x"} for i in range(2500)]
+    )
+    db.session.commit()
+    everyone = list(db.session.scalars(sa.select(User.id)))
+    ids = notify_many(everyone, "system", "Hello, everyone")
+    assert len(ids) == len(everyone) == 2502 and rows() == 2502
+    counts = db.session.execute(sa.text(
+        "SELECT count(*), min(unread), max(unread) FROM tocsin_unread_counters"
+    )).one()
+    assert tuple(counts) == (2502, 1, 1)
