@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.from_object(Config())
+    app.config["TOCSIN_LAYOUT"] = "base.html"  # the demo's page, with its navigation
     if test_config:
         app.config.update(test_config)
     database.configure(app)

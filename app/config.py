@@ -44,6 +44,8 @@ class Config:
         self.TOCSIN_CONNECTION_QUEUE_SIZE = int(_env("CONNECTION_QUEUE_SIZE", "256"))
         #: Notifications per panel or inbox page.
         self.TOCSIN_PAGE_SIZE = int(_env("PAGE_SIZE", "20"))
+        #: The template the inbox page extends; it needs a `content` block.
+        self.TOCSIN_LAYOUT = _env("LAYOUT", "notifications/layout.html")
         #: Show the demo credentials on the login page.
         self.TOCSIN_DEMO = _env("DEMO", "0") == "1"
         self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}

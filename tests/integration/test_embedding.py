@@ -86,3 +86,9 @@ def test_a_view_of_the_host_pushes_live_to_the_recipient(served):
         assert status == 200 and "Order #7 has shipped" in panel
         with pytest.raises(TimeoutError):
             ws_seller.recv(timeout=0.5)  # the seller gets none of the buyer's notifications
+
+
+def test_inbox_page_renders_in_the_default_layout(served):
+    buyer = log_in(served, "buyer@example.com", "buyer-pw")
+    status, page, _ = buyer.get("/notifications")
+    assert status == 200 and 'id="notification-list"' in page and "<title>Notifications" in page
