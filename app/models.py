@@ -72,6 +72,10 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The action the user took (one its type declares), what the item says since, and when.
+    action_taken: Mapped[str | None] = mapped_column(sa.String(40))
+    outcome: Mapped[str | None] = mapped_column(sa.String(200))
+    acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_unread(self) -> bool:
