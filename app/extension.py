@@ -1,7 +1,9 @@
 """Register Tocsin on a Flask app: the standalone demo, or a host app that embeds it.
 
     tocsin = Tocsin()
-    tocsin.init_app(app, directory=ModelDirectory(User, name="email"))
+    tocsin.init_app(app, directory=ModelDirectory(User, name="email"),
+                    types=[NotificationType("invoice", "order", "Invoice", "high")],
+                    action_endpoints={"friend_request": "friends.answer"})
 
 Tocsin runs on the app's Flask-SQLAlchemy instance if it has one (else its own), on
 the app's Flask-Login users (recipient id = ``current_user.id``), and adds its
@@ -20,6 +22,7 @@ from .extensions import csrf, db, sock
 from .live import ws
 from .models import User
 from .notifications import jinja, views
+from .notifications.types import NotificationType, TypeCatalog
 from .recipients import ModelDirectory
 
 #: Tocsin's own CSS, JS, icons and vendored htmx, at a path no host app uses.
@@ -36,8 +39,13 @@ class Tocsin:
         if app is not None:
             self.init_app(app, **options)
 
-    def init_app(self, app: Flask, *, directory=None) -> None:
-        """Set Tocsin up on `app`; `directory` maps publishers' user names to ids."""
+    def init_app(self, app: Flask, *, directory=None, types=(), action_endpoints=None) -> None:
+        """Set Tocsin up on `app`.
+
+        `directory` maps publishers' user names to ids; `types` adds to or overrides the
+        built-in notification types; `action_endpoints` maps a type's name to the endpoint
+        its action buttons POST to.
+        """
         for key, value in Config.tocsin_defaults().items():
             app.config.setdefault(key, value)
         if "sqlalchemy" not in app.extensions:
@@ -46,7 +54,10 @@ class Tocsin:
             csrf.init_app(app)
         sock.init_app(app)
         directory = directory or ModelDirectory(User)
-        app.extensions["tocsin"] = State(app.extensions["sqlalchemy"], directory)
+        catalog = TypeCatalog(types)
+        for name, endpoint in (action_endpoints or {}).items():
+            catalog.route_actions(name, endpoint)
+        app.extensions["tocsin"] = State(app.extensions["sqlalchemy"], directory, catalog)
         database.init_app(app)
         broker.init_app(app)
         jinja.init_app(app)
@@ -56,13 +67,18 @@ class Tocsin:
             app.register_blueprint(blueprint)
         app.cli.add_command(cli.tocsin)
 
+    def register_type(self, app: Flask, type_: NotificationType) -> None:
+        """Add a notification type to `app`, or override the one of the same name."""
+        app.extensions["tocsin"].types.add(type_)
+
 
 class State:
-    """What Tocsin keeps per app: its database instance and its recipient directory."""
+    """What Tocsin keeps per app: its database, recipient directory and type catalog."""
 
-    def __init__(self, db, directory) -> None:
+    def __init__(self, db, directory, types: TypeCatalog) -> None:
         self.db = db
         self.directory = directory
+        self.types = types
 
 
 def _on_login(app: Flask, user, **_) -> None:

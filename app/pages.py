@@ -1,4 +1,4 @@
-"""The demo page that hosts the bell, and the health check."""
+"""The demo page that hosts the bell, the demo's friend-request answers, and the health check."""
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template
@@ -6,14 +6,30 @@ from flask_login import login_required
 
 from . import broker
 from .extensions import store
+from .notifications import actions
+from .notifications.types import catalog
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.record_once
+def _route_friend_requests(state) -> None:
+    # Here rather than in the factory: the demo's buttons and their handler stay together.
+    catalog(state.app).route_actions("friend_request", "pages.answer_friend_request")
 
 
 @bp.get("/")
 @login_required
 def index():
     return render_template("pages/index.html")
+
+
+@bp.post("/friend-requests/<int:notification_id>/<action>")
+@login_required
+def answer_friend_request(notification_id: int, action: str):
+    """Accept or decline a friend request (the demo has no friendships to record)."""
+    notification = actions.pending(notification_id, action)
+    return actions.done(notification, action)
 
 
 @bp.get("/healthz")

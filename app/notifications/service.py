@@ -7,6 +7,7 @@ from .. import broker
 from ..models import Notification, UnreadCounter, utcnow
 from . import queries
 from .publish import add_unread, deliver, resolve
+from .types import type_info
 from .validation import clean
 
 #: Most item ids a read event names; more than a client could be showing.
@@ -82,3 +83,51 @@ def recount_unread(session: Session, user_id: int) -> int:
     session.commit()
     return count
 
+
+class UnknownAction(ValueError):
+    """The notification's type declares no action of that name."""
+
+
+class ActionAlreadyTaken(RuntimeError):
+    """An action was already taken on that notification; the first one stands."""
+
+
+def resolve_action(
+    session: Session, user_id: int, notification_id: int, action: str, outcome: str | None = None
+) -> Notification:
+    """Record the action taken on one of the user's notifications, and mark it read.
+
+    `outcome` is what the item says from now on (default: the action's own). Changes the
+    caller made in `session` (the action's effect) commit with it, or roll back when it
+    raises: NotificationNotFound, UnknownAction, or ActionAlreadyTaken if another request
+    acted first.
+    """
+    notification = queries.get(session, user_id, notification_id)
+    if notification is None:
+        session.rollback()
+        raise NotificationNotFound(notification_id)
+    declared = type_info(notification.type).action(action)
+    if declared is None:
+        session.rollback()
+        raise UnknownAction(f"{notification.type} has no action {action!r}")
+    outcome = ((outcome or "").strip() or declared.outcome or declared.label)[:200]
+    now = utcnow()
+    mine = Notification.id == notification_id, Notification.user_id == user_id
+    # The guard on acted_at lets exactly one of two concurrent clicks through.
+    taken = session.execute(
+        sa.update(Notification)
+        .where(*mine, Notification.acted_at.is_(None))
+        .values(action_taken=action, outcome=outcome, acted_at=now)
+    ).rowcount
+    if not taken:
+        session.rollback()
+        raise ActionAlreadyTaken(notification_id)
+    read = session.execute(
+        sa.update(Notification).where(*mine, Notification.read_at.is_(None)).values(read_at=now)
+    ).rowcount
+    _add_unread(session, user_id, -read)
+    session.commit()
+    session.refresh(notification)
+    # "read" re-renders the item in the user's other tabs, outcome included.
+    broker.publish(user_id, {"kind": "read", "ids": [notification_id]})
+    return notification

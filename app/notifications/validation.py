@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from .links import validate_link_url
-from .types import NOTIFICATION_TYPES
+from .types import catalog
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 TITLE_MAX = 200
@@ -37,8 +37,9 @@ def clean(
     group_key: str | None = None,
 ) -> NotificationInput:
     """Return a checked NotificationInput or raise InvalidNotification naming the field."""
-    if type not in NOTIFICATION_TYPES:
-        known = ", ".join(sorted(NOTIFICATION_TYPES))
+    types = catalog()
+    if type not in types:
+        known = ", ".join(types)
         raise InvalidNotification(f"type: unknown type {type!r} (known: {known})")
     title = (title or "").strip()
     if not title:
@@ -48,7 +49,7 @@ def clean(
     if body is not None and len(body) > BODY_MAX:
         raise InvalidNotification(f"body: at most {BODY_MAX} characters")
     if priority is None:
-        priority = NOTIFICATION_TYPES[type].default_priority
+        priority = types.get(type).default_priority
     if priority not in PRIORITIES:
         raise InvalidNotification(f"priority: must be one of {', '.join(PRIORITIES)}")
     try:

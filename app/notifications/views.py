@@ -21,7 +21,7 @@ def require_login():
     """Every notification route needs a logged-in user."""
 
 
-def _is_htmx() -> bool:
+def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
@@ -63,7 +63,7 @@ def inbox():
     )
 
 
-def _back() -> Response:
+def redirect_back() -> Response:
     """Redirect a plain form post back where it came from (303, so the browser GETs)."""
     target = request.form.get("next")
     if not is_local_path(target):
@@ -80,22 +80,22 @@ def read(notification_id: int):
     except service.NotificationNotFound:
         abort(404, description="No such notification.")
     follow = request.form.get("follow") == "1" and notification.url
-    if _is_htmx():
+    if is_htmx():
         response = current_app.make_response(
             render_template("notifications/_read.html", items=[notification])
         )
         if follow:
             response.headers["HX-Redirect"] = notification.url
         return response
-    return redirect(notification.url, 303) if follow else _back()
+    return redirect(notification.url, 303) if follow else redirect_back()
 
 
 @bp.post("/read-all")
 def read_all():
     up_to = _int_arg(request.form, "up_to", required=True)
     ids = service.mark_all_read(store.session, current_user.id, up_to)
-    if _is_htmx():
+    if is_htmx():
         newest = sorted(ids, reverse=True)[: service.READ_EVENT_MAX_IDS]
         items = queries.by_ids(store.session, current_user.id, newest)
         return render_template("notifications/_read.html", items=items)
-    return _back()
+    return redirect_back()
