@@ -66,3 +66,15 @@ def test_user_list(runner):
     result = runner.invoke(args=["tocsin", "user", "list"])
     assert result.exit_code == 0
     assert result.output.splitlines() == ["1\talice", "2\tbob"]
+
+
+def test_send_accepts_a_type_the_app_registered(app, runner):
+    from app.notifications.types import NotificationType, catalog
+
+    catalog(app).add(NotificationType("invoice", "payment", "Invoice", "high"))
+    result = runner.invoke(args=["tocsin", "send", "--to", "alice", "--type", "invoice",
+                                 "--title", "Invoice 42 is due"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        n = queries.get(db.session, user_id("alice"), int(result.output))
+        assert (n.type, n.priority) == ("invoice", "high")

@@ -6,7 +6,6 @@ from flask.cli import with_appcontext
 
 from ..extensions import store
 from ..notifications.publish import deliver, resolve
-from ..notifications.types import NOTIFICATION_TYPES
 from ..notifications.validation import PRIORITIES, InvalidNotification, clean
 
 
@@ -14,7 +13,8 @@ from ..notifications.validation import PRIORITIES, InvalidNotification, clean
 @click.option("--to", "to", multiple=True, metavar="USER",
               help="Recipient user name or id; repeat for several.")
 @click.option("--all", "to_all", is_flag=True, help="Every user.")
-@click.option("--type", "type_", required=True, type=click.Choice(sorted(NOTIFICATION_TYPES)))
+@click.option("--type", "type_", required=True,
+              help="A type of the app's catalog (built-in: comment, mention, like, ...).")
 @click.option("--title", required=True)
 @click.option("--body")
 @click.option("--url", help="A relative or http(s) link.")
