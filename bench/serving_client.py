@@ -1,0 +1,208 @@
+"""The load client for bench.serving: thousands of WebSockets in one asyncio process.
+
+Run by bench.serving, not by hand: it reads one JSON command per line on stdin and
+answers each with one JSON line on stdout. Every socket sends its user's session
+cookie and the server's own Origin, like a browser tab. The cookies file maps user
+keys to Cookie headers: probe users ("p0", "p1", ...) get one socket each, and crowd
+sockets are dealt round-robin over the crowd users ("c0", "c1", ...).
+"""
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import resource
+import sys
+import time
+from collections import defaultdict
+
+from websockets.asyncio.client import connect
+
+ITEM_RE = re.compile(r'id="notification-(\d+)"')
+#: Handshakes in flight at once while ramping up, as a crowd of browsers would.
+OPEN_CONCURRENCY = 50
+OPEN_TIMEOUT = 10.0
+
+
+def raise_nofile() -> int:
+    """Raise this process's open-file limit to its hard limit; return the new limit."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+class Crowd:
+    """Open, watch, ping and close many sockets against one server."""
+
+    def __init__(self, ws_url: str, origin: str, cookies: dict[str, str], compression: bool):
+        self.ws_url = ws_url
+        self.origin = origin
+        self.cookies = cookies
+        self.crowd = sorted((k for k in cookies if k.startswith("c")), key=lambda k: int(k[1:]))
+        self.probes = sorted((k for k in cookies if k.startswith("p")), key=lambda k: int(k[1:]))
+        self.compression = "deflate" if compression else None
+        self.sockets: list = []  # index = socket number; None if its handshake failed
+        self.users: list[str] = []  # index = socket number
+        self._dealt = 0
+        #: notification id -> arrival times (monotonic), one per socket that got it.
+        self.arrivals: dict[int, list[float]] = defaultdict(list)
+        self.closed: dict[int, tuple[int | None, float]] = {}
+        self._readers: list[asyncio.Task] = []
+
+    async def open(self, total: int) -> dict:
+        """Open sockets until `total` were opened, probes first; time each until its snapshot."""
+        sem = asyncio.Semaphore(OPEN_CONCURRENCY)
+        times: list[float] = []
+        errors: dict[str, int] = defaultdict(int)
+
+        async def one(index: int) -> None:
+            user = self.users[index]
+            async with sem:
+                start = time.monotonic()
+                try:
+                    ws = await connect(
+                        self.ws_url,
+                        origin=self.origin,
+                        compression=self.compression,
+                        additional_headers={"Cookie": self.cookies[user]},
+                        proxy=None,
+                        open_timeout=OPEN_TIMEOUT,
+                        ping_interval=None,
+                        close_timeout=5,
+                        max_size=None,
+                    )
+                    await asyncio.wait_for(ws.recv(), OPEN_TIMEOUT)  # the snapshot
+                except Exception as exc:
+                    errors[type(exc).__name__] += 1
+                    self.sockets[index] = None
+                    return
+            times.append(time.monotonic() - start)
+            self.sockets[index] = ws
+            self._readers.append(asyncio.create_task(self._read(index, ws)))
+
+        first = len(self.sockets)
+        for _ in range(first, total):
+            if len(self.users) < len(self.probes):
+                self.users.append(self.probes[len(self.users)])
+            else:
+                self.users.append(self.crowd[self._dealt % len(self.crowd)])
+                self._dealt += 1
+        self.sockets.extend([None] * (total - first))
+        started = time.monotonic()
+        await asyncio.gather(*(one(i) for i in range(first, total)))
+        return {
+            "opened": len(times),
+            "failed": sum(errors.values()),
+            "errors": dict(errors),
+            "held": self.held(),
+            "elapsed_s": time.monotonic() - started,
+            "handshake_s": times,
+        }
+
+    def held(self) -> int:
+        return sum(
+            1 for i, ws in enumerate(self.sockets) if ws is not None and i not in self.closed
+        )
+
+    async def _read(self, index: int, ws) -> None:
+        try:
+            async for message in ws:
+                now = time.monotonic()
+                for nid in ITEM_RE.findall(message):
+                    self.arrivals[int(nid)].append(now)
+        except Exception:  # noqa: S110 - the close code below tells what happened
+            pass
+        self.closed[index] = (ws.close_code, time.monotonic())
+
+    async def ping(self, count: int, spacing: float) -> dict:
+        """Ping `count` random open sockets, one every `spacing` s; return the RTTs."""
+        open_ = [ws for i, ws in enumerate(self.sockets) if ws is not None and i not in self.closed]
+        sample = random.sample(open_, min(count, len(open_)))
+        rtts: list[float] = []
+        failed = 0
+
+        async def one(delay: float, ws) -> None:
+            nonlocal failed
+            await asyncio.sleep(delay)
+            try:
+                rtts.append(await asyncio.wait_for(await ws.ping(), 10))
+            except Exception:
+                failed += 1
+
+        await asyncio.gather(*(one(i * spacing, ws) for i, ws in enumerate(sample)))
+        return {"rtt_s": rtts, "failed": failed}
+
+    async def collect(self, items: list[list], timeout: float) -> dict:
+        """Wait until each (id, user key) reached every open socket of that user; return times."""
+        expected = {}
+        for nid, user in items:
+            expected[nid] = sum(
+                1
+                for i, u in enumerate(self.users)
+                if u == user and self.sockets[i] is not None and i not in self.closed
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(len(self.arrivals.get(nid, ())) >= n for nid, n in expected.items()):
+                break
+            await asyncio.sleep(0.05)
+        return {
+            "arrivals": {str(nid): self.arrivals.get(nid, []) for nid in expected},
+            "expected": {str(nid): n for nid, n in expected.items()},
+        }
+
+    async def watch_close(self, timeout: float) -> dict:
+        """Wait until every held socket is closed by the server; tally the close codes."""
+        deadline = time.monotonic() + timeout
+        while self.held() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        codes: dict[str, int] = defaultdict(int)
+        for code, _ in self.closed.values():
+            codes[str(code)] += 1
+        return {
+            "codes": dict(codes),
+            "still_open": self.held(),
+            "closes": list(self.closed.values()),
+        }
+
+    async def close(self) -> None:
+        await asyncio.gather(
+            *(ws.close() for ws in self.sockets if ws is not None), return_exceptions=True
+        )
+        for task in self._readers:
+            task.cancel()
+
+
+async def serve(crowd: Crowd) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while line := await reader.readline():
+        cmd = json.loads(line)
+        name = cmd.pop("cmd")
+        if name == "quit":
+            break
+        if name == "time":
+            result = {"monotonic": time.monotonic()}
+        else:
+            result = await getattr(crowd, name)(**cmd)
+        print(json.dumps(result), flush=True)
+    await crowd.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ws-url", required=True)
+    parser.add_argument("--origin", required=True)
+    parser.add_argument("--cookies", required=True, help="a JSON file: user key -> Cookie")
+    parser.add_argument("--no-compression", action="store_true")
+    args = parser.parse_args()
+    raise_nofile()
+    with open(args.cookies) as f:
+        cookies = json.load(f)  # {"p0": "session=...", "c0": ..., ...}
+    asyncio.run(serve(Crowd(args.ws_url, args.origin, cookies, not args.no_compression)))
+
+
+if __name__ == "__main__":
+    main()
