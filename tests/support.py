@@ -240,3 +240,69 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: s
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met in {timeout}s")
         time.sleep(interval)
+
+
+class GunicornServer(LiveServer):
+    """`gunicorn -c gunicorn.conf.py wsgi:app` on a free port, as production serves it."""
+
+    def __init__(self, env: dict, port: int | None = None, worker_class: str | None = None):
+        super().__init__(env, port)
+        self.env = {**env, "TOCSIN_BIND": f"127.0.0.1:{self.port}", "TOCSIN_WORKERS": "1",
+                    "TOCSIN_WORKER_CONNECTIONS": "100"}
+        if worker_class:
+            self.env["TOCSIN_WORKER_CLASS"] = worker_class
+        self.log = Path(env["TOCSIN_INSTANCE_PATH"]) / f"gunicorn-{self.port}.log"
+        self.returncode: int | None = None
+
+    def start(self) -> "GunicornServer":
+        out = open(self.log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+        )
+        out.close()
+        self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        """Wait until a worker answers /healthz."""
+
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
+                    return True
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                return False
+
+        wait_until(ready, timeout, what="gunicorn answering /healthz")
+
+    def worker_pids(self) -> list[int]:
+        pid = self.proc.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(child) for child in children]
+
+    def wait_for_new_worker(self, old: int, timeout: float = 30) -> int:
+        """Wait until the master has replaced worker `old` and the new one serves."""
+
+        def replaced() -> int | None:
+            new = [pid for pid in self.worker_pids() if pid != old]
+            return new[0] if new and not Path(f"/proc/{old}").exists() else None
+
+        pid = wait_until(replaced, timeout, what=f"worker {old} replaced")
+        self.wait_ready(timeout)
+        return pid
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Signal the master and wait for it; keep its exit status in `returncode`."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.returncode = self.proc.returncode
+        self.proc = None
