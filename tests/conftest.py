@@ -19,12 +19,15 @@ POSTGRES_SCHEMA = f"tocsin_pytest_{os.getpid()}"
 REQUIRE_SERVICES = os.environ.get("TOCSIN_REQUIRE_SERVICES") == "1"
 
 
-def postgres_url() -> str:
-    """Return a URL for the test schema, or skip (fail in CI) if PostgreSQL is unreachable."""
+def postgres_url(schema: str = POSTGRES_SCHEMA, fresh: bool = False) -> str:
+    """Return a URL that works in `schema` (emptied first if `fresh`), or skip (fail in CI)
+    if PostgreSQL is unreachable."""
     engine = sa.create_engine(POSTGRES_URL)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {POSTGRES_SCHEMA}"))
+            if fresh:
+                conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
     except sa.exc.OperationalError as exc:
         if REQUIRE_SERVICES:
             pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_URL}: {exc}")
@@ -32,7 +35,7 @@ def postgres_url() -> str:
     finally:
         engine.dispose()
     sep = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{POSTGRES_SCHEMA}"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,7 +11,7 @@ from flask_migrate import downgrade, upgrade
 from app import ROOT, create_app, users
 from app.extensions import db
 from app.schema import BASELINE_REVISION, VERSION_TABLE, schema_differences
-from tests.conftest import POSTGRES_URL, REQUIRE_SERVICES
+from tests.conftest import POSTGRES_URL, postgres_url
 
 #: A schema of this run's own (concurrent runs share the server): each test rebuilds it.
 MIGRATIONS_SCHEMA = f"tocsin_migrations_test_{os.getpid()}"
@@ -21,19 +21,7 @@ AUTOINCREMENT_TABLES = ("tocsin_notifications", "tocsin_broker_events")
 
 def _reset_postgres_schema() -> str:
     """Drop and recreate the schema; return a URL that uses it (skip if unreachable)."""
-    engine = sa.create_engine(POSTGRES_URL)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {MIGRATIONS_SCHEMA} CASCADE"))
-            conn.execute(sa.text(f"CREATE SCHEMA {MIGRATIONS_SCHEMA}"))
-    except sa.exc.OperationalError as exc:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_URL}: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
-    finally:
-        engine.dispose()
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{MIGRATIONS_SCHEMA}"
+    return postgres_url(MIGRATIONS_SCHEMA, fresh=True)
 
 
 def _drop_postgres_schema() -> None:
