@@ -60,22 +60,37 @@ def resolve(session: Session, refs: Sequence[int | str]) -> list[int]:
 
 def deliver(session: Session, recipients: list[int], payload: NotificationInput) -> list[int]:
     """Insert a notification per recipient and bump their counters; commit; publish."""
-    now = utcnow()
-    rows = [{"user_id": uid, "created_at": now, **payload.__dict__} for uid in recipients]
-    ids: list[int] = []
     try:
-        for start in range(0, len(rows), BATCH):
-            stmt = sa.insert(Notification).returning(Notification.id, sort_by_parameter_order=True)
-            ids += session.scalars(stmt, rows[start : start + BATCH]).all()
-        add_unread(session, {uid: 1 for uid in recipients})
+        ids = insert(session, recipients, payload)
         session.commit()
     except Exception:
         session.rollback()
         raise
+    announce(recipients, ids)
+    return ids
+
+
+def insert(session: Session, recipients: list[int], payload: NotificationInput) -> list[int]:
+    """Insert a notification per recipient and bump their counters, in the caller's transaction.
+
+    The caller commits (with whatever else belongs in the same transaction), then calls
+    announce() with the ids.
+    """
+    now = utcnow()
+    rows = [{"user_id": uid, "created_at": now, **payload.__dict__} for uid in recipients]
+    ids: list[int] = []
+    for start in range(0, len(rows), BATCH):
+        stmt = sa.insert(Notification).returning(Notification.id, sort_by_parameter_order=True)
+        ids += session.scalars(stmt, rows[start : start + BATCH]).all()
+    add_unread(session, {uid: 1 for uid in recipients})
+    return ids
+
+
+def announce(recipients: list[int], ids: list[int]) -> None:
+    """Publish one "created" event per recipient, once their rows are committed."""
     broker.current().publish_many(
         [(uid, {"kind": "created", "ids": [nid]}) for uid, nid in zip(recipients, ids, strict=True)]
     )
-    return ids
 
 
 def add_unread(session: Session, deltas: dict[int, int]) -> None:
