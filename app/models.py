@@ -1,4 +1,4 @@
-"""Database models: users, notifications, unread counters and broker events."""
+"""Database models: users, notifications, unread counters, API tokens and broker events."""
 
 from datetime import UTC, datetime
 
@@ -89,6 +89,50 @@ class UnreadCounter(db.Model):
 
     user_id: Mapped[int] = mapped_column(primary_key=True)
     unread: Mapped[int] = mapped_column(default=0)
+
+
+class ApiToken(db.Model):
+    """A bearer token for the HTTP API; only its hash is stored."""
+
+    __tablename__ = "tocsin_api_tokens"
+    __table_args__ = (
+        # A revoked token's name may be given to a new one.
+        sa.Index(
+            "ix_tocsin_api_tokens_active_name",
+            "name",
+            unique=True,
+            postgresql_where=sa.text("revoked_at IS NULL"),
+            sqlite_where=sa.text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    #: The token's first characters, to tell tokens apart in a listing; not enough to use.
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    #: SHA-256 of the token, hex: tokens are random, so a fast hash is enough.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyKey(db.Model):
+    """A publish request's Idempotency-Key, with its body's hash and the response it got."""
+
+    __tablename__ = "tocsin_idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("token_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tocsin_api_tokens.id", ondelete="CASCADE")
+    )
+    key: Mapped[str] = mapped_column(sa.String(255))
+    #: SHA-256 of the canonical JSON body: the same key with another body is refused.
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[int] = mapped_column()
+    response: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class BrokerEvent(db.Model):
