@@ -46,6 +46,10 @@ class Config:
         self.TOCSIN_PAGE_SIZE = int(_env("PAGE_SIZE", "20"))
         #: The template the inbox page extends; it needs a `content` block.
         self.TOCSIN_LAYOUT = _env("LAYOUT", "notifications/layout.html")
+        #: Largest request body the HTTP API reads, in bytes; a larger one gets 413.
+        self.TOCSIN_API_MAX_BODY = int(_env("API_MAX_BODY", str(64 * 1024)))
+        #: How long the HTTP API remembers an Idempotency-Key, in seconds (at least a day).
+        self.TOCSIN_IDEMPOTENCY_TTL = int(_env("IDEMPOTENCY_TTL", str(24 * 3600)))
         #: Show the demo credentials on the login page.
         self.TOCSIN_DEMO = _env("DEMO", "0") == "1"
         self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}

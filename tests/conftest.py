@@ -151,3 +151,35 @@ def channel_prefix() -> str:
     import uuid
 
     return f"tocsin-test-{uuid.uuid4().hex[:8]}"
+
+
+class ApiClient:
+    """The test client with an API token in every request's Authorization header."""
+
+    def __init__(self, client, token: str) -> None:
+        self.client = client
+        self.token = token
+
+    def headers(self, extra: dict | None = None) -> dict:
+        return {"Authorization": f"Bearer {self.token}", **(extra or {})}
+
+    def post(self, path: str, json=None, headers: dict | None = None, **kwargs):
+        return self.client.post(path, json=json, headers=self.headers(headers), **kwargs)
+
+    def get(self, path: str, headers: dict | None = None, **kwargs):
+        return self.client.get(path, headers=self.headers(headers), **kwargs)
+
+    def publish(self, headers: dict | None = None, **fields):
+        """POST a notification: to alice, type comment, title "Hello" unless told otherwise."""
+        body = {"recipients": ["alice"], "type": "comment", "title": "Hello", **fields}
+        return self.post("/api/v1/notifications", json=body, headers=headers)
+
+
+@pytest.fixture
+def api(app, client) -> ApiClient:
+    """A test client holding a fresh API token."""
+    from app.api import tokens
+
+    with app.app_context():
+        _, secret = tokens.create(db.session, "tests")
+    return ApiClient(client, secret)
