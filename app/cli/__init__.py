@@ -1,4 +1,4 @@
-"""The `flask tocsin` commands: set up the database, manage users, send notifications."""
+"""The `flask tocsin` commands: set up the database, manage users and API tokens, send."""
 
 import click
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from ..notifications import service
 from ..schema import upgrade_schema
 from .accounts import user
 from .send import send
+from .tokens import token
 
 DEMO_USERS = ("alice", "bob")
 DEMO_PASSWORD = "tocsin"  # noqa: S105 - printed on purpose for the demo
@@ -48,3 +49,4 @@ def recount() -> None:
 
 tocsin.add_command(send)
 tocsin.add_command(user)
+tocsin.add_command(token)
