@@ -12,7 +12,8 @@ from app.extensions import db
 from app.live.connection import Connection
 from app.models import ApiToken, Notification
 from app.notifications import queries
-from app.notifications.types import catalog
+from app.notifications import service as notifications
+from app.notifications.types import NotificationType, catalog
 from tests.conftest import user_id
 
 URL = "/api/v1/notifications"
@@ -45,6 +46,18 @@ def test_publish_with_a_token_creates_and_pushes(app, api):
         assert (n.type, n.title, n.body, n.url, n.priority, n.data, n.actor, n.group_key) == (
             "system", "Hi", "There", "/x", "high", {"k": [1, 2]}, "ci", "deploy")
         assert queries.unread_count(db.session, user_id("bob")) == 1
+
+
+def test_the_apps_own_types_are_accepted_and_documented(app, api, client):
+    with app.app_context():
+        catalog().add(NotificationType("invoice", "order", "Invoice", "high"))
+    response = api.publish(type="invoice", title="Invoice 7 is due")
+    assert response.status_code == 201, response.json
+    with app.app_context():
+        assert db.session.get(Notification, response.json["ids"][0]).priority == "high"
+    doc = client.get("/api/openapi.json").json
+    assert "invoice" in doc["components"]["schemas"]["NewNotification"]["properties"]["type"][
+        "enum"]
 
 
 def test_a_publish_takes_ids_and_the_types_default_priority(app, api):
@@ -255,8 +268,18 @@ def test_list_a_users_notifications_by_name_or_id(app, api):
     assert page.json["next_before"] == mine[1] and page.json["unread"] == 3
     item = page.json["items"][0]
     assert item["user_id"] == 1 and item["title"] == "n2" and item["read_at"] is None
+    assert (item["action_taken"], item["outcome"], item["acted_at"]) == (None, None, None)
     rest = api.get(URL + f"?user=1&limit=2&before={mine[1]}").json
     assert [n["id"] for n in rest["items"]] == [mine[0]] and rest["next_before"] is None
+
+
+def test_a_listed_item_shows_the_action_taken(app, api):
+    (nid,) = api.publish(type="friend_request", title="Bob wants to be friends").json["ids"]
+    with app.app_context():
+        notifications.resolve_action(db.session, user_id("alice"), nid, "accept")
+    (item,) = api.get(URL + "?user=alice").json["items"]
+    assert (item["action_taken"], item["outcome"]) == ("accept", "Accepted")
+    assert item["acted_at"] is not None and item["read_at"] is not None
 
 
 def test_list_needs_a_known_user(api):

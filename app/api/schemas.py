@@ -127,6 +127,9 @@ class Notification(BaseModel):
     created_at: datetime
     seen_at: datetime | None
     read_at: datetime | None
+    action_taken: str | None = Field(description="The action button the user chose, if any.")
+    outcome: str | None = Field(description="What the item says since the action.")
+    acted_at: datetime | None
 
 
 class NotificationPage(BaseModel):
