@@ -8,6 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
 
+#: Ids are INTEGER columns: PostgreSQL refuses larger values outright, so inputs beyond
+#: this are answered as "no such id" before they reach a query.
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -66,7 +70,7 @@ class Notification(db.Model):
     body: Mapped[str | None] = mapped_column(sa.Text)
     url: Mapped[str | None] = mapped_column(sa.String(2048))
     priority: Mapped[str] = mapped_column(sa.String(10), default="normal")
-    data: Mapped[dict | None] = mapped_column(sa.JSON)
+    data: Mapped[dict | None] = mapped_column(sa.JSON(none_as_null=True))  # None is SQL NULL
     actor: Mapped[str | None] = mapped_column(sa.String(120))
     group_key: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,6 +6,7 @@ from flask_login import login_required
 
 from . import broker
 from .extensions import store
+from .models import MAX_ID
 from .notifications import actions
 from .notifications.types import catalog
 
@@ -24,7 +25,7 @@ def index():
     return render_template("pages/index.html")
 
 
-@bp.post("/friend-requests/<int:notification_id>/<action>")
+@bp.post(f"/friend-requests/<int(max={MAX_ID}):notification_id>/<action>")
 @login_required
 def answer_friend_request(notification_id: int, action: str):
     """Accept or decline a friend request (the demo has no friendships to record)."""

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .models import MAX_ID
+
 #: Values per IN (...) query, well under SQLite's and PostgreSQL's parameter limits.
 CHUNK = 1000
 
@@ -50,4 +52,5 @@ class ModelDirectory:
 
 
 def _ints(refs) -> list[int]:
-    return [r for r in refs if isinstance(r, int) and not isinstance(r, bool)]
+    # Beyond MAX_ID no such user can exist, and PostgreSQL would refuse the parameter.
+    return [r for r in refs if isinstance(r, int) and not isinstance(r, bool) and 0 < r <= MAX_ID]

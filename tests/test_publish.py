@@ -43,6 +43,8 @@ def test_notify_many_writes_once_per_recipient_and_pushes_each(app):
 def test_unknown_recipients_are_listed_and_nothing_is_written():
     with pytest.raises(InvalidNotification, match=r"recipients: unknown 'zed', 999"):
         notify_many(["alice", "zed", 999], "comment", "Hi")
+    with pytest.raises(InvalidNotification, match=r"recipients: unknown 2147483648"):
+        notify_many([2**31], "comment", "Hi")  # past INTEGER: unknown, not a database error
     with pytest.raises(InvalidNotification, match="recipients: at least one"):
         notify_many([], "comment", "Hi")
     with pytest.raises(InvalidNotification, match="url"):

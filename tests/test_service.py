@@ -42,6 +42,10 @@ def test_create_uses_the_types_default_priority():
         ({"priority": "extreme"}, "priority"),
         ({"url": "javascript:alert(1)"}, "url"),
         ({"data": ["not", "an", "object"]}, "data"),
+        ({"title": "nul\x00byte"}, "title"),
+        ({"body": "nul\x00byte"}, "body"),
+        ({"actor": "x" * 121}, "actor"),
+        ({"group_key": "x" * 201}, "group_key"),
     ],
 )
 def test_create_refuses_bad_input_and_writes_nothing(fields, field):
@@ -136,3 +140,12 @@ def test_concurrent_reads_of_one_notification_decrement_once(app):
     assert not errors
     db.session.expire_all()
     assert queries.unread_count(db.session, alice) == 0
+
+
+def test_no_data_is_sql_null():
+    send()
+    send(data={"k": 1})
+    stored = db.session.execute(sa.text(
+        "SELECT count(*) FROM tocsin_notifications WHERE data IS NULL"
+    )).scalar()
+    assert stored == 1

@@ -181,3 +181,12 @@ def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json["database"] == "ok" and "broker" in response.json
+
+
+def test_ids_beyond_the_integer_range_are_misses_not_errors(alice, client):
+    # PostgreSQL refuses parameters past INTEGER; these must never reach a query.
+    huge = str(2**31)
+    assert alice.post(f"/notifications/{huge}/read").status_code == 404
+    assert client.get(f"/notifications/panel?before={huge}").status_code == 400
+    assert alice.post("/notifications/read-all", {"up_to": huge}).status_code == 400
+    assert client.get(f"/notifications/panel?before={2**31 - 1}").status_code == 200

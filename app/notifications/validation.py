@@ -8,6 +8,8 @@ from .types import catalog
 PRIORITIES = ("low", "normal", "high", "urgent")
 TITLE_MAX = 200
 BODY_MAX = 2000
+ACTOR_MAX = 120
+GROUP_KEY_MAX = 200
 
 
 class InvalidNotification(ValueError):
@@ -58,4 +60,13 @@ def clean(
         raise InvalidNotification(f"url: {exc}") from None
     if data is not None and not isinstance(data, dict):
         raise InvalidNotification("data: must be an object")
+    limits = (("actor", actor, ACTOR_MAX), ("group_key", group_key, GROUP_KEY_MAX))
+    for field, value, limit in limits:
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            raise InvalidNotification(f"{field}: a string of at most {limit} characters")
+    texts = {"title": title, "body": body, "url": url, "actor": actor, "group_key": group_key}
+    for field, value in texts.items():
+        # PostgreSQL text cannot hold NUL; refuse it here rather than fail at the database.
+        if value and "\x00" in value:
+            raise InvalidNotification(f"{field}: must not contain NUL characters")
     return NotificationInput(type, title, body or None, url, priority, data, actor, group_key)

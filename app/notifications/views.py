@@ -6,6 +6,7 @@ from werkzeug.wrappers import Response
 
 from ..config import ROOT
 from ..extensions import store
+from ..models import MAX_ID
 from . import queries, service
 from .links import is_local_path
 
@@ -29,8 +30,8 @@ def _int_arg(source, name: str, *, required: bool = False) -> int | None:
     raw = source.get(name)
     if raw in (None, "") and not required:
         return None
-    if raw is None or not raw.isdigit() or len(raw) > 18:
-        abort(400, description=f"{name} must be a non-negative integer")
+    if raw is None or not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
+        abort(400, description=f"{name} must be an integer from 0 to {MAX_ID}")
     return int(raw)
 
 
@@ -73,7 +74,7 @@ def redirect_back() -> Response:
     return redirect(target if is_local_path(target) else url_for("notifications.inbox"), 303)
 
 
-@bp.post("/<int:notification_id>/read")
+@bp.post(f"/<int(max={MAX_ID}):notification_id>/read")
 def read(notification_id: int):
     try:
         notification = service.mark_read(store.session, current_user.id, notification_id)
