@@ -1,0 +1,471 @@
+"""Publish-to-receipt latency, one-user-targeted: Tocsin against peer A (raw websockets).
+
+Run: .venv/bin/python -m bench.latency [--clients 100,1000] [--publishes 200]
+
+Tocsin is one gevent worker (`gunicorn -c gunicorn.conf.py wsgi:app`, TOCSIN_WORKERS=1)
+on PostgreSQL with a private Redis, as bench.serving runs it; peer A is
+bench.peers.raw_ws on the same Redis. A separate asyncio client process
+(bench.latency_client, bench.serving_client's Crowd) holds N sockets: PROBES probe users
+with one socket each, the rest dealt over a crowd of other users. This process
+publishes to a random probe user every 10-20 ms, stamping `time.time_ns()` into the
+notification (Tocsin: the title `t=<ns>`, through `service.create()`; peer A: the
+event's "t", PUBLISHed straight to Redis); the client reads the stamp on receipt.
+Every notification must reach its user's socket exactly once and no other socket.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+import redis
+import sqlalchemy as sa
+
+from .report import ROOT, fmt_ms, machine_info, machine_markdown, percentile, write_results
+from .serving import Client, cpu_seconds, raise_nofile, start_redis
+
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SCHEMA = "tocsin_bench_latency"
+CLIENTS = (100, 1000)
+PUBLISHES = 200
+SPACING_S = (0.010, 0.020)
+PROBES = 5
+USERS = 20
+WARMUP = 5
+SETTLE_S = 0.5
+TIMEOUT_S = 15.0
+PEER_PREFIX = "bench-peer-a"
+TOCSIN_PREFIX = "bench-tocsin"
+
+
+class LatencyClient(Client):
+    """bench.latency_client in its own process, driven like bench.serving's Client."""
+
+    def __init__(self, ws_url: str, origin: str, cookies: dict[str, str], workdir: Path):
+        cookies_file = workdir / f"cookies-{time.monotonic_ns()}.json"
+        cookies_file.write_text(json.dumps(cookies))
+        args = [
+            sys.executable,
+            "-m",
+            "bench.latency_client",
+            "--ws-url",
+            ws_url,
+            "--origin",
+            origin,
+            "--cookies",
+            str(cookies_file),
+        ]
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+
+class PeerA:
+    """bench.peers.raw_ws in its own process."""
+
+    def __init__(self, redis_url: str, prefix: str, size: int | None = None) -> None:
+        args = [
+            sys.executable,
+            "-m",
+            "bench.peers.raw_ws",
+            "--redis-url",
+            redis_url,
+            "--prefix",
+            prefix,
+        ]
+        if size:
+            args += ["--size", str(size)]
+        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()  # "ready <port>", or EOF if it died
+        if not line.startswith("ready "):
+            self.stop()
+            raise RuntimeError(f"peer A did not start: {line!r}")
+        self.port = int(line.split()[1])
+        self.pid = self.proc.pid
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        self.origin = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def user_keys(users: int = USERS, probes: int = PROBES) -> list[str]:
+    """Probe users "p0".. (one socket each, the ones published to), crowd users "c0".."""
+    return [f"p{i}" for i in range(probes)] + [f"c{i}" for i in range(users)]
+
+
+def peer_publisher(redis_url: str, prefix: str):
+    """Publish like Tocsin's Redis broker would, with the stamp in the event."""
+    client = redis.Redis.from_url(redis_url)
+    counter = iter(range(1, 10**9))
+
+    def publish(user_id: int, stamp: int) -> int:
+        nid = next(counter)
+        event = {"kind": "created", "ids": [nid], "t": stamp}
+        client.publish(f"{prefix}:user:{user_id}", json.dumps({"origin": "bench", "event": event}))
+        return nid
+
+    publish.close = client.close
+    return publish
+
+
+def tocsin_publisher(app):
+    """Publish through Tocsin's own service: insert, commit, then the broker's PUBLISH."""
+    from app.extensions import db
+    from app.notifications import service
+
+    def publish(user_id: int, stamp: int) -> int:
+        with app.app_context():
+            nid = service.create(db.session, user_id, type="comment", title=f"t={stamp}").id
+            db.session.remove()
+        return nid
+
+    return publish
+
+
+def measure(
+    client: Client,
+    publish,
+    user_ids: dict[str, int],
+    clients: int,
+    publishes: int,
+    spacing: tuple[float, float],
+    server_pid: int | None = None,
+) -> dict:
+    """Open `clients` sockets, publish to random probes; return latency and exactly-once."""
+    opened = client.call("open", total=clients)
+    probes = [k for k in user_ids if k.startswith("p")][: min(PROBES, clients)]
+    warm = [[publish(user_ids[k], time.time_ns()), k] for k in probes[:WARMUP]]
+    warmup = client.call("tally", items=warm, timeout=TIMEOUT_S, settle=0)
+    client.call("reset")
+    items, publish_s = [], []
+    cpu0, server0 = client.call("cpu"), cpu_seconds(server_pid) if server_pid else None
+    for _ in range(publishes):
+        key = random.choice(probes)
+        start = time.perf_counter()
+        items.append([publish(user_ids[key], time.time_ns()), key])
+        publish_s.append(time.perf_counter() - start)
+        if spacing[1] > 0:
+            time.sleep(random.uniform(*spacing))
+    cpu1 = client.call("cpu")
+    wall = cpu1["monotonic"] - cpu0["monotonic"]
+    server_cpu = (cpu_seconds(server_pid) - server0) / wall if server_pid else None
+    got = client.call("tally", items=items, timeout=TIMEOUT_S, settle=SETTLE_S)
+    lat = got.pop("latencies_ms")
+    return {
+        "clients": clients,
+        "held": opened["held"],
+        "handshake_failed": opened["failed"],
+        "warmup_lost": warmup["lost"],
+        "publishes": publishes,
+        **got,
+        "latency_ms": summary(lat),
+        "publish_call_ms": summary([s * 1000 for s in publish_s]),
+        "client_cpu_percent": 100 * (cpu1["cpu_s"] - cpu0["cpu_s"]) / wall,
+        "server_cpu_percent": 100 * server_cpu if server_cpu is not None else None,
+        "publish_window_s": wall,
+    }
+
+
+def summary(ms: list[float]) -> dict:
+    if not ms:
+        return {"n": 0}
+    return {
+        "n": len(ms),
+        "p50_ms": percentile(ms, 50),
+        "p99_ms": percentile(ms, 99),
+        "min_ms": min(ms),
+        "max_ms": max(ms),
+    }
+
+
+def run_peer_a(
+    redis_url: str,
+    prefix: str,
+    clients: int,
+    publishes: int,
+    workdir: Path,
+    spacing=SPACING_S,
+    size: int | None = None,
+    peer: PeerA | None = None,
+) -> dict:
+    """One peer A measurement; starts (and stops) its own peer unless one is given."""
+    own = peer is None
+    peer = peer or PeerA(redis_url, prefix, size)
+    keys = user_keys(users=min(USERS, clients))
+    user_ids = {k: i + 1 for i, k in enumerate(keys)}
+    cookies = {k: f"bench_user={uid}" for k, uid in user_ids.items()}
+    publish = peer_publisher(redis_url, prefix)
+    client = LatencyClient(peer.ws_url, peer.origin, cookies, workdir)
+    try:
+        return measure(client, publish, user_ids, clients, publishes, spacing, peer.pid)
+    finally:
+        client.quit()
+        publish.close()
+        if own:
+            peer.stop()
+
+
+def run_tocsin(
+    server_url: str,
+    app,
+    user_ids: dict[str, int],
+    cookies: dict[str, str],
+    clients: int,
+    publishes: int,
+    workdir: Path,
+    spacing=SPACING_S,
+    server_pid: int | None = None,
+) -> dict:
+    """One Tocsin measurement against a running server whose users are logged in."""
+    ws_url = server_url.replace("http://", "ws://") + "/notifications/ws"
+    client = LatencyClient(ws_url, server_url, cookies, workdir)
+    try:
+        return measure(
+            client, tocsin_publisher(app), user_ids, clients, publishes, spacing, server_pid
+        )
+    finally:
+        client.quit()
+
+
+def login_all(server_url: str, keys: list[str]) -> dict[str, str]:
+    from tests.support import HttpSession
+
+    return {k: HttpSession(server_url).login(username(k)).cookie_header for k in keys}
+
+
+def username(key: str) -> str:
+    return f"lat{key}"
+
+
+def database_url() -> str:
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    engine.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{PG_SCHEMA}"
+
+
+def drop_schema() -> None:
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+    engine.dispose()
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def markdown(data: dict) -> str:
+    st = data["settings"]
+    lines = [
+        "# Publish-to-receipt latency, one-user-targeted: Tocsin against peer A",
+        "",
+        "Tocsin: one gevent worker (`gunicorn -c gunicorn.conf.py wsgi:app`) on PostgreSQL "
+        "with a private Redis; each publish is `service.create()` in the bench process "
+        "(insert, commit, Redis PUBLISH), with `t=<time.time_ns()>` in the title. Peer A: "
+        "`bench.peers.raw_ws`, a bare asyncio `websockets` server with one `PSUBSCRIBE` on "
+        "the same kind of channel, sending a fixed fragment of the length of a Tocsin push "
+        f"({st['peer_size']} characters), stamp included; each publish is a Redis PUBLISH "
+        "of Tocsin's event JSON with the stamp in it (no database: the ceiling). "
+        f"Client: one asyncio process (`websockets`, permessage-deflate on) holding the "
+        f"sockets, {PROBES} probe users with one socket each and the rest dealt over "
+        f"{USERS} crowd users. {st['publishes']} publishes per run, each to a random probe, "
+        f"{SPACING_S[0] * 1000:.0f}-{SPACING_S[1] * 1000:.0f} ms apart, after "
+        f"{WARMUP} warm-up ones. Latency: receipt `time.time_ns()` minus the stamp, ms.",
+        "",
+        "| clients | server | held | p50 | p99 | max | publish call p50 | lost | duplicated "
+        "| misdelivered | client CPU % | server CPU % |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in data["runs"]:
+        for name in ("tocsin", "peer_a"):
+            r = row[name]
+            lat = r["latency_ms"]
+            lines.append(
+                f"| {row['clients']} | {name} | {r['held']} | {fmt_ms(lat.get('p50_ms'))} "
+                f"| {fmt_ms(lat.get('p99_ms'))} | {fmt_ms(lat.get('max_ms'))} "
+                f"| {fmt_ms(r['publish_call_ms'].get('p50_ms'))} | {r['lost']} "
+                f"| {r['duplicated']} | {r['misdelivered'] + r['unexpected_ids']} "
+                f"| {r['client_cpu_percent']:.0f} | {r['server_cpu_percent']:.0f} |"
+            )
+    lines += [
+        "",
+        "| clients | Tocsin / peer A p50 | Tocsin / peer A p99 |",
+        "|---:|---:|---:|",
+    ]
+    for row in data["runs"]:
+        lines.append(
+            f"| {row['clients']} | {row['ratio_p50']:.2f} | {row['ratio_p99']:.2f} |"
+            if row["ratio_p50"] and row["ratio_p99"]
+            else f"| {row['clients']} | – | – |"
+        )
+    total_lost = sum(row[n]["lost"] for row in data["runs"] for n in ("tocsin", "peer_a"))
+    total_dup = sum(row[n]["duplicated"] for row in data["runs"] for n in ("tocsin", "peer_a"))
+    lines += [
+        "",
+        f"Exactly once: {total_lost} lost, {total_dup} duplicated over every run. CPU % is "
+        "over the publish window (100 % = one core); a client near 100 % would be the "
+        "bottleneck. The publish call is the publisher's own cost (Tocsin's includes the "
+        "database commit, and so does its latency; peer A's is a bare PUBLISH).",
+        "",
+        "## Machine",
+        "",
+        machine_markdown(data["machine"]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", default=",".join(map(str, CLIENTS)))
+    parser.add_argument("--publishes", type=int, default=PUBLISHES)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--name", default="latency", help="results file name")
+    args = parser.parse_args(argv)
+    counts = [int(c) for c in args.clients.split(",")]
+
+    from app import create_app, users
+    from app.extensions import db
+    from bench.serving import Gunicorn
+    from tests.support import server_env
+
+    raise_nofile()
+    load_at_start = tuple(round(x, 2) for x in os.getloadavg())
+    workdir = Path(tempfile.mkdtemp(prefix="tocsin-latency-"))
+    redis_proc = server = peer = None
+    runs = []
+    try:
+        redis_proc, redis_url = start_redis(workdir)
+        db_url = database_url()
+        extra = {
+            "TOCSIN_REDIS_URL": redis_url,
+            "TOCSIN_REDIS_CHANNEL_PREFIX": TOCSIN_PREFIX,
+            "TOCSIN_WORKER_CONNECTIONS": str(max(counts) + 100),
+        }
+        env = server_env(workdir, db_url, **extra)
+        os.environ.update({k: env[k] for k in ("TOCSIN_INSTANCE_PATH", *extra)})
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": env["TOCSIN_SECRET_KEY"]}
+        )
+        keys = user_keys()
+        with app.app_context():
+            db.create_all()
+            user_ids = {k: users.create(db.session, username(k), "tocsin").id for k in keys}
+            db.session.remove()
+        server = Gunicorn("gevent", env, workdir / "gunicorn.log")
+        print("== logging in", flush=True)
+        cookies = login_all(server.url, keys)
+        for clients in counts:
+            print(f"== {clients} clients: Tocsin", flush=True)
+            tocsin = run_tocsin(
+                server.url,
+                app,
+                user_ids,
+                cookies,
+                clients,
+                args.publishes,
+                workdir,
+                server_pid=server.worker_pid,
+            )
+            print(f"   {brief(tocsin)}", flush=True)
+            if peer is None:
+                size = int(tocsin["message_length_median"] or 0) or None
+                peer = PeerA(redis_url, PEER_PREFIX, size)
+                peer_size = size
+            print(f"== {clients} clients: peer A", flush=True)
+            peer_a = run_peer_a(redis_url, PEER_PREFIX, clients, args.publishes, workdir, peer=peer)
+            print(f"   {brief(peer_a)}", flush=True)
+            runs.append(
+                {
+                    "clients": clients,
+                    "tocsin": tocsin,
+                    "peer_a": peer_a,
+                    "ratio_p50": ratio(
+                        tocsin["latency_ms"].get("p50_ms"), peer_a["latency_ms"].get("p50_ms")
+                    ),
+                    "ratio_p99": ratio(
+                        tocsin["latency_ms"].get("p99_ms"), peer_a["latency_ms"].get("p99_ms")
+                    ),
+                }
+            )
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        if peer is not None:
+            peer.stop()
+        if server is not None:
+            server.stop()
+        if redis_proc is not None:
+            redis_proc.terminate()
+            redis_proc.wait()
+        drop_schema()
+        shutil.rmtree(workdir, ignore_errors=True)
+    data = {
+        "settings": {
+            "clients": counts,
+            "publishes": args.publishes,
+            "spacing_s": SPACING_S,
+            "probes": PROBES,
+            "crowd_users": USERS,
+            "peer_size": peer_size,
+            "database": "PostgreSQL",
+            "broker": "Redis",
+        },
+        "runs": runs,
+        "machine": machine_info(
+            load_avg_at_start=load_at_start,
+            gunicorn=_version("gunicorn"),
+            gevent=_version("gevent"),
+            websockets=_version("websockets"),
+            redis=_version("redis"),
+        ),
+    }
+    text = markdown(data)
+    print(text)
+    if not args.no_write:
+        for path in write_results(args.name, data, text):
+            print(f"wrote {path.relative_to(ROOT)}")
+
+
+def brief(r: dict) -> str:
+    keys = (
+        "held",
+        "expected",
+        "received",
+        "lost",
+        "duplicated",
+        "misdelivered",
+        "unexpected_ids",
+        "client_cpu_percent",
+        "server_cpu_percent",
+    )
+    return json.dumps({**{k: r[k] for k in keys}, "latency": r["latency_ms"]})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The load client for bench.latency: bench.serving_client's Crowd, reading publish stamps.
+
+Run by bench.latency, not by hand (one JSON command per line on stdin, one JSON answer
+per line on stdout, as bench.serving_client). Every message is parsed for the items it
+adds (``<li id="notification-<id>"``) and the publisher's stamp ``t=<time.time_ns()>``;
+the receipt is stamped with ``time.time_ns()`` on arrival, so publish-to-receipt
+latency spans processes on one clock. Every receipt is kept per socket, so a
+notification that reached a socket twice, never, or the wrong user's socket is counted.
+"""
+
+import argparse
+import asyncio
+import json
+import re
+import resource
+import statistics
+import time
+from collections import defaultdict
+
+from .serving_client import Crowd, raise_nofile, serve
+
+LI_RE = re.compile(r'<li id="notification-(\d+)"')
+STAMP_RE = re.compile(r"\bt=(\d{10,})")
+
+
+class StampedCrowd(Crowd):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        #: notification id -> [(socket index, receipt ns, publish stamp ns or None)]
+        self.receipts: dict[int, list[tuple[int, int, int | None]]] = defaultdict(list)
+        self.lengths: list[int] = []
+
+    async def _read(self, index: int, ws) -> None:
+        try:
+            async for message in ws:
+                now = time.time_ns()
+                ids = LI_RE.findall(message)
+                if not ids:
+                    continue
+                stamp = STAMP_RE.search(message)
+                self.lengths.append(len(message))
+                for nid in ids:
+                    self.receipts[int(nid)].append(
+                        (index, now, int(stamp.group(1)) if stamp else None)
+                    )
+        except Exception:  # noqa: S110 - the close code below tells what happened
+            pass
+        self.closed[index] = (ws.close_code, time.monotonic())
+
+    async def cpu(self) -> dict:
+        """This process's own CPU seconds (user + system) so far."""
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return {"cpu_s": usage.ru_utime + usage.ru_stime, "monotonic": time.monotonic()}
+
+    async def reset(self) -> dict:
+        self.receipts.clear()
+        self.lengths.clear()
+        return {}
+
+    async def tally(self, items: list[list], timeout: float, settle: float) -> dict:
+        """Wait until each (id, user key) reached every open socket of its user, then
+        `settle` s more for late duplicates; count lost, duplicated and misdelivered."""
+        expected: dict[int, set[int]] = {}
+        for nid, user in items:
+            expected[nid] = {
+                i
+                for i, u in enumerate(self.users)
+                if u == user and self.sockets[i] is not None and i not in self.closed
+            }
+
+        def complete() -> bool:
+            return all(
+                want <= {i for i, _, _ in self.receipts.get(nid, ())}
+                for nid, want in expected.items()
+            )
+
+        deadline = time.monotonic() + timeout
+        while not complete() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(settle)
+        latencies_ms: list[float] = []
+        lost = duplicated = misdelivered = unstamped = 0
+        for nid, want in expected.items():
+            per_socket: dict[int, int] = defaultdict(int)
+            for index, at, stamp in self.receipts.get(nid, ()):
+                per_socket[index] += 1
+                if index not in want:
+                    misdelivered += 1
+                elif per_socket[index] == 1:
+                    if stamp is None:
+                        unstamped += 1
+                    else:
+                        latencies_ms.append((at - stamp) / 1e6)
+            lost += sum(1 for i in want if per_socket[i] == 0)
+            duplicated += sum(n - 1 for i, n in per_socket.items() if i in want and n > 1)
+        unknown = sum(len(r) for nid, r in self.receipts.items() if nid not in expected)
+        return {
+            "expected": sum(len(w) for w in expected.values()),
+            "received": len(latencies_ms) + unstamped,
+            "lost": lost,
+            "duplicated": duplicated,
+            "misdelivered": misdelivered,
+            "unexpected_ids": unknown,
+            "unstamped": unstamped,
+            "latencies_ms": latencies_ms,
+            "message_length_median": statistics.median(self.lengths) if self.lengths else None,
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ws-url", required=True)
+    parser.add_argument("--origin", required=True)
+    parser.add_argument("--cookies", required=True, help="a JSON file: user key -> Cookie")
+    parser.add_argument("--no-compression", action="store_true")
+    args = parser.parse_args()
+    raise_nofile()
+    with open(args.cookies) as f:
+        cookies = json.load(f)
+    crowd = StampedCrowd(args.ws_url, args.origin, cookies, not args.no_compression)
+    asyncio.run(serve(crowd))
+
+
+if __name__ == "__main__":
+    main()
