@@ -78,7 +78,7 @@ class StampedCrowd(Crowd):
         while not complete() and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         await asyncio.sleep(settle)
-        latencies_ms: list[float] = []
+        latencies_ms: list[list] = []  # [id, ms]
         lost = duplicated = misdelivered = unstamped = 0
         for nid, want in expected.items():
             per_socket: dict[int, int] = defaultdict(int)
@@ -90,7 +90,7 @@ class StampedCrowd(Crowd):
                     if stamp is None:
                         unstamped += 1
                     else:
-                        latencies_ms.append((at - stamp) / 1e6)
+                        latencies_ms.append([nid, (at - stamp) / 1e6])
             lost += sum(1 for i in want if per_socket[i] == 0)
             duplicated += sum(n - 1 for i, n in per_socket.items() if i in want and n > 1)
         unknown = sum(len(r) for nid, r in self.receipts.items() if nid not in expected)
