@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -34,7 +35,7 @@ from .serving import Client, cpu_seconds, raise_nofile, start_redis
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_SCHEMA = "tocsin_bench_latency"
 CLIENTS = (100, 1000)
-PUBLISHES = 200
+PUBLISHES = 500
 SPACING_S = (0.010, 0.020)
 PROBES = 5
 USERS = 20
@@ -70,7 +71,9 @@ class LatencyClient(Client):
 class PeerA:
     """bench.peers.raw_ws in its own process."""
 
-    def __init__(self, redis_url: str, prefix: str, size: int | None = None) -> None:
+    def __init__(
+        self, redis_url: str, prefix: str, size: int | None = None, template: Path | None = None
+    ) -> None:
         args = [
             sys.executable,
             "-m",
@@ -82,6 +85,8 @@ class PeerA:
         ]
         if size:
             args += ["--size", str(size)]
+        if template:
+            args += ["--template", str(template)]
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()  # "ready <port>", or EOF if it died
         if not line.startswith("ready "):
@@ -100,6 +105,27 @@ class PeerA:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def push_template(sample: list) -> str:
+    """A Tocsin push as peer A's template: its id and publish stamp made placeholders."""
+    from bench.peers.raw_ws import TEMPLATE_ID, TEMPLATE_STAMP
+
+    message, nid, stamp = sample
+    message = message.replace(stamp, TEMPLATE_STAMP)
+    return re.sub(
+        rf"(?<=notification-){nid}(?!\d)|(?<=toast-){nid}(?!\d)|(?<=/){nid}(?=/)"
+        rf'|(?<=data-id="){nid}(?=")',
+        TEMPLATE_ID,
+        message,
+    )
+
+
+def pin(pid: int | None, core: int) -> None:
+    """Keep `pid` on one core (and its threads), when the machine has two or more."""
+    if pid and hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            os.sched_setaffinity(int(task.name), {core})
 
 
 def user_keys(users: int = USERS, probes: int = PROBES) -> list[str]:
@@ -144,8 +170,13 @@ def measure(
     publishes: int,
     spacing: tuple[float, float],
     server_pid: int | None = None,
+    pinned: bool = False,
 ) -> dict:
     """Open `clients` sockets, publish to random probes; return latency and exactly-once."""
+    if pinned:  # the server on the first core, the load client on the last one
+        cores = sorted(os.sched_getaffinity(0))
+        pin(server_pid, cores[0])
+        pin(client.proc.pid, cores[-1])
     opened = client.call("open", total=clients)
     probes = [k for k in user_ids if k.startswith("p")][: min(PROBES, clients)]
     warm = [[publish(user_ids[k], time.time_ns()), k] for k in probes[:WARMUP]]
@@ -168,8 +199,17 @@ def measure(
     lat = [ms for _, ms in got["latencies_ms"]]
     # What is left once the publish call returned (for Tocsin: after the commit).
     after_call = [ms - publish_s[nid] * 1000 for nid, ms in got.pop("latencies_ms")]
+    failures = []
+    if opened["held"] < clients:
+        failures.append(f"{clients - opened['held']} sockets not held {opened['errors']}")
+    for what in ("lost", "duplicated", "misdelivered", "unexpected_ids", "unstamped"):
+        if got[what]:
+            failures.append(f"{got[what]} {what}")
+    if warmup["lost"]:
+        failures.append(f"{warmup['lost']} lost in the warm-up")
     return {
         "clients": clients,
+        "failures": failures,
         "held": opened["held"],
         "handshake_failed": opened["failed"],
         "warmup_lost": warmup["lost"],
@@ -205,6 +245,7 @@ def run_peer_a(
     spacing=SPACING_S,
     size: int | None = None,
     peer: PeerA | None = None,
+    pinned: bool = False,
 ) -> dict:
     """One peer A measurement; starts (and stops) its own peer unless one is given."""
     own = peer is None
@@ -215,7 +256,7 @@ def run_peer_a(
     publish = peer_publisher(redis_url, prefix)
     client = LatencyClient(peer.ws_url, peer.origin, cookies, workdir)
     try:
-        return measure(client, publish, user_ids, clients, publishes, spacing, peer.pid)
+        return measure(client, publish, user_ids, clients, publishes, spacing, peer.pid, pinned)
     finally:
         client.quit()
         publish.close()
@@ -233,13 +274,21 @@ def run_tocsin(
     workdir: Path,
     spacing=SPACING_S,
     server_pid: int | None = None,
+    pinned: bool = False,
 ) -> dict:
     """One Tocsin measurement against a running server whose users are logged in."""
     ws_url = server_url.replace("http://", "ws://") + "/notifications/ws"
     client = LatencyClient(ws_url, server_url, cookies, workdir)
     try:
         return measure(
-            client, tocsin_publisher(app), user_ids, clients, publishes, spacing, server_pid
+            client,
+            tocsin_publisher(app),
+            user_ids,
+            clients,
+            publishes,
+            spacing,
+            server_pid,
+            pinned,
         )
     finally:
         client.quit()
@@ -285,14 +334,21 @@ def markdown(data: dict) -> str:
         "with a private Redis; each publish is `service.create()` in the bench process "
         "(insert, commit, Redis PUBLISH), with `t=<time.time_ns()>` in the title. Peer A: "
         "`bench.peers.raw_ws`, a bare asyncio `websockets` server with one `PSUBSCRIBE` on "
-        "the same kind of channel, sending a fixed fragment of the length of a Tocsin push "
-        f"({st['peer_size']} characters), stamp included; each publish is a Redis PUBLISH "
+        "the same kind of channel, sending the bytes of a push Tocsin really sent in this run "
+        f"({len(st['peer_template'] or '')} characters, captured by the client, with the id "
+        "and the stamp swapped in; the template is in the JSON); each publish is a Redis PUBLISH "
         "of Tocsin's event JSON with the stamp in it (no database: the ceiling). "
         f"Client: one asyncio process (`websockets`, permessage-deflate on) holding the "
         f"sockets, {PROBES} probe users with one socket each and the rest dealt over "
         f"{USERS} crowd users. {st['publishes']} publishes per run, each to a random probe, "
         f"{SPACING_S[0] * 1000:.0f}-{SPACING_S[1] * 1000:.0f} ms apart, after "
-        f"{WARMUP} warm-up ones. Latency: receipt `time.time_ns()` minus the stamp, ms.",
+        f"{WARMUP} warm-up ones. Latency: receipt `time.time_ns()` minus the stamp, ms. "
+        + (
+            "The server process (Tocsin's worker, peer A) was pinned to the first core and "
+            "the load client to the last; the publisher, PostgreSQL and Redis float."
+            if st["pinned"]
+            else "No core pinning."
+        ),
         "",
         "| clients | server | held | p50 | p99 | max | publish call p50 "
         "| after the call p50 / p99 | lost | duplicated "
@@ -322,6 +378,14 @@ def markdown(data: dict) -> str:
             if row["ratio_p50"] and row["ratio_p99"]
             else f"| {row['clients']} | – | – |"
         )
+    failures = [
+        f"{row['clients']} clients, {name}: {'; '.join(row[name]['failures'])}"
+        for row in data["runs"]
+        for name in ("tocsin", "peer_a")
+        if row[name]["failures"]
+    ]
+    if failures:
+        lines += ["", "**Failures:** " + " / ".join(failures)]
     total_lost = sum(row[n]["lost"] for row in data["runs"] for n in ("tocsin", "peer_a"))
     total_dup = sum(row[n]["duplicated"] for row in data["runs"] for n in ("tocsin", "peer_a"))
     lines += [
@@ -352,6 +416,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default=",".join(map(str, CLIENTS)))
     parser.add_argument("--publishes", type=int, default=PUBLISHES)
+    parser.add_argument("--no-pin", action="store_true", help="leave server and client on any core")
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--name", default="latency", help="results file name")
     args = parser.parse_args(argv)
@@ -367,6 +432,8 @@ def main(argv: list[str] | None = None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="tocsin-latency-"))
     redis_proc = server = peer = None
     runs = []
+    pinned = not args.no_pin and len(os.sched_getaffinity(0)) >= 2
+    template = None
     try:
         redis_proc, redis_url = start_redis(workdir)
         db_url = database_url()
@@ -399,14 +466,19 @@ def main(argv: list[str] | None = None) -> None:
                 args.publishes,
                 workdir,
                 server_pid=server.worker_pid,
+                pinned=pinned,
             )
+            sample = tocsin.pop("sample")
             print(f"   {brief(tocsin)}", flush=True)
-            if peer is None:
-                size = int(tocsin["message_length_median"] or 0) or None
-                peer = PeerA(redis_url, PEER_PREFIX, size)
-                peer_size = size
+            if peer is None:  # peer A sends a push Tocsin really sent, id and stamp swapped
+                template = push_template(sample)
+                (workdir / "push.html").write_text(template)
+                peer = PeerA(redis_url, PEER_PREFIX, template=workdir / "push.html")
             print(f"== {clients} clients: peer A", flush=True)
-            peer_a = run_peer_a(redis_url, PEER_PREFIX, clients, args.publishes, workdir, peer=peer)
+            peer_a = run_peer_a(
+                redis_url, PEER_PREFIX, clients, args.publishes, workdir, peer=peer, pinned=pinned
+            )
+            peer_a.pop("sample")
             print(f"   {brief(peer_a)}", flush=True)
             runs.append(
                 {
@@ -440,7 +512,8 @@ def main(argv: list[str] | None = None) -> None:
             "spacing_s": SPACING_S,
             "probes": PROBES,
             "crowd_users": USERS,
-            "peer_size": peer_size,
+            "pinned": pinned,
+            "peer_template": template,
             "database": "PostgreSQL",
             "broker": "Redis",
         },
@@ -458,10 +531,13 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_write:
         for path in write_results(args.name, data, text):
             print(f"wrote {path.relative_to(ROOT)}")
+    if any(row[n]["failures"] for row in runs for n in ("tocsin", "peer_a")):
+        sys.exit("some runs failed: see the table")
 
 
 def brief(r: dict) -> str:
     keys = (
+        "failures",
         "held",
         "expected",
         "received",

@@ -29,6 +29,8 @@ class StampedCrowd(Crowd):
         #: notification id -> [(socket index, receipt ns, publish stamp ns or None)]
         self.receipts: dict[int, list[tuple[int, int, int | None]]] = defaultdict(list)
         self.lengths: list[int] = []
+        #: The last message that added an item: [message, its first id, its stamp].
+        self.sample: list | None = None
 
     async def _read(self, index: int, ws) -> None:
         try:
@@ -39,6 +41,8 @@ class StampedCrowd(Crowd):
                     continue
                 stamp = STAMP_RE.search(message)
                 self.lengths.append(len(message))
+                if stamp:
+                    self.sample = [message, int(ids[0]), stamp.group(1)]
                 for nid in ids:
                     self.receipts[int(nid)].append(
                         (index, now, int(stamp.group(1)) if stamp else None)
@@ -104,6 +108,7 @@ class StampedCrowd(Crowd):
             "unstamped": unstamped,
             "latencies_ms": latencies_ms,
             "message_length_median": statistics.median(self.lengths) if self.lengths else None,
+            "sample": self.sample,
         }
 
 

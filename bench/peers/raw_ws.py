@@ -1,18 +1,22 @@
 """Peer A: the Python ceiling. A bare asyncio `websockets` server fed by Tocsin's Redis channels.
 
-Run: python -m bench.peers.raw_ws --port P --redis-url URL [--prefix tocsin] [--size 2600]
+Run: python -m bench.peers.raw_ws --port P --redis-url URL [--prefix tocsin]
+     [--template FILE | --size 2600]
 
 No login, no database, no templates: a client names its user in a Cookie header
 (``bench_user=<id>``, so the bench's load client sends it the way it sends Tocsin's
 session cookie) or in the query string (``/ws?user=<id>``). The process holds ONE
 pattern subscription (``PSUBSCRIBE <prefix>:user:*``), exactly like Tocsin's Redis
 broker, and reads the same JSON events (``{"origin": ..., "event": {"kind":
-"created", "ids": [id]}}``). For each created id it sends that user's sockets a fixed
-HTML fragment holding ``<li id="notification-<id>"`` and the publish stamp
-``t=<ns>`` (taken from ``event["t"]``), padded to ``--size`` characters: Tocsin renders
-its push from the database and Jinja, which a ceiling must not do, so the peer sends
-a message of the same length instead (bench.latency measures Tocsin's push and passes
-its length). It prints ``ready <port>`` once it listens and the subscription is live.
+"created", "ids": [id]}}``). For each created id it sends that user's sockets the bytes
+Tocsin would send, without rendering them: Tocsin renders its push from the database
+with Jinja, which a ceiling must not do. With ``--template FILE`` (what bench.latency
+passes) the message is a push Tocsin really sent, captured by the load client, with
+its notification id and publish stamp replaced by the placeholders ``TEMPLATE_ID`` and
+``TEMPLATE_STAMP``: the same length and the same compressibility under
+permessage-deflate. Without it, a fixed fragment holding ``<li id="notification-<id>"``
+and ``t=<ns>``, padded with spaces to ``--size`` characters. The stamp comes from the
+event's ``"t"``. It prints ``ready <port>`` once it listens and the subscription is live.
 """
 
 import argparse
@@ -23,6 +27,7 @@ import re
 import signal
 from collections import defaultdict
 from http.cookies import SimpleCookie
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import redis.asyncio as aioredis
@@ -32,6 +37,7 @@ from websockets.asyncio.server import broadcast, serve
 DEFAULT_SIZE = 2600
 SNAPSHOT = '<div id="notification-snapshot" data-peer="raw_ws"></div>'
 STAMP_RE = re.compile(r"^\d+$")
+TEMPLATE_ID, TEMPLATE_STAMP = "@@ID@@", "@@STAMP@@"
 
 
 def fragment(nid: int, stamp: str, size: int) -> str:
@@ -57,11 +63,17 @@ def user_of(request) -> int | None:
 
 
 class Peer:
-    def __init__(self, redis_url: str, prefix: str, size: int) -> None:
+    def __init__(self, redis_url: str, prefix: str, size: int, template: str | None) -> None:
         self.redis_url = redis_url
         self.prefix = f"{prefix}:user:"
         self.size = size
+        self.template = template
         self.sockets: dict[int, set] = defaultdict(set)
+
+    def message(self, nid: int, stamp: str) -> str:
+        if self.template is None:
+            return fragment(nid, stamp, self.size)
+        return self.template.replace(TEMPLATE_ID, str(nid)).replace(TEMPLATE_STAMP, stamp)
 
     async def handler(self, ws) -> None:
         user = user_of(ws.request)
@@ -91,7 +103,7 @@ class Peer:
         if not STAMP_RE.match(stamp):
             stamp = "0"
         for nid in event.get("ids", []):
-            broadcast(targets, fragment(int(nid), stamp, self.size))
+            broadcast(targets, self.message(int(nid), stamp))
 
     async def listen(self, subscribed: asyncio.Event) -> None:
         client = aioredis.Redis.from_url(self.redis_url, decode_responses=True)
@@ -109,7 +121,8 @@ class Peer:
 
 
 async def main_async(args) -> None:
-    peer = Peer(args.redis_url, args.prefix, args.size)
+    template = args.template.read_text() if args.template else None
+    peer = Peer(args.redis_url, args.prefix, args.size, template)
     subscribed = asyncio.Event()
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -131,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--redis-url", required=True)
     parser.add_argument("--prefix", default="tocsin")
     parser.add_argument("--size", type=int, default=DEFAULT_SIZE)
+    parser.add_argument("--template", type=Path, help="a captured Tocsin push, placeholders in")
     args = parser.parse_args(argv)
     from bench.serving_client import raise_nofile
 
