@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import broker
 from ..extensions import store
 from ..models import Notification, UnreadCounter, utcnow
+from . import bulk_postgres
 from .validation import InvalidNotification, NotificationInput, clean
 
 #: Rows per INSERT statement when fanning out.
@@ -77,6 +77,12 @@ def insert(session: Session, recipients: list[int], payload: NotificationInput) 
     announce() with the ids.
     """
     now = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        ids = bulk_postgres.insert_notifications(
+            session, recipients, {"created_at": now, **payload.__dict__}
+        )
+        add_unread(session, {uid: 1 for uid in recipients})
+        return ids
     rows = [{"user_id": uid, "created_at": now, **payload.__dict__} for uid in recipients]
     ids: list[int] = []
     for start in range(0, len(rows), BATCH):
@@ -101,9 +107,11 @@ def add_unread(session: Session, deltas: dict[int, int]) -> None:
     # Always in id order: concurrent fan-outs then lock counter rows in the same order.
     params = [{"user_id": uid, "unread": deltas[uid]} for uid in sorted(deltas)]
     dialect = session.get_bind().dialect.name
-    upserts = {"sqlite": sqlite_insert, "postgresql": pg_insert}
-    if dialect in upserts:
-        stmt = upserts[dialect](UnreadCounter)
+    if dialect == "postgresql":
+        bulk_postgres.add_unread(session, deltas)
+        return
+    if dialect == "sqlite":
+        stmt = sqlite_insert(UnreadCounter)
         stmt = stmt.on_conflict_do_update(
             index_elements=["user_id"], set_={"unread": UnreadCounter.unread + stmt.excluded.unread}
         )

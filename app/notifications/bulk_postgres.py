@@ -1,0 +1,50 @@
+"""PostgreSQL fan-out: one statement for any number of recipients, ids passed as arrays.
+
+A 1,000-row multi-VALUES insert carries 13,000 parameters, and psycopg converts every
+such statement in Python (1.3 s of 3.4 s for 10,000 recipients); unnest() passes the
+recipients as one array parameter instead.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from ..models import Notification, UnreadCounter
+
+
+def _array(name: str, values: list[int]):
+    return sa.bindparam(name, values, type_=ARRAY(sa.Integer))
+
+
+def insert_notifications(session: Session, recipients: list[int], fields: dict) -> list[int]:
+    """Insert one row per recipient with the same `fields`; return the ids in recipient order."""
+    unnest = sa.func.unnest(_array("recipients", recipients))
+    recipient = unnest.table_valued("user_id").render_derived()
+    columns = Notification.__table__.c
+    shared = [sa.literal(value, type_=columns[name].type) for name, value in fields.items()]
+    stmt = (
+        sa.insert(Notification)
+        .from_select(["user_id", *fields], sa.select(recipient.c.user_id, *shared))
+        .returning(Notification.user_id, Notification.id)
+    )
+    # RETURNING order is not promised: map back through the recipient (each appears once).
+    by_user = {user_id: nid for user_id, nid in session.execute(stmt)}
+    return [by_user[uid] for uid in recipients]
+
+
+def add_unread(session: Session, deltas: dict[int, int]) -> None:
+    """Add `deltas` to users' unread counters, creating missing ones, in user-id order."""
+    users = sorted(deltas)
+    rows = sa.func.unnest(
+        _array("users", users), _array("deltas", [deltas[u] for u in users])
+    ).table_valued("user_id", "unread").render_derived()
+    stmt = pg_insert(UnreadCounter).from_select(
+        ["user_id", "unread"],
+        # Ordered, so concurrent fan-outs lock counter rows in the same order.
+        sa.select(rows.c.user_id, rows.c.unread).order_by(rows.c.user_id),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["user_id"], set_={"unread": UnreadCounter.unread + stmt.excluded.unread}
+    )
+    session.execute(stmt)
