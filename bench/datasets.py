@@ -143,3 +143,22 @@ def create_partial_indexes(backend: Backend) -> list[str]:
             described.append(f"{FALLBACK_PARTIAL} (user_id) WHERE read_at IS NULL, the bench's")
     backend.after_load(db.engine)  # PostgreSQL: statistics, and a visibility map for it
     return described
+
+
+def fresh_schema_url(schema: str) -> str:
+    """Empty (or create) a PostgreSQL schema; return a URL whose search_path is it."""
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_schema(schema: str) -> None:
+    """Drop a benchmark's PostgreSQL schema and everything in it."""
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()

@@ -27,12 +27,11 @@ from importlib import metadata
 from pathlib import Path
 
 import redis
-import sqlalchemy as sa
 
+from . import datasets
 from .report import ROOT, fmt_ms, machine_info, machine_markdown, percentile, write_results
 from .serving import Client, cpu_seconds, raise_nofile, start_redis
 
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_SCHEMA = "tocsin_bench_latency"
 CLIENTS = (100, 1000)
 PUBLISHES = 500
@@ -305,20 +304,11 @@ def username(key: str) -> str:
 
 
 def database_url() -> str:
-    engine = sa.create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        conn.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
-    engine.dispose()
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{PG_SCHEMA}"
+    return datasets.fresh_schema_url(PG_SCHEMA)
 
 
 def drop_schema() -> None:
-    engine = sa.create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-    engine.dispose()
+    datasets.drop_schema(PG_SCHEMA)
 
 
 def ratio(a: float | None, b: float | None) -> float | None:

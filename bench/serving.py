@@ -25,17 +25,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from app import create_app, users
 from app.extensions import db
 from app.notifications import service
 from tests.support import HttpSession, free_port, server_env
 
-from . import serving_hub
+from . import datasets, serving_hub
 from .report import ROOT, fmt_ms, machine_info, machine_markdown, percentile, write_results
 
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_SCHEMA = "tocsin_bench_serving"
 MODES = ("gthread", "gevent")
 STEPS = (500, 1000, 2000, 3000, 4000, 5000, 6000, 7500)
@@ -71,20 +68,11 @@ def raise_nofile() -> int:
 def database_url(sqlite_dir: Path | None) -> str:
     if sqlite_dir is not None:
         return f"sqlite:///{sqlite_dir / 'bench.sqlite3'}"
-    engine = sa.create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        conn.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
-    engine.dispose()
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{PG_SCHEMA}"
+    return datasets.fresh_schema_url(PG_SCHEMA)
 
 
 def drop_schema() -> None:
-    engine = sa.create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-    engine.dispose()
+    datasets.drop_schema(PG_SCHEMA)
 
 
 def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
@@ -583,7 +571,7 @@ def main(argv: list[str] | None = None) -> None:
         }
         with app.app_context():
             db.engine.dispose()
-        hub = serving_hub.run_all(PG_URL, workdir)
+        hub = serving_hub.run_all(datasets.PG_URL, workdir)
     finally:
         if redis_proc is not None:
             redis_proc.terminate()
