@@ -29,5 +29,15 @@ $(VENV)/.installed-test: pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $(VENV)/.installed $@
 
+# Every benchmark against its peers, one after another (bench/README.md); not part of CI.
+bench: $(VENV)/.installed-bench
+	$(PY) -m bench
+
+$(VENV)/.installed-bench: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test,bench]"
+	touch $(VENV)/.installed $(VENV)/.installed-test $@
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache
