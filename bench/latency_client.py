@@ -64,19 +64,19 @@ class StampedCrowd(Crowd):
     async def tally(self, items: list[list], timeout: float, settle: float) -> dict:
         """Wait until each (id, user key) reached every open socket of its user, then
         `settle` s more for late duplicates; count lost, duplicated and misdelivered."""
-        expected: dict[int, set[int]] = {}
-        for nid, user in items:
-            expected[nid] = {
-                i
-                for i, u in enumerate(self.users)
-                if u == user and self.sockets[i] is not None and i not in self.closed
-            }
+        by_user: dict[str, set[int]] = defaultdict(set)
+        for i, u in enumerate(self.users):
+            if self.sockets[i] is not None and i not in self.closed:
+                by_user[u].add(i)
+        expected = {nid: by_user[user] for nid, user in items}
+        pending = dict(expected)
 
         def complete() -> bool:
-            return all(
-                want <= {i for i, _, _ in self.receipts.get(nid, ())}
-                for nid, want in expected.items()
-            )
+            # Only what has not fully arrived is looked at again: 10,000 ids stay cheap.
+            for nid in list(pending):
+                if pending[nid] <= {i for i, _, _ in self.receipts.get(nid, ())}:
+                    del pending[nid]
+            return not pending
 
         deadline = time.monotonic() + timeout
         while not complete() and time.monotonic() < deadline:
