@@ -17,7 +17,7 @@ import statistics
 import time
 from collections import defaultdict
 
-from .serving_client import Crowd, raise_nofile, serve
+from .serving_client import PROTOCOLS, Crowd, raise_nofile, serve
 
 LI_RE = re.compile(r'<li id="notification-(\d+)"')
 STAMP_RE = re.compile(r"\bt=(\d{10,})")
@@ -34,7 +34,7 @@ class StampedCrowd(Crowd):
 
     async def _read(self, index: int, ws) -> None:
         try:
-            async for message in ws:
+            async for message in self.messages(ws):
                 now = time.time_ns()
                 ids = LI_RE.findall(message)
                 if not ids:
@@ -118,11 +118,14 @@ def main() -> None:
     parser.add_argument("--origin", required=True)
     parser.add_argument("--cookies", required=True, help="a JSON file: user key -> Cookie")
     parser.add_argument("--no-compression", action="store_true")
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="ws")
     args = parser.parse_args()
     raise_nofile()
     with open(args.cookies) as f:
         cookies = json.load(f)
-    crowd = StampedCrowd(args.ws_url, args.origin, cookies, not args.no_compression)
+    crowd = StampedCrowd(
+        args.ws_url, args.origin, cookies, not args.no_compression, protocol=args.protocol
+    )
     asyncio.run(serve(crowd))
 
 

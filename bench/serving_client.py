@@ -5,6 +5,16 @@ answers each with one JSON line on stdout. Every socket sends its user's session
 cookie and the server's own Origin, like a browser tab. The cookies file maps user
 keys to Cookie headers: probe users ("p0", "p1", ...) get one socket each, and crowd
 sockets are dealt round-robin over the crowd users ("c0", "c1", ...).
+
+``--protocol socketio`` speaks Socket.IO over the same sockets (peer B,
+bench.peers.socketio_peer): the URL is the server's
+``/socket.io/?EIO=4&transport=websocket`` (the websocket transport only, as a browser
+client given ``transports: ["websocket"]``); each socket waits for Engine.IO's open
+packet, sends the namespace CONNECT ``40``, and counts as open once both the ``40{...}``
+answer and the ``snapshot`` event arrived. Engine.IO pings (``2``) are answered (``3``),
+and each ``42["push", "<html>"]`` is read as the html, so every reader sees the same
+strings as with plain WebSocket. ``Crowd.ping`` sends WebSocket ping frames either way
+(simple-websocket answers them under Engine.IO too), so the RTT means the same thing.
 """
 
 import argparse
@@ -23,6 +33,49 @@ ITEM_RE = re.compile(r'id="notification-(\d+)"')
 #: Handshakes in flight at once while ramping up, as a crowd of browsers would.
 OPEN_CONCURRENCY = 50
 OPEN_TIMEOUT = 10.0
+PROTOCOLS = ("ws", "socketio")
+
+
+class SocketIORefused(Exception):
+    """The Socket.IO server refused the namespace connection (a CONNECT_ERROR packet)."""
+
+
+async def socketio_handshake(ws) -> None:
+    """Engine.IO v4 open, Socket.IO v5 CONNECT to "/"; return once connected and snapshotted."""
+    opened = await ws.recv()
+    if not opened.startswith("0"):
+        await ws.close()
+        raise SocketIORefused(f"no Engine.IO open packet: {opened[:60]!r}")
+    await ws.send("40")
+    connected = snapshot = False
+    while not (connected and snapshot):
+        packet = await ws.recv()
+        if packet == "2":
+            await ws.send("3")
+        elif packet.startswith("40"):
+            connected = True
+        elif packet.startswith("44"):
+            await ws.close()
+            raise SocketIORefused(packet[2:])
+        elif packet.startswith('42["snapshot"'):
+            snapshot = True
+
+
+async def socketio_messages(ws):
+    """The html of each Socket.IO "push" event; answers Engine.IO pings on the way."""
+    async for packet in ws:
+        if packet == "2":
+            await ws.send("3")
+        elif packet.startswith("42"):
+            try:
+                event = json.loads(packet[2:])
+            except ValueError:
+                continue
+            if isinstance(event, list) and len(event) == 2 and event[0] == "push":
+                yield event[1]
+        elif packet.startswith("41") or packet == "1":  # namespace or Engine.IO close
+            await ws.close()
+            return
 
 
 def raise_nofile() -> int:
@@ -35,7 +88,17 @@ def raise_nofile() -> int:
 class Crowd:
     """Open, watch, ping and close many sockets against one server."""
 
-    def __init__(self, ws_url: str, origin: str, cookies: dict[str, str], compression: bool):
+    def __init__(
+        self,
+        ws_url: str,
+        origin: str,
+        cookies: dict[str, str],
+        compression: bool,
+        protocol: str = "ws",
+    ):
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {PROTOCOLS}")
+        self.protocol = protocol
         self.ws_url = ws_url
         self.origin = origin
         self.cookies = cookies
@@ -72,7 +135,10 @@ class Crowd:
                         close_timeout=5,
                         max_size=None,
                     )
-                    await asyncio.wait_for(ws.recv(), OPEN_TIMEOUT)  # the snapshot
+                    if self.protocol == "socketio":
+                        await asyncio.wait_for(socketio_handshake(ws), OPEN_TIMEOUT)
+                    else:
+                        await asyncio.wait_for(ws.recv(), OPEN_TIMEOUT)  # the snapshot
                 except Exception as exc:
                     errors[type(exc).__name__] += 1
                     self.sockets[index] = None
@@ -105,9 +171,13 @@ class Crowd:
             1 for i, ws in enumerate(self.sockets) if ws is not None and i not in self.closed
         )
 
+    def messages(self, ws):
+        """What a reader iterates: the socket's messages as the html the server pushed."""
+        return socketio_messages(ws) if self.protocol == "socketio" else ws
+
     async def _read(self, index: int, ws) -> None:
         try:
-            async for message in ws:
+            async for message in self.messages(ws):
                 now = time.monotonic()
                 for nid in ITEM_RE.findall(message):
                     self.arrivals[int(nid)].append(now)
@@ -197,11 +267,13 @@ def main() -> None:
     parser.add_argument("--origin", required=True)
     parser.add_argument("--cookies", required=True, help="a JSON file: user key -> Cookie")
     parser.add_argument("--no-compression", action="store_true")
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="ws")
     args = parser.parse_args()
     raise_nofile()
     with open(args.cookies) as f:
         cookies = json.load(f)  # {"p0": "session=...", "c0": ..., ...}
-    asyncio.run(serve(Crowd(args.ws_url, args.origin, cookies, not args.no_compression)))
+    crowd = Crowd(args.ws_url, args.origin, cookies, not args.no_compression, args.protocol)
+    asyncio.run(serve(crowd))
 
 
 if __name__ == "__main__":
