@@ -1,0 +1,74 @@
+"""Peer B (Flask-SocketIO, bench.peers.socketio_peer) in bench.latency's harness.
+
+`run_peer_b` mirrors `bench.latency.run_peer_a`: the same load client (speaking
+Socket.IO), the same users, the same `measure`, so every notification is checked
+exactly once the same way. Kept out of the peer's module, which gunicorn imports.
+"""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .latency import SPACING_S, USERS, LatencyClient, measure, user_keys
+from .peers.socketio_peer import PeerB, peer_b_publisher
+from .report import ROOT
+
+
+class SocketIOLatencyClient(LatencyClient):
+    """bench.latency_client speaking Socket.IO (``--protocol socketio``)."""
+
+    def __init__(self, ws_url: str, origin: str, cookies: dict[str, str], workdir: Path):
+        cookies_file = workdir / f"cookies-{time.monotonic_ns()}.json"
+        cookies_file.write_text(json.dumps(cookies))
+        args = [
+            sys.executable,
+            "-m",
+            "bench.latency_client",
+            "--ws-url",
+            ws_url,
+            "--origin",
+            origin,
+            "--cookies",
+            str(cookies_file),
+            "--protocol",
+            "socketio",
+        ]
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+
+def run_peer_b(
+    redis_url: str,
+    prefix: str,
+    clients: int,
+    publishes: int,
+    workdir: Path,
+    spacing=SPACING_S,
+    peer: PeerB | None = None,
+    pinned: bool = False,
+    template: str | None = None,
+) -> dict:
+    """One peer B measurement; starts (and stops) its own peer unless one is given.
+
+    `template` is the push to send (placeholders in); without it, the template file the
+    given peer was started with, else raw_ws.fragment().
+    """
+    own = peer is None
+    peer = peer or PeerB(redis_url, prefix)
+    if template is None and peer.template is not None:
+        template = Path(peer.template).read_text()
+    keys = user_keys(users=min(USERS, clients))
+    user_ids = {k: i + 1 for i, k in enumerate(keys)}
+    cookies = {k: f"bench_user={uid}" for k, uid in user_ids.items()}
+    publish = peer_b_publisher(redis_url, prefix, template)
+    client = SocketIOLatencyClient(peer.ws_url, peer.origin, cookies, workdir)
+    try:
+        return measure(client, publish, user_ids, clients, publishes, spacing, peer.pid, pinned)
+    finally:
+        client.quit()
+        publish.close()
+        if own:
+            peer.stop()
