@@ -68,3 +68,59 @@ def test_tocsin_delivers_every_notification_exactly_once(
             db.engine.dispose()
     assert_exactly_once(result)
     assert server.returncode == 0
+
+
+# Peer B: Flask-SocketIO with its Redis message queue, one gunicorn gevent worker.
+
+
+def test_peer_b_delivers_every_notification_exactly_once(redis_url, channel_prefix, tmp_path):
+    from bench.peer_b_runs import run_peer_b
+
+    result = run_peer_b(redis_url, channel_prefix, CLIENTS, PUBLISHES, tmp_path, spacing=(0, 0))
+    assert_exactly_once(result)
+    assert result["message_length_median"] == 2600
+
+
+def test_peer_b_refuses_a_socket_without_user_and_broadcasts_to_all(redis_url, channel_prefix):
+    import contextlib
+    import json
+
+    from websockets.sync.client import connect
+
+    from bench.latency_client import LI_RE
+    from bench.peers.socketio_peer import PeerB, peer_b_publisher
+
+    def socket(cookie: str | None):
+        headers = {"Cookie": cookie} if cookie else None
+        ws = sockets.enter_context(
+            connect(peer.ws_url, origin=peer.origin, additional_headers=headers, proxy=None)
+        )
+        assert ws.recv(timeout=10).startswith("0{")  # Engine.IO open
+        ws.send("40")  # Socket.IO CONNECT to "/"
+        return ws
+
+    def events(ws, count: int) -> list:
+        got = []
+        while len(got) < count:
+            packet = ws.recv(timeout=10)
+            if packet.startswith("42"):
+                got.append(json.loads(packet[2:]))
+        return got
+
+    peer = PeerB(redis_url, channel_prefix)
+    publish = peer_b_publisher(redis_url, channel_prefix)
+    try:
+        with contextlib.ExitStack() as sockets:
+            assert socket(None).recv(timeout=10).startswith("44")  # CONNECT_ERROR: no user
+            one, two = socket("bench_user=1"), socket("bench_user=2")
+            assert events(one, 1)[0][0] == events(two, 1)[0][0] == "snapshot"
+            everyone = publish.broadcast(12345678901)
+            only_two = publish(2, 12345678902)
+            for ws, want in ((one, [everyone]), (two, [everyone, only_two])):
+                pushes = events(ws, len(want))
+                assert [event for event, _ in pushes] == ["push"] * len(want)
+                assert [LI_RE.findall(html) for _, html in pushes] == [[str(n)] for n in want]
+    finally:
+        publish.close()
+        peer.stop()
+    assert peer.proc.returncode == 0
