@@ -1,6 +1,6 @@
-"""How many WebSockets one gunicorn worker holds: gthread against gevent.
+"""How many WebSockets one gunicorn worker holds: gthread against gevent, and against the peers.
 
-Run: .venv/bin/python -m bench.serving [--modes gthread,gevent] [--steps 500,1000,...]
+Run: .venv/bin/python -m bench.serving [--modes gthread,gevent,peer_a,peer_b] [--steps 500,...]
 
 For each worker class, one worker (`gunicorn -c gunicorn.conf.py wsgi:app`,
 PostgreSQL and a private Redis, as in production) is loaded step by step with
@@ -9,9 +9,17 @@ step: handshakes, worker RSS and threads, idle CPU, ping round trips and
 publish-to-push latency. The ramp stops at the first step where a handshake
 fails, a push goes missing or a p99 exceeds --p99-limit. Then the master gets
 SIGTERM with every socket open, and the close codes the clients saw are counted.
+
+The modes peer_a (bench.peers.raw_ws: one asyncio `websockets` process) and peer_b
+(bench.peers.socketio_peer: Flask-SocketIO and its Redis message queue in one gunicorn
+gevent worker, spoken to in Socket.IO) are ramped the same way, by the same client with
+the same users and steps, on the same Redis; a publish to them is a Redis PUBLISH of a
+push Tocsin really sent earlier in the run (without a Tocsin mode: raw_ws.fragment()).
+The Markdown then gives Tocsin's memory per socket as a ratio to each peer's.
 """
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -35,6 +43,17 @@ from .report import ROOT, fmt_ms, machine_info, machine_markdown, percentile, wr
 
 PG_SCHEMA = "tocsin_bench_serving"
 MODES = ("gthread", "gevent")
+PEERS = ("peer_a", "peer_b")
+LABELS = {
+    "gthread": "Tocsin gthread",
+    "gevent": "Tocsin gevent",
+    "peer_a": "peer A",
+    "peer_b": "peer B",
+}
+PEER_PREFIX = "bench-serving-peer"
+#: The targets of issue 5 for this measurement.
+TARGET_SOCKETS = 5000
+TARGET_MEMORY_RATIO = 2.0
 STEPS = (500, 1000, 2000, 3000, 4000, 5000, 6000, 7500)
 USERS = 50
 PROBES = 5
@@ -183,6 +202,9 @@ class Gunicorn:
                 time.sleep(0.1)
         children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
         self.worker_pid = int(children.split()[0])
+        self.ws_url = self.url.replace("http://", "ws://") + "/notifications/ws"
+        self.origin = self.url
+        self.protocol = "ws"
 
     def log_excerpt(self, lines: int = 2) -> str:
         return log_excerpt(self.log, lines)
@@ -197,20 +219,74 @@ class Gunicorn:
                 self.proc.wait()
 
 
+class PeerServer:
+    """Peer A or peer B on the bench's Redis, with the interface run_mode drives a server by."""
+
+    def __init__(self, mode: str, redis_url: str, template: Path | None, workdir: Path, n: int):
+        from .latency import PeerA, peer_publisher
+        from .peers.socketio_peer import PeerB, peer_b_publisher
+
+        prefix = f"{PEER_PREFIX}-{mode}"
+        if mode == "peer_a":
+            self.log = None
+            self.peer = PeerA(redis_url, prefix, template=template)
+            self.protocol = "ws"
+            self._publish = peer_publisher(redis_url, prefix)
+        else:
+            self.log = workdir / "peer-b.log"
+            self.peer = PeerB(redis_url, prefix, template, worker_connections=n, log=self.log)
+            self.protocol = "socketio"
+            text = template.read_text() if template else None
+            self._publish = peer_b_publisher(redis_url, prefix, text)
+        self.proc = self.peer.proc  # SIGTERM goes here: peer A itself, peer B's master
+        self.worker_pid = self.peer.pid
+        self.ws_url, self.origin = self.peer.ws_url, self.peer.origin
+
+    def publish(self, user_id: int, title: str) -> tuple[int, float]:
+        """A Redis PUBLISH of one push to the user (the title is Tocsin's; peers have none)."""
+        start = time.monotonic()
+        return self._publish(user_id, time.time_ns()), start
+
+    def warm_up(self, cookie: str) -> None:
+        """One socket opened until its snapshot, then closed, as Tocsin's warm-up does."""
+        from websockets.sync.client import connect
+
+        headers = {"Cookie": cookie}
+        with connect(self.ws_url, origin=self.origin, additional_headers=headers, proxy=None) as ws:
+            if self.protocol == "socketio":
+                ws.recv(timeout=10)  # Engine.IO open
+                ws.send("40")
+                while not ws.recv(timeout=10).startswith('42["snapshot"'):
+                    pass
+            else:
+                ws.recv(timeout=10)
+
+    def log_excerpt(self, lines: int = 2) -> str:
+        if self.log is None:
+            return "(peer A keeps no log)"
+        return log_excerpt(self.log, lines)
+
+    def stop(self) -> None:
+        self._publish.close()
+        self.peer.stop()
+
+
 class Client:
     """The bench.serving_client process, driven one JSON line at a time."""
 
-    def __init__(self, server: Gunicorn, cookies_file: Path, compression: bool) -> None:
+    def __init__(self, server: "Gunicorn | PeerServer", cookies_file: Path, compression: bool):
         args = [
             sys.executable,
             "-m",
             "bench.serving_client",
             "--ws-url",
-            server.url.replace("http://", "ws://") + "/notifications/ws",
+            server.ws_url,
             "--origin",
-            server.url,
+            server.origin,
             "--cookies",
             str(cookies_file),
+            "--protocol",
+            server.protocol,
         ]
         if not compression:
             args.append("--no-compression")
@@ -257,14 +333,14 @@ def publish(app, user_id: int, title: str) -> tuple[int, float]:
     return nid, start
 
 
-def probe_round(app, client: Client, users: dict[str, int], n: int) -> dict:
+def probe_round(publisher, client: Client, users: dict[str, int], n: int) -> dict:
     """Publish n notifications to random probe users (one socket each), 50 ms apart."""
     sent: dict[int, float] = {}
     items = []
     probes = [key for key in users if key.startswith("p")]
     for k in range(n):
         key = random.choice(probes)
-        nid, sent[nid] = publish(app, users[key], f"probe {k}")
+        nid, sent[nid] = publisher(users[key], f"probe {k}")
         items.append([nid, key])
         time.sleep(PUBLISH_SPACING_S)
     got = client.call("collect", items=items, timeout=15)
@@ -276,13 +352,13 @@ def probe_round(app, client: Client, users: dict[str, int], n: int) -> dict:
     }
 
 
-def fanout_round(app, client: Client, users: dict[str, int], n: int) -> dict:
+def fanout_round(publisher, client: Client, users: dict[str, int], n: int) -> dict:
     """Publish to n random crowd users, one at a time; time until all their sockets have it."""
     to_last, sockets, missing = [], 0, 0
     crowd = [key for key in users if key.startswith("c")]
     for k in range(n):
         key = random.choice(crowd)
-        nid, start = publish(app, users[key], f"fan-out {k}")
+        nid, start = publisher(users[key], f"fan-out {k}")
         got = client.call("collect", items=[[nid, key]], timeout=15)
         times = got["arrivals"][str(nid)]
         expected = got["expected"][str(nid)]
@@ -292,17 +368,54 @@ def fanout_round(app, client: Client, users: dict[str, int], n: int) -> dict:
     return {"sockets_per_user": sockets, "to_last": ms_summary(to_last), "missing": missing}
 
 
-def run_mode(mode: str, args, env: dict, app, users: dict[str, int], workdir: Path) -> dict:
+def capture_push(app, ws, user_id: int) -> str:
+    """A push Tocsin really sends, as the peers' template (id and stamp made placeholders)."""
+    from .latency import push_template
+
+    stamp = str(time.time_ns())
+    nid, _ = publish(app, user_id, f"t={stamp}")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        message = ws.recv(timeout=10)
+        if f'id="notification-{nid}"' in message:
+            return push_template([message, nid, stamp])
+    raise RuntimeError("the warm-up socket never received its push")
+
+
+def run_mode(
+    mode: str,
+    args,
+    env: dict,
+    app,
+    users: dict[str, int],
+    workdir: Path,
+    redis_url: str | None = None,
+    template: Path | None = None,
+) -> dict:
+    """Ramp one server: a Tocsin worker class, or a peer (then `redis_url`, `template`)."""
     print(f"== {mode}", flush=True)
-    server = Gunicorn(mode, env, workdir / f"gunicorn-{mode}.log")
+    if mode in PEERS:
+        server = PeerServer(mode, redis_url, template, workdir, max(args.steps) + 100)
+        publisher = server.publish
+    else:
+        server = Gunicorn(mode, env, workdir / f"gunicorn-{mode}.log")
+        publisher = functools.partial(publish, app)
     result: dict = {"mode": mode, "steps": [], "stopped_because": "all steps held"}
     client = None
     try:
-        cookies = {key: HttpSession(server.url).login(username(key)).cookie_header for key in users}
+        if mode in PEERS:
+            cookies = {key: f"bench_user={uid}" for key, uid in users.items()}
+            server.warm_up(cookies["c0"])
+        else:
+            cookies = {
+                key: HttpSession(server.url).login(username(key)).cookie_header for key in users
+            }
+            with HttpSession(server.url).login(username("c0")).websocket() as ws:  # warm-up
+                ws.recv(timeout=10)
+                if args.capture_push:
+                    result["push_template"] = capture_push(app, ws, users["c0"])
         cookies_file = workdir / "cookies.json"
         cookies_file.write_text(json.dumps(cookies))
-        with HttpSession(server.url).login(username("c0")).websocket() as ws:  # warm-up
-            ws.recv(timeout=10)
         time.sleep(SETTLE_S)
         idle = proc_stats(server.worker_pid)
         result["idle"] = {**idle, "cpu_percent": cpu_percent(server.worker_pid, CPU_WINDOW_S)}
@@ -314,7 +427,7 @@ def run_mode(mode: str, args, env: dict, app, users: dict[str, int], workdir: Pa
                 result["stopped_because"] = f"time budget of {args.budget:.0f} s used"
                 break
             try:
-                step = measure_step(server, client, app, users, n, idle, args)
+                step = measure_step(server, client, publisher, users, n, idle, args)
             except WorkerGone:
                 step = {"target": n, "failures": ["worker died: " + server.log_excerpt()]}
                 print(f"   {n}: {step}", flush=True)
@@ -335,13 +448,13 @@ def run_mode(mode: str, args, env: dict, app, users: dict[str, int], workdir: Pa
         if client is not None:
             client.quit()
         server.stop()
-        if args.logs:
+        if args.logs and server.log:
             args.logs.mkdir(parents=True, exist_ok=True)
             shutil.copy(server.log, args.logs)
     return result
 
 
-def measure_step(server, client, app, users, n: int, idle: dict, args) -> dict:
+def measure_step(server, client, publisher, users, n: int, idle: dict, args) -> dict:
     cpu_before, t0 = cpu_seconds(server.worker_pid), time.monotonic()
     opened = client.call("open", total=n)
     ramp_cpu = 100 * (cpu_seconds(server.worker_pid) - cpu_before) / (time.monotonic() - t0)
@@ -364,11 +477,11 @@ def measure_step(server, client, app, users, n: int, idle: dict, args) -> dict:
     pings = client.call("ping", count=args.pings, spacing=PING_SPACING_S)
     step["ping"] = {**ms_summary(pings["rtt_s"]), "failed": pings["failed"]}
     cpu_before, t0 = cpu_seconds(server.worker_pid), time.monotonic()
-    step["publish"] = probe_round(app, client, users, args.publishes)
+    step["publish"] = probe_round(publisher, client, users, args.publishes)
     step["publish_cpu_percent"] = (
         100 * (cpu_seconds(server.worker_pid) - cpu_before) / (time.monotonic() - t0)
     )
-    step["fanout"] = fanout_round(app, client, users, FANOUTS)
+    step["fanout"] = fanout_round(publisher, client, users, FANOUTS)
     failures = []
     if opened["failed"] or held < n:
         failures.append(f"{opened['failed']} handshakes failed {opened['errors']}")
@@ -388,7 +501,7 @@ def measure_step(server, client, app, users, n: int, idle: dict, args) -> dict:
     return step
 
 
-def graceful_shutdown(server: Gunicorn, client: Client, args) -> dict:
+def graceful_shutdown(server: "Gunicorn | PeerServer", client: Client, args) -> dict:
     """SIGTERM the master with every socket open; count the close codes the clients saw."""
     held = client.call("watch_close", timeout=0)["still_open"]
     sent = client.call("time")["monotonic"]
@@ -423,7 +536,8 @@ def brief(step: dict) -> dict:
 
 
 def choose(results: dict) -> tuple[str, str]:
-    """Pick the mode that held the most sockets; on a tie, the one with less memory each."""
+    """Pick the Tocsin mode that held the most sockets; on a tie, the one with less memory each."""
+    results = {m: r for m, r in results.items() if m not in PEERS}
 
     def key(mode):
         r = results[mode]
@@ -442,36 +556,166 @@ def p50_p99(summary: dict) -> str:
     return f"{fmt_ms(summary.get('p50_ms'))} / {fmt_ms(summary.get('p99_ms'))}"
 
 
-def markdown(data: dict) -> str:
-    st = data["settings"]
-    lines = [
-        "# WebSockets per gunicorn worker: gthread against gevent",
-        "",
-        "One worker (`gunicorn -c gunicorn.conf.py wsgi:app`, `TOCSIN_WORKERS=1`) on "
-        f"{st['database']} with the {st['broker']} broker, loaded from a separate asyncio "
-        f"client process (`websockets`, permessage-deflate {'on' if st['compression'] else 'off'}"
-        ", as browsers offer it). Every socket logs in over HTTP first and sends the server's "
-        f"Origin. {PROBES} probe users hold one socket each; the crowd is dealt round-robin over "
-        f"{st['users']} more users. Each step opens sockets (50 handshakes in flight) until the "
-        "target is held, each counted once its snapshot arrived, then waits "
-        f"{SETTLE_S:.0f} s and takes:",
-        "",
+def top_step(result: dict) -> dict | None:
+    """The largest step a mode held with no failure."""
+    return next((s for s in reversed(result["steps"]) if not s["failures"]), None)
+
+
+def peer_ratios(results: dict) -> list[dict]:
+    """Tocsin's memory per socket (and sockets held) over each peer's, per Tocsin mode and peer.
+
+    Memory is compared at each step both held (same target, same sockets per user), and
+    at the largest such step, which is the figure the target is checked against.
+    """
+    rows = []
+    for mode in (m for m in results if m not in PEERS):
+        for peer in (p for p in results if p in PEERS):
+            ours = {s["target"]: s for s in results[mode]["steps"] if not s["failures"]}
+            theirs = {s["target"]: s for s in results[peer]["steps"] if not s["failures"]}
+            per_step = [
+                {
+                    "target": n,
+                    "tocsin_kb": ours[n]["rss_per_conn_kb"],
+                    "peer_kb": theirs[n]["rss_per_conn_kb"],
+                    "ratio": ours[n]["rss_per_conn_kb"] / theirs[n]["rss_per_conn_kb"]
+                    if theirs[n]["rss_per_conn_kb"]
+                    else None,
+                }
+                for n in sorted(set(ours) & set(theirs))
+            ]
+            held = results[peer]["max_held"]
+            rows.append(
+                {
+                    "tocsin": mode,
+                    "peer": peer,
+                    "steps": per_step,
+                    "memory_ratio": per_step[-1]["ratio"] if per_step else None,
+                    "at": per_step[-1]["target"] if per_step else None,
+                    "held_ratio": results[mode]["max_held"] / held if held else None,
+                }
+            )
+    return rows
+
+
+def targets(data: dict) -> list[str]:
+    """Issue 5's targets for this measurement, met or missed, per Tocsin mode."""
+    lines = []
+    for mode, r in data["modes"].items():
+        if mode in PEERS:
+            continue
+        held = r["max_held"]
+        met = "met" if held >= TARGET_SOCKETS else "missed"
+        lines.append(
+            f"- {LABELS[mode]}: ≥ {TARGET_SOCKETS:,} sockets per worker: **{met}** "
+            f"(held {held:,}; {r['stopped_because']})."
+        )
+        for row in data["ratios"]:
+            if row["tocsin"] != mode or row["peer"] != "peer_a":
+                continue
+            ratio = row["memory_ratio"]
+            if ratio is None:
+                lines.append(f"- {LABELS[mode]}: memory per socket ≤ 2× peer A: no common step.")
+                continue
+            met = "met" if ratio <= TARGET_MEMORY_RATIO else "missed"
+            lines.append(
+                f"- {LABELS[mode]}: memory per socket ≤ {TARGET_MEMORY_RATIO:g}× peer A: "
+                f"**{met}** ({ratio:.2f}× at {row['at']:,} sockets)."
+            )
+    return lines
+
+
+def intro(st: dict, modes: list[str]) -> list[str]:
+    tocsin = [m for m in modes if m not in PEERS]
+    peers = [m for m in modes if m in PEERS]
+    deflate = "on" if st["compression"] else "off"
+    lines = []
+    if tocsin:
+        lines += [
+            "One worker (`gunicorn -c gunicorn.conf.py wsgi:app`, `TOCSIN_WORKERS=1`) on "
+            f"{st['database']} with the {st['broker']} broker, loaded from a separate asyncio "
+            f"client process (`websockets`, permessage-deflate {deflate}"
+            ", as browsers offer it). Every socket logs in over HTTP first and sends the server's "
+            f"Origin. {PROBES} probe users hold one socket each; the crowd is dealt round-robin "
+            f"over {st['users']} more users. Each step opens sockets (50 handshakes in flight) "
+            "until the target is held, each counted once its snapshot arrived, then waits "
+            f"{SETTLE_S:.0f} s and takes:",
+            "",
+        ]
+    if peers:
+        template = st.get("peer_template")
+        what = (
+            f"a push Tocsin really sent in this run ({len(template):,} characters, captured "
+            "from its warm-up socket, id and stamp swapped in; the template is in the JSON)"
+            if template
+            else "`raw_ws.fragment()` (2,600 characters; no Tocsin mode ran to capture a push)"
+        )
+        lines += [
+            "**The peers**, ramped with the same steps by the same client (permessage-deflate "
+            f"{deflate}) with the same users and sockets per user, on a Redis of the bench's own: "
+            "**peer A** (`bench.peers.raw_ws`): one asyncio process, the `websockets` library, "
+            "one `PSUBSCRIBE`, no login, no database; **peer B** (`bench.peers.socketio_peer`): "
+            'Flask-SocketIO with its Redis message queue (`async_mode="gevent"`) in one '
+            "gunicorn gevent worker (`gunicorn -k gevent -w 1`, as Flask-SocketIO's deployment "
+            "docs give it; WebSocket through simple-websocket, as Tocsin's flask-sock), spoken "
+            "to in Socket.IO over the websocket transport only (Engine.IO v4), each socket in "
+            "the room `user:<id>`. A peer's socket names its user in a `bench_user` cookie; the "
+            "measured process is peer A itself and peer B's worker. Each publish is, in the "
+            f"bench process, a Redis PUBLISH of {what}: for peer A Tocsin's event JSON, the "
+            "peer filling in the template; for peer B Flask-SocketIO's emit to the room "
+            "through its message queue (its external-process emitter). No database for either.",
+            "",
+        ]
+        if not tocsin:
+            lines += [f"Each step waits {SETTLE_S:.0f} s once the target is held, and takes:", ""]
+    publish = (
+        f"`service.create()` calls in the bench process to random probe users, "
+        f"{PUBLISH_SPACING_S * 1000:.0f} ms apart, until the probe's socket holds the item "
+        "(database commit, Redis, the worker's listener, render, send)"
+    )
+    if peers:
+        publish += "; for the peers, the Redis PUBLISH above"
+    lines += [
         "- **RSS**, threads, fds of the worker (`/proc/<pid>/status`); **KiB / socket** = "
         "(RSS − idle RSS) / sockets;",
         f"- **idle CPU**: the worker's CPU over {CPU_WINDOW_S:.0f} s with every socket open "
         "and nothing published (100 % = one core);",
         f"- **ping**: {st['pings']} WebSocket pings to random sockets, "
-        f"{PING_SPACING_S * 1000:.0f} ms apart, until the pong;",
-        f"- **publish**: {st['publishes']} `service.create()` calls in the bench process to "
-        f"random probe users, {PUBLISH_SPACING_S * 1000:.0f} ms apart, until the probe's socket "
-        "holds the item (database commit, Redis, the worker's listener, render, send);",
+        f"{PING_SPACING_S * 1000:.0f} ms apart, until the pong"
+        + (
+            " (WebSocket ping frames for peer B too: simple-websocket answers them)"
+            if peers
+            else ""
+        )
+        + ";",
+        f"- **publish**: {st['publishes']} {publish};",
         f"- **fan-out**: {FANOUTS} publishes to random crowd users, one at a time, until the "
-        "last of that user's sockets holds the item (every socket renders its own message).",
+        "last of that user's sockets holds the item"
+        + (" (Tocsin renders each socket's own message)." if tocsin else "."),
         "",
         "The ramp stops at the first step where a handshake fails, a push goes missing, or "
         f"the ping or publish p99 exceeds {st['p99_limit_s'] * 1000:.0f} ms. Times in ms "
         "(p50 / p99).",
         "",
+    ]
+    return lines
+
+
+def markdown(data: dict) -> str:
+    st = data["settings"]
+    modes = list(data["modes"])
+    peers = [m for m in modes if m in PEERS]
+    tocsin = [m for m in modes if m not in PEERS]
+    label = (lambda m: LABELS[m]) if peers else (lambda m: m)
+    if peers:
+        title = "# WebSockets one worker holds: " + " against ".join(
+            filter(
+                None, [", ".join(LABELS[m] for m in tocsin), " and ".join(LABELS[p] for p in peers)]
+            )
+        )
+    else:
+        title = "# WebSockets per gunicorn worker: gthread against gevent"
+    lines = [title, "", *intro(st, modes)]
+    lines += [
         "| mode | sockets | RSS MiB | KiB / socket | threads | handshake | ramp CPU % "
         "| idle CPU % | ping | publish | fan-out: sockets, to last p50 / max | result |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -479,16 +723,18 @@ def markdown(data: dict) -> str:
     for mode, r in data["modes"].items():
         idle = r["idle"]
         lines.append(
-            f"| {mode} | 0 (idle) | {idle['rss_kb'] / 1024:.1f} | – | {idle['threads']} | – | – "
-            f"| {idle['cpu_percent']:.0f} | – | – | – | |"
+            f"| {label(mode)} | 0 (idle) | {idle['rss_kb'] / 1024:.1f} | – | {idle['threads']} "
+            f"| – | – | {idle['cpu_percent']:.0f} | – | – | – | |"
         )
         for s in r["steps"]:
             if "held" not in s:
-                lines.append(f"| {mode} | {s['target']} | | | | | | | | | | {s['failures'][0]} |")
+                lines.append(
+                    f"| {label(mode)} | {s['target']} | | | | | | | | | | {s['failures'][0]} |"
+                )
                 continue
             fan = s["fanout"]
             lines.append(
-                f"| {mode} | {s['held']} | {s['rss_kb'] / 1024:.1f} "
+                f"| {label(mode)} | {s['held']} | {s['rss_kb'] / 1024:.1f} "
                 f"| {s['rss_per_conn_kb']:.1f} | {s['threads']} | {p50_p99(s['handshake'])} "
                 f"| {s['ramp_cpu_percent']:.0f} | {s['idle_cpu_percent']:.0f} "
                 f"| {p50_p99(s['ping'])} | {p50_p99(s['publish']['latency'])} "
@@ -499,7 +745,13 @@ def markdown(data: dict) -> str:
     lines += [
         "",
         "Then the master gets SIGTERM with every socket open "
-        f"(`graceful_timeout` {GRACE_S} s); the client counts the close codes it received:",
+        f"(`graceful_timeout` {GRACE_S} s); the client counts the close codes it received"
+        + (
+            " (peer A: SIGTERM to its process; peer B: to its gunicorn master, with the "
+            f"same {GRACE_S} s `--graceful-timeout`):"
+            if peers
+            else ":"
+        ),
         "",
         "| mode | sockets open | close codes | 1012 after p50 / p99 / max ms | master exit |",
         "|---|---:|---|---:|---:|",
@@ -509,25 +761,65 @@ def markdown(data: dict) -> str:
         after = sd["close_1012_after"]
         codes = ", ".join(f"{code}: {n}" for code, n in sorted(sd["close_codes"].items()))
         lines.append(
-            f"| {mode} | {sd['sockets_open']} | {codes} | {p50_p99(after)} / "
+            f"| {label(mode)} | {sd['sockets_open']} | {codes} | {p50_p99(after)} / "
             f"{fmt_ms(after.get('max_ms'))} | {sd['master_exit_code']} |"
         )
+    if data.get("ratios"):
+        lines += [
+            "",
+            "## Memory per socket against the peers",
+            "",
+            "KiB of RSS per socket at each step both held, and Tocsin's over the peer's "
+            "(below 1: Tocsin uses less).",
+            "",
+            "| Tocsin | peer | sockets | Tocsin KiB / socket | peer KiB / socket | ratio |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for row in data["ratios"]:
+            for s in row["steps"]:
+                ratio = f"{s['ratio']:.2f}" if s["ratio"] is not None else "–"
+                lines.append(
+                    f"| {LABELS[row['tocsin']]} | {LABELS[row['peer']]} | {s['target']} "
+                    f"| {s['tocsin_kb']:.1f} | {s['peer_kb']:.1f} | {ratio} |"
+                )
+        lines += [
+            "",
+            "| Tocsin / peer | memory per socket (largest common step) | sockets held |",
+            "|---|---:|---:|",
+        ]
+        for row in data["ratios"]:
+            mem = (
+                f"{row['memory_ratio']:.2f} (at {row['at']:,})"
+                if row["memory_ratio"] is not None
+                else "–"
+            )
+            held = f"{row['held_ratio']:.2f}" if row["held_ratio"] is not None else "–"
+            lines.append(f"| {LABELS[row['tocsin']]} / {LABELS[row['peer']]} | {mem} | {held} |")
     lines += ["", "## Summary", ""]
     for mode, r in data["modes"].items():
-        top = next((s for s in reversed(r["steps"]) if not s["failures"]), None)
+        top = top_step(r)
         per = f"{top['rss_per_conn_kb']:.0f} KiB RSS per socket at {top['held']}" if top else "–"
         lines.append(
-            f"- **{mode}**: held {r['max_held']} sockets ({per}); stopped: {r['stopped_because']}."
+            f"- **{label(mode)}**: held {r['max_held']} sockets ({per}); "
+            f"stopped: {r['stopped_because']}."
         )
-    lines += ["", f"**Chosen: {data['choice']['mode']}** — {data['choice']['why']}.", ""]
-    lines += ["## gevent and the database drivers", "", serving_hub.markdown(data["hub"]), ""]
+    if data.get("choice"):
+        lines += ["", f"**Chosen: {data['choice']['mode']}** — {data['choice']['why']}.", ""]
+    if peers and tocsin:
+        lines += ["### Targets (issue 5)", "", *targets(data), ""]
+    if data.get("hub"):
+        lines += ["## gevent and the database drivers", "", serving_hub.markdown(data["hub"]), ""]
     lines += ["## Machine", "", machine_markdown(data["machine"]), ""]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument(
+        "--modes",
+        default=",".join(MODES),
+        help=f"servers to ramp, in order, of {','.join(MODES + PEERS)} (gevent,peer_a,peer_b)",
+    )
     parser.add_argument("--steps", default=",".join(map(str, STEPS)))
     parser.add_argument("--users", type=int, default=USERS)
     parser.add_argument("--pings", type=int, default=PINGS)
@@ -535,51 +827,76 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--p99-limit", type=float, default=P99_LIMIT_S, help="seconds")
     parser.add_argument("--budget", type=float, default=BUDGET_S, help="seconds of ramp per mode")
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
-    parser.add_argument("--embedded-broker", action="store_true", help="no Redis")
+    parser.add_argument("--embedded-broker", action="store_true", help="no Redis (for Tocsin)")
     parser.add_argument("--no-compression", action="store_true")
+    parser.add_argument("--no-hub", action="store_true", help="skip the gevent/driver cases")
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--name", default="serving", help="results file name")
     parser.add_argument("--logs", type=Path, help="copy the gunicorn logs into this folder")
     args = parser.parse_args(argv)
     args.modes = args.modes.split(",")
     args.steps = [int(s) for s in args.steps.split(",")]
+    unknown = set(args.modes) - set(MODES + PEERS)
+    if unknown:
+        parser.error(f"unknown modes {sorted(unknown)}: choose from {MODES + PEERS}")
+    tocsin = [m for m in args.modes if m not in PEERS]
+    peers = [m for m in args.modes if m in PEERS]
 
     nofile = raise_nofile()
     load_at_start = tuple(round(x, 2) for x in os.getloadavg())
     workdir = Path(tempfile.mkdtemp(prefix="tocsin-serving-"))
-    redis_proc = None
+    redis_proc = redis_url = app = None
+    template = template_path = None
+    results, hub = {}, None
+    keys = [f"p{i}" for i in range(PROBES)] + [f"c{i}" for i in range(args.users)]
+    bench_users = {k: i + 1 for i, k in enumerate(keys)}  # the peers' users, without Tocsin
     try:
-        db_url = database_url(workdir if args.sqlite else None)
         extra = {
             "TOCSIN_BROKER_POLL_INTERVAL": "0.1",
             "TOCSIN_WORKER_CONNECTIONS": str(max(args.steps) + 100),
         }
+        if peers or not args.embedded_broker:
+            redis_proc, redis_url = start_redis(workdir)
         if not args.embedded_broker:
-            redis_proc, extra["TOCSIN_REDIS_URL"] = start_redis(workdir)
-        env = server_env(workdir, db_url, **extra)
-        os.environ.update({k: env[k] for k in ("TOCSIN_INSTANCE_PATH", *extra)})
-        app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": env["TOCSIN_SECRET_KEY"]}
-        )
-        with app.app_context():
-            db.create_all()
-            keys = [f"p{i}" for i in range(PROBES)] + [f"c{i}" for i in range(args.users)]
-            bench_users = {k: users.create(db.session, username(k), "tocsin").id for k in keys}
-            db.session.remove()
-        results = {
-            mode: run_mode(mode, args, env, app, bench_users, workdir) for mode in args.modes
-        }
-        with app.app_context():
-            db.engine.dispose()
-        hub = serving_hub.run_all(datasets.PG_URL, workdir)
+            extra["TOCSIN_REDIS_URL"] = redis_url
+        env = None
+        if tocsin:
+            db_url = database_url(workdir if args.sqlite else None)
+            env = server_env(workdir, db_url, **extra)
+            os.environ.update({k: env[k] for k in ("TOCSIN_INSTANCE_PATH", *extra)})
+            app = create_app(
+                {"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": env["TOCSIN_SECRET_KEY"]}
+            )
+            with app.app_context():
+                db.create_all()
+                bench_users = {k: users.create(db.session, username(k), "tocsin").id for k in keys}
+                db.session.remove()
+        for mode in args.modes:
+            # The first Tocsin mode captures a push for the peers to send (before they run).
+            args.capture_push = bool(peers) and mode not in PEERS and template is None
+            results[mode] = run_mode(
+                mode, args, env, app, bench_users, workdir, redis_url, template_path
+            )
+            if "push_template" in results[mode]:
+                template = results[mode].pop("push_template")
+                template_path = workdir / "push.html"
+                template_path.write_text(template)
+        if app is not None:
+            with app.app_context():
+                db.engine.dispose()
+        if tocsin and not args.no_hub:
+            hub = serving_hub.run_all(datasets.PG_URL, workdir)
     finally:
         if redis_proc is not None:
             redis_proc.terminate()
             redis_proc.wait()
-        if not args.sqlite:
+        if tocsin and not args.sqlite:
             drop_schema()
         shutil.rmtree(workdir, ignore_errors=True)
-    mode, why = choose(results)
+    choice = None
+    if tocsin:
+        mode, why = choose(results)
+        choice = {"mode": mode, "why": why}
     data = {
         "settings": {
             "database": "SQLite" if args.sqlite else "PostgreSQL",
@@ -591,15 +908,30 @@ def main(argv: list[str] | None = None) -> None:
             "p99_limit_s": args.p99_limit,
             "steps": args.steps,
             "nofile": nofile,
+            "modes": args.modes,
+            **({"peer_template": template} if peers else {}),
         },
         "modes": results,
-        "choice": {"mode": mode, "why": why},
+        "choice": choice,
+        "ratios": peer_ratios(results),
         "hub": hub,
         "machine": machine_info(
             load_avg_at_start=load_at_start,
             gunicorn=_version("gunicorn"),
             gevent=_version("gevent"),
             psycopg=_version("psycopg"),
+            **(
+                {
+                    "websockets": _version("websockets"),
+                    "flask_socketio": _version("flask-socketio"),
+                    "python_socketio": _version("python-socketio"),
+                    "python_engineio": _version("python-engineio"),
+                    "simple_websocket": _version("simple-websocket"),
+                    "redis_py": _version("redis"),
+                }
+                if peers
+                else {}
+            ),
         ),
     }
     text = markdown(data)
