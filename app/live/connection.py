@@ -24,6 +24,8 @@ class Connection:
         self.snapshot_id = 0
         #: Notification ids pushed into the client's list since the snapshot.
         self.sent_ids: set[int] = set()
+        #: The CSRF token this socket's pages post with (put into shared renderings).
+        self.csrf_token: str | None = None
         self._events: deque[dict] = deque()
         self._cond = threading.Condition()
 

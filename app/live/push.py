@@ -4,6 +4,7 @@ from flask import current_app, render_template
 from sqlalchemy.orm import Session
 
 from ..notifications import queries
+from . import stencil
 from .connection import Connection
 
 
@@ -34,16 +35,15 @@ def render(session: Session, conn: Connection, events: list[dict]) -> str:
             read.update(event["ids"])
     # Ids the snapshot accounted for, or already pushed, are not prepended again.
     created = {i for i in created if i > conn.snapshot_id and i not in conn.sent_ids}
+    stencils = stencil.for_app()
+    if len(created) == 1 and not read:
+        # The common case, and a fan-out's: one new row, rendered once for every socket.
+        nid = next(iter(created))
+        message = stencils.created(conn, nid)
+        if message is not None:
+            conn.sent_ids.add(nid)
+            return message
     new = queries.by_ids(session, conn.user_id, created)
     conn.sent_ids.update(n.id for n in new)
     changed = queries.by_ids(session, conn.user_id, read - {n.id for n in new})
-    return render_template(
-        "notifications/_push.html",
-        new=new,
-        # Oldest first, so the newest toast ends up at the bottom of the stack; low
-        # priority is badge only, and one already read in another tab is old news.
-        toasts=[n for n in reversed(new) if n.priority != "low" and n.is_unread],
-        changed=changed,
-        up_to=max([n.id for n in new], default=0),
-        count=queries.unread_count(session, conn.user_id),
-    )
+    return stencil.body(new, changed) + stencils.badge(queries.unread_count(session, conn.user_id))

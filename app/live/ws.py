@@ -43,6 +43,8 @@ def ws(socket):
         current_user.id, current_app.config["TOCSIN_CONNECTION_QUEUE_SIZE"], session.get("sid")
     )
     conn.expires_at = session.get("exp")
+    csrf_token = current_app.jinja_env.globals.get("csrf_token")
+    conn.csrf_token = csrf_token() if csrf_token else None
     # Registered before the snapshot is read: an event in between is queued, not lost.
     b.registry.add(conn)
     b.ensure_listening()

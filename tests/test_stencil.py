@@ -1,0 +1,147 @@
+"""One rendering of a new notification for every socket: the same bytes as rendering each."""
+
+import threading
+
+import pytest
+from flask_login import login_user
+from flask_wtf.csrf import generate_csrf
+
+from app import notify_many, users
+from app.extensions import db
+from app.live import push, stencil
+from app.live.coalesce import Coalescer
+from app.live.connection import Connection
+from app.notifications import queries
+from tests.conftest import user_id
+from tests.support import wait_until
+
+
+def socket_of(name: str, app) -> Connection:
+    """A connection as ws() makes it: its user's id and its session's CSRF token."""
+    conn = Connection(user_id(name), maxsize=8)
+    conn.csrf_token = generate_csrf()
+    return conn
+
+
+def ordinary(conn: Connection, nid: int) -> str:
+    """The push rendered without a stencil, the way every socket used to."""
+    new = queries.by_ids(db.session, conn.user_id, {nid})
+    count = queries.unread_count(db.session, conn.user_id)
+    return stencil.body(new) + stencil.for_app().badge(count)
+
+
+@pytest.fixture
+def logged_in(app):
+    with app.test_request_context("/notifications/ws"):
+        login_user(users.by_username(db.session, "alice"))
+        yield
+
+
+def test_a_fan_out_renders_once_and_each_socket_gets_its_own_id_token_and_count(app, logged_in):
+    for name in ("carol", "dave"):
+        users.create(db.session, name, "tocsin")
+    notify_many(["bob"], "comment", title="Earlier, for bob alone")
+    ids = notify_many(
+        ["alice", "bob", "carol"],
+        "comment",
+        title="Deploy <b>done</b>",
+        url="https://example.com/d/1",
+    )
+    stencils = stencil.for_app()
+    before = len(stencils._stencils)
+    for name, nid in zip(("alice", "bob", "carol"), ids, strict=True):
+        conn = socket_of(name, app)
+        conn.csrf_token = f"token-of-{name}"
+        message = push.render(db.session, conn, [{"kind": "created", "ids": [nid]}])
+        assert conn.sent_ids == {nid}
+        expected = ordinary(conn, nid).replace(generate_csrf(), conn.csrf_token)
+        assert message == expected
+        assert f'id="notification-{nid}"' in message and f"token-of-{name}" in message
+        assert str(stencils.id_token) not in message and stencils.csrf_token not in message
+        assert "&lt;b&gt;done&lt;/b&gt;" in message
+    assert len(stencils._stencils) == before + 1  # one rendering for the three sockets
+
+
+def test_each_user_gets_their_own_count(app, logged_in):
+    notify_many(["bob"], "comment", title="one for bob")
+    ids = dict(
+        zip(("alice", "bob"), notify_many(["alice", "bob"], "comment", title="both"), strict=True)
+    )
+    for name, count in (("alice", 1), ("bob", 2)):
+        conn = socket_of(name, app)
+        message = push.render(db.session, conn, [{"kind": "created", "ids": [ids[name]]}])
+        assert f'data-count="{count}"' in message
+
+
+def test_another_users_id_is_not_rendered_for_this_socket(app, logged_in):
+    (bobs,) = notify_many(["bob"], "comment", title="bob's secret")
+    conn = socket_of("alice", app)
+    message = push.render(db.session, conn, [{"kind": "created", "ids": [bobs]}])
+    assert "secret" not in message and conn.sent_ids == set()
+    assert 'data-count="0"' in message
+
+
+def test_content_holding_a_stand_in_is_rendered_the_ordinary_way(app, logged_in):
+    stencils = stencil.for_app()
+    (nid,) = notify_many(
+        ["alice"], "comment", title=f"look: {stencils.id_token} {stencils.csrf_token}"
+    )
+    conn = socket_of("alice", app)
+    message = push.render(db.session, conn, [{"kind": "created", "ids": [nid]}])
+    assert message == ordinary(conn, nid)
+    assert f"look: {stencils.id_token} {stencils.csrf_token}" in message
+
+
+def test_two_new_rows_at_once_are_rendered_the_ordinary_way(app, logged_in):
+    ids = [notify_many(["alice"], "comment", title=f"n{i}")[0] for i in range(2)]
+    conn = socket_of("alice", app)
+    message = push.render(db.session, conn, [{"kind": "created", "ids": ids}])
+    new = queries.by_ids(db.session, conn.user_id, set(ids))
+    assert message == stencil.body(new) + stencil.for_app().badge(2)
+
+
+def test_concurrent_lookups_share_queries():
+    calls: list[set] = []
+    release = threading.Event()
+
+    def fetch(keys: set) -> dict:
+        calls.append(set(keys))
+        if len(calls) == 1:
+            release.wait(5)  # the first query is slow; everyone else asks meanwhile
+        return {k: k * 10 for k in keys}
+
+    coalescer = Coalescer(fetch)
+    results: dict[int, dict] = {}
+
+    def ask(k: int) -> None:
+        results[k] = coalescer.get([k])
+
+    first = threading.Thread(target=ask, args=(0,))
+    first.start()
+    wait_until(lambda: calls, timeout=5, interval=0.001, what="the first query")
+    rest = [threading.Thread(target=ask, args=(k,)) for k in range(1, 50)]
+    for t in rest:
+        t.start()
+    release.set()
+    for t in [first, *rest]:
+        t.join(5)
+    assert all(results[k][k] == k * 10 for k in range(50))
+    assert calls[0] == {0}
+    assert len(calls) < 10  # the 49 who asked during the first query shared few queries
+    assert set().union(*calls) == set(range(50))
+
+
+def test_a_failed_lookup_fails_every_asker_and_the_next_one_retries():
+    attempts = []
+
+    def fetch(keys: set) -> dict:
+        attempts.append(keys)
+        if len(attempts) == 1:
+            raise OSError("database down")
+        return {k: True for k in keys}
+
+    coalescer = Coalescer(fetch)
+    with pytest.raises(RuntimeError) as caught:
+        coalescer.get([1])
+    assert isinstance(caught.value.__cause__, OSError)
+    assert coalescer.get([1]) == {1: True}
