@@ -352,11 +352,17 @@ def timing(raw: dict) -> dict:
     tabs = [t for t in raw["tabs"] if t["opens"] and t["opens"][0] <= at]
     held = len(tabs)
     back, closed, codes, attempts, failures, gave_up = [], [], Counter(), 0, Counter(), Counter()
+    first_back, again = [], 0
     for t in tabs:
         after = [o for o in t["opens"] if o > at]
         if after:
-            back.append(after[0] - at)
+            first_back.append(after[0] - at)
+            # Back for good: the snapshot that began the connection it still held at the end.
+            if t["connected"]:
+                back.append(after[-1] - at)
         closes = [c for c in t["closes"] if c[0] > at]
+        if len(closes) > 1:
+            again += 1  # came back, then was dropped again (a dying worker took it in)
         if closes:
             closed.append(closes[0][0] - at)
             codes[str(closes[0][1])] += 1
@@ -381,7 +387,8 @@ def timing(raw: dict) -> dict:
         },
         "old_gone_ms": ms(kill.get("old_gone_at", at) - at) if "old_gone_at" in kill else None,
         "new_forked_ms": ms(kill["new_forked_at"] - at) if "new_forked_at" in kill else None,
-        "first_back_ms": ms(min(back, default=None)),
+        "first_back_ms": ms(min(first_back, default=None)),
+        "dropped_again": again,
         "back_50_ms": ms(at_fraction(back, 0.50, held)),
         "back_99_ms": ms(at_fraction(back, 0.99, held)),
         "back_100_ms": ms(at_fraction(back, 1.0, held)),
@@ -488,6 +495,7 @@ def check_peer(raw: dict) -> dict:
     kill_at = raw["kill"]["at"]
     end = max((r[3] for r in raw["records"]), default=0)
     missed = missed_away = duplicated = not_connected = away = 0
+    # "Away": from the kill until the socket's first new snapshot.
     for tab in raw["tabs"]:
         received = {int(k): n for k, n in tab["received"].items()}
         duplicated += len(tab["duplicates"])
@@ -507,7 +515,9 @@ def check_peer(raw: dict) -> dict:
         "away_pairs": away,
         "missed": missed,
         "missed_while_away": missed_away,
-        "missed_while_connected": missed - missed_away,
+        # Published before the kill, or after the socket was back (peer B: before the new
+        # worker's Redis subscription was live).
+        "missed_other": missed - missed_away,
         "duplicated": duplicated,
         "not_connected_at_end": not_connected,
     }
@@ -651,6 +661,7 @@ def brief(row: dict) -> str:
     keys = (
         "held_at_kill",
         "back",
+        "dropped_again",
         "close_codes",
         "gave_up",
         "new_forked_ms",
@@ -696,7 +707,12 @@ def markdown(data: dict) -> str:
         f"{st['after_s']:g} s more. **SIGKILL** is a crash (gunicorn's master forks a new "
         "worker); **SIGTERM** a graceful restart (the worker closes its sockets with 1012, "
         "then exits; the master forks the next one). Times are from the signal until the "
-        "socket's new snapshot arrived."
+        "socket's new snapshot arrived. Peer A (`bench.peers.raw_ws`) is SIGKILLed or "
+        "SIGTERMed and started again on the same port at once, as a supervisor would. Peer B "
+        "(`bench.peers.socketio_peer`: Flask-SocketIO with its Redis message queue, one "
+        "gunicorn gevent worker) has its worker signalled like Tocsin's; its sockets speak "
+        "Socket.IO over the websocket transport and reconnect after any close (as "
+        "socket.io-client does), with the same delays."
         + (
             " The gunicorn master (so every worker it forks) and the peer ran on the first "
             "core, the client on the last; the publisher, PostgreSQL and Redis float."
@@ -709,15 +725,18 @@ def markdown(data: dict) -> str:
         "latest snapshot (a full page; older ones are behind *load more*) must be in the "
         "socket's model of the list (latest snapshot + pushes after it); **duplicated** "
         "counts items pushed while already shown; **badge ≠ DB**: sockets whose last "
-        "badge differs from the user's unread rows (`count(*)`). For peer A, missed = "
-        "published to the socket's user and never received. *Published while away*: "
+        "badge differs from the user's unread rows (`count(*)`). For the peers, which keep "
+        "nothing, missed = published to the socket's user and never received, split into "
+        "*while away* (between the kill and the socket's first new snapshot) and *other*. "
+        "*Published while away*: "
         "(socket, notification) pairs published between the kill and that socket's new "
         "snapshot, the ones a reconnect must recover.",
         "",
-        "| server | signal | sockets at kill | close codes | gave up | new process after "
+        "| server | signal | sockets at kill | close codes | gave up | dropped again "
+        "| new process after "
         "| first back | 50 % back | 99 % back | 100 % back | failed handshakes "
         "| published (while away) | missed | duplicated | badge ≠ DB |",
-        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for r in data["runs"]:
         codes = ", ".join(f"{c}: {n}" for c, n in sorted(r["close_codes"].items())) or "–"
@@ -727,9 +746,10 @@ def markdown(data: dict) -> str:
             failed += " (" + ", ".join(f"{e}: {n}" for e, n in r["failed_by_error"].items()) + ")"
         missed = str(r["missed"])
         if "missed_while_away" in r:
-            missed += f" ({r['missed_while_away']} while away)"
+            missed += f" ({r['missed_while_away']} while away, {r['missed_other']} other)"
         lines.append(
             f"| {r['server']} | {r['signal']} | {r['held_at_kill']} | {codes} | {gave_up} "
+            f"| {r['dropped_again']} "
             f"| {fmt_ms(r['new_forked_ms'])} | {fmt_ms(r['first_back_ms'])} "
             f"| {fmt_ms(r['back_50_ms'])} | {fmt_ms(r['back_99_ms'])} "
             f"| {fmt_ms(r['back_100_ms'])} | {failed} "
@@ -754,10 +774,18 @@ def markdown(data: dict) -> str:
         lines += ["", "**Failures:** " + " / ".join(failures)]
     lines += [
         "",
-        "Times in ms. *New process after*: from the signal until gunicorn's master "
-        "had forked the next worker (peer A: until the bench had started it again, on the "
-        "same port, once the old one was gone).",
+        "Times in ms from the signal. *Close codes*: the first close each socket saw after "
+        "it. *Gave up*: sockets closed with a code the htmx ws extension does not retry "
+        "(the page stays offline). *Dropped again*: sockets that got a snapshot after the "
+        "signal and then lost that connection too (a dying worker had accepted them). "
+        "*New process after*: until gunicorn's master had forked the next worker (peer A: "
+        "until the bench had started it again on the same port, once the old one was gone). "
+        "*First back*: the first snapshot after the signal; *50/99/100 % back*: when that "
+        "share of the sockets had the snapshot that began the connection they still held at "
+        "the end. *Failed handshakes*: attempts after the signal that got no snapshot.",
     ]
+    if data["settings"].get("notes"):
+        data = {**data, "notes": data["settings"]["notes"] + data.get("notes", [])}
     if data.get("notes"):
         lines += ["", "## Notes", ""] + [f"- {n}" for n in data["notes"]]
     lines += ["", "## Machine", "", machine_markdown(data["machine"]), ""]
@@ -824,6 +852,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--name", default="reconnect", help="results file name")
     parser.add_argument("--keep-log", type=Path, help="copy gunicorn's log here")
+    parser.add_argument("--note", action="append", default=[], help="a note for the results")
     args = parser.parse_args(argv)
     signals = [s.strip().upper() for s in args.signals.split(",") if s.strip()]
     st = Settings(
@@ -894,7 +923,8 @@ def main(argv: list[str] | None = None) -> None:
         datasets.drop_schema(PG_SCHEMA)
         shutil.rmtree(workdir, ignore_errors=True)
     data = {
-        "settings": asdict(st) | {"signals": signals, "database": "PostgreSQL", "broker": "Redis"},
+        "settings": asdict(st)
+        | {"signals": signals, "database": "PostgreSQL", "broker": "Redis", "notes": args.note},
         "runs": runs,
         "ratios": ratios(runs),
         "machine": machine_info(
