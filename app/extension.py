@@ -19,7 +19,7 @@ from flask_login import user_logged_in, user_logged_out
 from . import api, broker, cli, database
 from .config import ROOT, Config
 from .extensions import csrf, db, sock
-from .live import ws
+from .live import deflate, ws
 from .models import User
 from .notifications import jinja, views
 from .notifications.types import NotificationType, TypeCatalog
@@ -27,7 +27,9 @@ from .recipients import ModelDirectory
 
 #: Tocsin's own CSS, JS, icons and vendored htmx, at a path no host app uses.
 assets = Blueprint(
-    "tocsin_assets", __name__, static_folder=str(ROOT / "static"),
+    "tocsin_assets",
+    __name__,
+    static_folder=str(ROOT / "static"),
     static_url_path="/tocsin/static",
 )
 
@@ -53,6 +55,7 @@ class Tocsin:
         if "csrf" not in app.extensions:
             csrf.init_app(app)
         sock.init_app(app)
+        deflate.install()
         directory = directory or ModelDirectory(User)
         catalog = TypeCatalog(types)
         for name, endpoint in (action_endpoints or {}).items():

@@ -17,7 +17,9 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -85,10 +87,31 @@ def peer_a_fanout(redis_url: str, prefix: str, user_ids: list[int]):
     return fanout
 
 
-def measure(client: LatencyClient, fanout, user_keys: list[str], rounds: int, server_pid) -> dict:
+def profiler(pid: int, out: Path) -> subprocess.Popen:
+    """py-spy sampling `pid` into `out` (raw collapsed stacks) until it gets SIGINT."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return subprocess.Popen(
+        [spy, "record", "--pid", str(pid), "--rate", "250", "--nonblocking"]
+        + ["--format", "raw", "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def measure(
+    client: LatencyClient,
+    fanout,
+    user_keys: list[str],
+    rounds: int,
+    server_pid,
+    profile: Path | None = None,
+) -> dict:
     """`rounds` fan-outs to every user, one after the other; exactly once each."""
     runs, failures = [], []
+    spy = None
     for r in range(rounds + 1):  # the first round warms up
+        if r == 1 and profile:
+            spy = profiler(server_pid, profile)
+            time.sleep(1)  # py-spy attaches
         client.call("reset")
         cpu0 = cpu_seconds(server_pid)
         stamp = time.time_ns()
@@ -114,6 +137,9 @@ def measure(client: LatencyClient, fanout, user_keys: list[str], rounds: int, se
                 failures.append(f"round {r}: {got[what]} {what}")
         runs.append(row)
         print(f"   round {r}: {brief(row)}", flush=True)
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(30)
     timed = [row for row in runs if not row["warmup"]]
     lasts = [row["last_ms"] for row in timed if row["last_ms"] is not None]
     return {
@@ -219,6 +245,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--name", default="fanout")
     parser.add_argument("--servers", default="tocsin,peer_a")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy Tocsin's worker over the timed rounds into this file"
+    )
     args = parser.parse_args(argv)
     servers = args.servers.split(",")
 
@@ -269,7 +298,12 @@ def main(argv: list[str] | None = None) -> None:
                 opened = open_all(client, args.users, server.worker_pid, pinned)
                 print(f"   {opened}", flush=True)
                 r = measure(
-                    client, tocsin_fanout(app, user_ids), user_keys, args.rounds, server.worker_pid
+                    client,
+                    tocsin_fanout(app, user_ids),
+                    user_keys,
+                    args.rounds,
+                    server.worker_pid,
+                    args.profile,
                 )
                 r["opened"] = opened
                 results["tocsin"] = r

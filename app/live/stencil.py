@@ -19,6 +19,7 @@ from collections import OrderedDict
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from ..models import Notification, UnreadCounter
@@ -114,10 +115,8 @@ class Stencils:
         with Session(current_app.extensions["tocsin"].db.engine) as session:
             found = {}
             ordered = sorted(ids)
-            for start in range(0, len(ordered), CHUNK):
-                stmt = sa.select(Notification).where(
-                    Notification.id.in_(ordered[start : start + CHUNK])
-                )
+            for chunk in _chunks(session, ordered):
+                stmt = sa.select(Notification).where(_among(session, Notification.id, chunk))
                 found.update((n.id, n) for n in session.scalars(stmt))
             return found
 
@@ -125,12 +124,26 @@ class Stencils:
         with Session(current_app.extensions["tocsin"].db.engine) as session:
             found = {}
             ordered = sorted(user_ids)
-            for start in range(0, len(ordered), CHUNK):
+            for chunk in _chunks(session, ordered):
                 stmt = sa.select(UnreadCounter.user_id, UnreadCounter.unread).where(
-                    UnreadCounter.user_id.in_(ordered[start : start + CHUNK])
+                    _among(session, UnreadCounter.user_id, chunk)
                 )
                 found.update((uid, unread) for uid, unread in session.execute(stmt))
             return found
+
+
+def _chunks(session: Session, ids: list[int]):
+    """All ids at once on PostgreSQL (one array parameter); CHUNK at a time elsewhere."""
+    size = max(len(ids), 1) if session.get_bind().dialect.name == "postgresql" else CHUNK
+    return (ids[start : start + size] for start in range(0, len(ids), size))
+
+
+def _among(session: Session, column, ids: list[int]):
+    # `IN (...)` binds a parameter per id, and psycopg re-parses such a query every
+    # time (5 % of a fan-out's CPU); `= ANY(array)` is one parameter, one cached plan.
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(ids)
 
 
 def body(new: list, changed=(), up_to: int | None = None, **context) -> str:

