@@ -29,19 +29,34 @@ from pathlib import Path
 import redis
 
 from . import datasets
-from .report import ROOT, fmt_ms, machine_info, machine_markdown, percentile, write_results
+from .report import (
+    RESULTS,
+    ROOT,
+    fmt_ms,
+    fmt_ratio,
+    machine_info,
+    machine_markdown,
+    percentile,
+    write_results,
+)
 from .serving import Client, cpu_seconds, raise_nofile, start_redis
 
 PG_SCHEMA = "tocsin_bench_latency"
-CLIENTS = (100, 1000)
+CLIENTS = (100, 1000, 5000)
+MODES = ("targeted", "broadcast")
 PUBLISHES = 500
 SPACING_S = (0.010, 0.020)
+#: Broadcasts per run, and the room between them per 1,000 sockets.
+BROADCASTS = 30
+BROADCAST_SPACING_S = (0.2, 0.4)
 PROBES = 5
 USERS = 20
 WARMUP = 5
 SETTLE_S = 0.5
 TIMEOUT_S = 15.0
 PEER_PREFIX = "bench-peer-a"
+PEER_B_PREFIX = "bench-peer-b"
+SERVERS = ("tocsin", "peer_a", "peer_b")
 TOCSIN_PREFIX = "bench-tocsin"
 
 
@@ -132,25 +147,47 @@ def user_keys(users: int = USERS, probes: int = PROBES) -> list[str]:
     return [f"p{i}" for i in range(probes)] + [f"c{i}" for i in range(users)]
 
 
-def peer_publisher(redis_url: str, prefix: str):
-    """Publish like Tocsin's Redis broker would, with the stamp in the event."""
+def peer_publisher(redis_url: str, prefix: str, user_ids: dict[str, int] | None = None):
+    """Publish like Tocsin's Redis broker would, with the stamp in the event.
+
+    `.broadcast(stamp)` publishes to every user in `user_ids` in one pipeline, as
+    Tocsin's broker does for a fan-out; it returns [id, user key] pairs.
+    """
     client = redis.Redis.from_url(redis_url)
     counter = iter(range(1, 10**9))
 
+    def message(nid: int, stamp: int) -> str:
+        event = {"kind": "created", "ids": [nid], "t": stamp}
+        return json.dumps({"origin": "bench", "event": event})
+
     def publish(user_id: int, stamp: int) -> int:
         nid = next(counter)
-        event = {"kind": "created", "ids": [nid], "t": stamp}
-        client.publish(f"{prefix}:user:{user_id}", json.dumps({"origin": "bench", "event": event}))
+        client.publish(f"{prefix}:user:{user_id}", message(nid, stamp))
         return nid
 
+    def broadcast(stamp: int) -> list[list]:
+        pairs = []
+        with client.pipeline(transaction=False) as pipe:
+            for key, uid in (user_ids or {}).items():
+                nid = next(counter)
+                pipe.publish(f"{prefix}:user:{uid}", message(nid, stamp))
+                pairs.append([nid, key])
+            pipe.execute()
+        return pairs
+
+    publish.broadcast = broadcast
     publish.close = client.close
     return publish
 
 
-def tocsin_publisher(app):
-    """Publish through Tocsin's own service: insert, commit, then the broker's PUBLISH."""
+def tocsin_publisher(app, user_ids: dict[str, int] | None = None):
+    """Publish through Tocsin's own service: insert, commit, then the broker's PUBLISH.
+
+    `.broadcast(stamp)` is one `notify_many()` to every user in `user_ids`.
+    """
     from app.extensions import db
     from app.notifications import service
+    from app.notifications.publish import notify_many
 
     def publish(user_id: int, stamp: int) -> int:
         with app.app_context():
@@ -158,6 +195,26 @@ def tocsin_publisher(app):
             db.session.remove()
         return nid
 
+    def broadcast(stamp: int) -> list[list]:
+        keys = list(user_ids or {})
+        with app.app_context():
+            ids = notify_many([user_ids[k] for k in keys], "comment", title=f"t={stamp}")
+            db.session.remove()
+        return [[nid, key] for nid, key in zip(ids, keys, strict=True)]
+
+    publish.broadcast = broadcast
+    return publish
+
+
+def peer_b_broadcaster(publish, user_ids: dict[str, int]):
+    """Peer B's broadcast is one emit to every socket: one id, expected by every user."""
+    one = publish.broadcast
+
+    def broadcast(stamp: int) -> list[list]:
+        nid = one(stamp)
+        return [[nid, key] for key in user_ids]
+
+    publish.broadcast = broadcast
     return publish
 
 
@@ -170,8 +227,10 @@ def measure(
     spacing: tuple[float, float],
     server_pid: int | None = None,
     pinned: bool = False,
+    broadcast: bool = False,
 ) -> dict:
-    """Open `clients` sockets, publish to random probes; return latency and exactly-once."""
+    """Open `clients` sockets, publish to random probes (or to everyone, `broadcast`);
+    return latency and exactly-once."""
     if pinned:  # the server on the first core, the load client on the last one
         cores = sorted(os.sched_getaffinity(0))
         pin(server_pid, cores[0])
@@ -181,14 +240,24 @@ def measure(
     warm = [[publish(user_ids[k], time.time_ns()), k] for k in probes[:WARMUP]]
     warmup = client.call("tally", items=warm, timeout=TIMEOUT_S, settle=0)
     client.call("reset")
-    items, publish_s = [], {}
+    items, publish_s, calls = [], {}, []
     cpu0, server0 = client.call("cpu"), cpu_seconds(server_pid) if server_pid else None
     for _ in range(publishes):
-        key = random.choice(probes)
-        start = time.perf_counter()
-        nid = publish(user_ids[key], time.time_ns())
-        publish_s[nid] = time.perf_counter() - start
-        items.append([nid, key])
+        if broadcast:
+            start = time.perf_counter()
+            pairs = publish.broadcast(time.time_ns())
+            took = time.perf_counter() - start
+            calls.append(took)
+            for nid, key in pairs:
+                publish_s[nid] = took
+                items.append([nid, key])
+        else:
+            key = random.choice(probes)
+            start = time.perf_counter()
+            nid = publish(user_ids[key], time.time_ns())
+            publish_s[nid] = time.perf_counter() - start
+            calls.append(publish_s[nid])
+            items.append([nid, key])
         if spacing[1] > 0:
             time.sleep(random.uniform(*spacing))
     cpu1 = client.call("cpu")
@@ -208,6 +277,7 @@ def measure(
         failures.append(f"{warmup['lost']} lost in the warm-up")
     return {
         "clients": clients,
+        "mode": "broadcast" if broadcast else "targeted",
         "failures": failures,
         "held": opened["held"],
         "handshake_failed": opened["failed"],
@@ -216,7 +286,7 @@ def measure(
         **got,
         "latency_ms": summary(lat),
         "after_publish_call_ms": summary(after_call),
-        "publish_call_ms": summary([s * 1000 for s in publish_s.values()]),
+        "publish_call_ms": summary([s * 1000 for s in calls]),
         "client_cpu_percent": 100 * (cpu1["cpu_s"] - cpu0["cpu_s"]) / wall,
         "server_cpu_percent": 100 * server_cpu if server_cpu is not None else None,
         "publish_window_s": wall,
@@ -235,6 +305,31 @@ def summary(ms: list[float]) -> dict:
     }
 
 
+def broadcast_spacing(clients: int) -> tuple[float, float]:
+    """Room between broadcasts: each one is a push to every socket."""
+    scale = max(clients, 100) / 1000
+    return (BROADCAST_SPACING_S[0] * scale, BROADCAST_SPACING_S[1] * scale)
+
+
+def measure_modes(client, publish, user_ids, clients, publishes, spacing, pid, pinned, modes):
+    """`measure` each mode on the same open sockets: {mode: result}."""
+    results = {}
+    for mode in modes:
+        broadcast = mode == "broadcast"
+        results[mode] = measure(
+            client,
+            publish,
+            user_ids,
+            clients,
+            min(publishes, BROADCASTS) if broadcast else publishes,
+            broadcast_spacing(clients) if broadcast and spacing[1] > 0 else spacing,
+            pid,
+            pinned,
+            broadcast=broadcast,
+        )
+    return results
+
+
 def run_peer_a(
     redis_url: str,
     prefix: str,
@@ -245,17 +340,20 @@ def run_peer_a(
     size: int | None = None,
     peer: PeerA | None = None,
     pinned: bool = False,
+    modes=("targeted",),
 ) -> dict:
-    """One peer A measurement; starts (and stops) its own peer unless one is given."""
+    """Peer A measurements ({mode: result}); starts (and stops) its own peer unless given."""
     own = peer is None
     peer = peer or PeerA(redis_url, prefix, size)
     keys = user_keys(users=min(USERS, clients))
     user_ids = {k: i + 1 for i, k in enumerate(keys)}
     cookies = {k: f"bench_user={uid}" for k, uid in user_ids.items()}
-    publish = peer_publisher(redis_url, prefix)
+    publish = peer_publisher(redis_url, prefix, user_ids)
     client = LatencyClient(peer.ws_url, peer.origin, cookies, workdir)
     try:
-        return measure(client, publish, user_ids, clients, publishes, spacing, peer.pid, pinned)
+        return measure_modes(
+            client, publish, user_ids, clients, publishes, spacing, peer.pid, pinned, modes
+        )
     finally:
         client.quit()
         publish.close()
@@ -274,20 +372,22 @@ def run_tocsin(
     spacing=SPACING_S,
     server_pid: int | None = None,
     pinned: bool = False,
+    modes=("targeted",),
 ) -> dict:
-    """One Tocsin measurement against a running server whose users are logged in."""
+    """Tocsin measurements ({mode: result}) against a running server, users logged in."""
     ws_url = server_url.replace("http://", "ws://") + "/notifications/ws"
     client = LatencyClient(ws_url, server_url, cookies, workdir)
     try:
-        return measure(
+        return measure_modes(
             client,
-            tocsin_publisher(app),
+            tocsin_publisher(app, user_ids),
             user_ids,
             clients,
             publishes,
             spacing,
             server_pid,
             pinned,
+            modes,
         )
     finally:
         client.quit()
@@ -315,75 +415,110 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
+def results_of(row: dict):
+    """(server, mode, result) for every measurement in a row."""
+    for name in SERVERS:
+        for mode, r in row.get(name, {}).items():
+            yield name, mode, r
+
+
+def failures_of(data: dict) -> list[str]:
+    return [
+        f"{row['clients']} clients, {name} {mode}: {'; '.join(r['failures'])}"
+        for row in data["runs"]
+        for name, mode, r in results_of(row)
+        if r["failures"]
+    ]
+
+
+def ratio_of(row: dict, mode: str, peer: str, key: str) -> float | None:
+    try:
+        return ratio(row["tocsin"][mode]["latency_ms"][key], row[peer][mode]["latency_ms"][key])
+    except KeyError:
+        return None
+
+
 def markdown(data: dict) -> str:
     st = data["settings"]
     lines = [
-        "# Publish-to-receipt latency, one-user-targeted: Tocsin against peer A",
+        "# Publish-to-receipt latency: Tocsin against peer A and peer B",
         "",
         "Tocsin: one gevent worker (`gunicorn -c gunicorn.conf.py wsgi:app`) on PostgreSQL "
-        "with a private Redis; each publish is `service.create()` in the bench process "
-        "(insert, commit, Redis PUBLISH), with `t=<time.time_ns()>` in the title. Peer A: "
-        "`bench.peers.raw_ws`, a bare asyncio `websockets` server with one `PSUBSCRIBE` on "
-        "the same kind of channel, sending the bytes of a push Tocsin really sent in this run "
-        f"({len(st['peer_template'] or '')} characters, captured by the client, with the id "
-        "and the stamp swapped in; the template is in the JSON); each publish is a Redis PUBLISH "
-        "of Tocsin's event JSON with the stamp in it (no database: the ceiling). "
-        f"Client: one asyncio process (`websockets`, permessage-deflate on) holding the "
+        "with a private Redis. Targeted: each publish is `service.create()` for one random "
+        "probe user in the bench process (insert, counter upsert, commit, Redis PUBLISH), "
+        "with `t=<time.time_ns()>` in the title. Broadcast: one `notify_many()` to every "
+        "user (a row each, one commit, one Redis pipeline), every socket must get it. "
+        "**Peer A** (`bench.peers.raw_ws`): a bare asyncio `websockets` server with one "
+        "`PSUBSCRIBE`, sending the bytes of a push Tocsin really sent in this run "
+        f"({len(st['peer_template'] or '')} characters, id and stamp swapped in); targeted "
+        "is one PUBLISH of Tocsin's event JSON, broadcast one PUBLISH per user in one "
+        "pipeline (what Tocsin's broker sends), no database: the ceiling. **Peer B** "
+        "(`bench.peers.socketio_peer`): Flask-SocketIO with its Redis message queue in one "
+        "gunicorn gevent worker, the same bytes, published as Flask-SocketIO's external "
+        "process does (`emit(..., to='user:<id>')`; broadcast: one `emit` to everyone). "
+        "Client: one asyncio process (`websockets`, permessage-deflate on) holding the "
         f"sockets, {PROBES} probe users with one socket each and the rest dealt over "
-        f"{USERS} crowd users. {st['publishes']} publishes per run, each to a random probe, "
-        f"{SPACING_S[0] * 1000:.0f}-{SPACING_S[1] * 1000:.0f} ms apart, after "
-        f"{WARMUP} warm-up ones. Latency: receipt `time.time_ns()` minus the stamp, ms. "
+        f"{USERS} crowd users. Targeted: {st['publishes']} publishes per run, "
+        f"{SPACING_S[0] * 1000:.0f}-{SPACING_S[1] * 1000:.0f} ms apart; broadcast: "
+        f"{st['broadcasts']} publishes, {BROADCAST_SPACING_S[0]:.1f}-"
+        f"{BROADCAST_SPACING_S[1]:.1f} s apart per 1,000 sockets. Latency: receipt "
+        "`time.time_ns()` minus the stamp, ms, every socket's receipt counted. "
         + (
-            "The server process (Tocsin's worker, peer A) was pinned to the first core and "
-            "the load client to the last; the publisher, PostgreSQL and Redis float."
+            "The server process (Tocsin's worker, peer A, peer B's worker) was pinned to the "
+            "first core and the load client to the last; the publisher, PostgreSQL and "
+            "Redis float."
             if st["pinned"]
             else "No core pinning."
         ),
         "",
-        "| clients | server | held | p50 | p99 | max | publish call p50 "
-        "| after the call p50 / p99 | lost | duplicated "
-        "| misdelivered | client CPU % | server CPU % |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| clients | mode | server | held | receipts | p50 | p99 | max | publish call p50 "
+        "| after the call p50 / p99 | lost | duplicated | misdelivered | client CPU % "
+        "| server CPU % |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in data["runs"]:
-        for name in ("tocsin", "peer_a"):
-            r = row[name]
-            lat, after = r["latency_ms"], r["after_publish_call_ms"]
-            lines.append(
-                f"| {row['clients']} | {name} | {r['held']} | {fmt_ms(lat.get('p50_ms'))} "
-                f"| {fmt_ms(lat.get('p99_ms'))} | {fmt_ms(lat.get('max_ms'))} "
-                f"| {fmt_ms(r['publish_call_ms'].get('p50_ms'))} "
-                f"| {fmt_ms(after.get('p50_ms'))} / {fmt_ms(after.get('p99_ms'))} | {r['lost']} "
-                f"| {r['duplicated']} | {r['misdelivered'] + r['unexpected_ids']} "
-                f"| {r['client_cpu_percent']:.0f} | {r['server_cpu_percent']:.0f} |"
-            )
+        for mode in st["modes"]:
+            for name in SERVERS:
+                r = row.get(name, {}).get(mode)
+                if r is None:
+                    continue
+                lat, after = r["latency_ms"], r["after_publish_call_ms"]
+                lines.append(
+                    f"| {row['clients']} | {mode} | {name} | {r['held']} | {r['received']} "
+                    f"| {fmt_ms(lat.get('p50_ms'))} | {fmt_ms(lat.get('p99_ms'))} "
+                    f"| {fmt_ms(lat.get('max_ms'))} | {fmt_ms(r['publish_call_ms'].get('p50_ms'))} "
+                    f"| {fmt_ms(after.get('p50_ms'))} / {fmt_ms(after.get('p99_ms'))} "
+                    f"| {r['lost']} | {r['duplicated']} "
+                    f"| {r['misdelivered'] + r['unexpected_ids']} "
+                    f"| {r['client_cpu_percent']:.0f} | {r['server_cpu_percent']:.0f} |"
+                )
     lines += [
         "",
-        "| clients | Tocsin / peer A p50 | Tocsin / peer A p99 |",
-        "|---:|---:|---:|",
+        "| clients | mode | Tocsin / peer A p50 | Tocsin / peer A p99 | Tocsin / peer B p50 "
+        "| Tocsin / peer B p99 |",
+        "|---:|---|---:|---:|---:|---:|",
     ]
     for row in data["runs"]:
-        lines.append(
-            f"| {row['clients']} | {row['ratio_p50']:.2f} | {row['ratio_p99']:.2f} |"
-            if row["ratio_p50"] and row["ratio_p99"]
-            else f"| {row['clients']} | – | – |"
-        )
-    failures = [
-        f"{row['clients']} clients, {name}: {'; '.join(row[name]['failures'])}"
-        for row in data["runs"]
-        for name in ("tocsin", "peer_a")
-        if row[name]["failures"]
-    ]
+        for mode in st["modes"]:
+            cells = [
+                fmt_ratio(ratio_of(row, mode, peer, key))
+                for peer in ("peer_a", "peer_b")
+                for key in ("p50_ms", "p99_ms")
+            ]
+            lines.append(f"| {row['clients']} | {mode} | " + " | ".join(cells) + " |")
+    failures = failures_of(data)
     if failures:
         lines += ["", "**Failures:** " + " / ".join(failures)]
-    total_lost = sum(row[n]["lost"] for row in data["runs"] for n in ("tocsin", "peer_a"))
-    total_dup = sum(row[n]["duplicated"] for row in data["runs"] for n in ("tocsin", "peer_a"))
+    total_lost = sum(r["lost"] for row in data["runs"] for _, _, r in results_of(row))
+    total_dup = sum(r["duplicated"] for row in data["runs"] for _, _, r in results_of(row))
     lines += [
+        "",
+        f"![latency against connected clients]({data.get('chart', 'latency.svg')})",
         "",
         f"Exactly once: {total_lost} lost, {total_dup} duplicated over every run. CPU % is "
         "over the publish window (100 % = one core); a client near 100 % would be the "
         "bottleneck. The publish call is the publisher's own cost (Tocsin's includes the "
-        "database commit, and so does its latency; peer A's is a bare PUBLISH); *after the "
+        "database commit, and so does its latency; the peers' is a bare PUBLISH); *after the "
         "call* subtracts each publish's own call time from its latency: the delivery path "
         "alone (Redis, the worker's listener, render, send, the client).",
         "",
@@ -409,8 +544,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-pin", action="store_true", help="leave server and client on any core")
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--name", default="latency", help="results file name")
+    parser.add_argument("--modes", default=",".join(MODES), help="targeted,broadcast")
+    parser.add_argument("--peers", default="peer_a,peer_b", help="peer_a,peer_b (or empty)")
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.clients.split(",")]
+    modes = [m for m in args.modes.split(",") if m]
+    servers = ["tocsin", *(p for p in args.peers.split(",") if p)]
 
     from app import create_app, users
     from app.extensions import db
@@ -420,7 +559,7 @@ def main(argv: list[str] | None = None) -> None:
     raise_nofile()
     load_at_start = tuple(round(x, 2) for x in os.getloadavg())
     workdir = Path(tempfile.mkdtemp(prefix="tocsin-latency-"))
-    redis_proc = server = peer = None
+    redis_proc = server = peer = peer_b = None
     runs = []
     pinned = not args.no_pin and len(os.sched_getaffinity(0)) >= 2
     template = None
@@ -446,8 +585,9 @@ def main(argv: list[str] | None = None) -> None:
         print("== logging in", flush=True)
         cookies = login_all(server.url, keys)
         for clients in counts:
+            row = {"clients": clients}
             print(f"== {clients} clients: Tocsin", flush=True)
-            tocsin = run_tocsin(
+            row["tocsin"] = run_tocsin(
                 server.url,
                 app,
                 user_ids,
@@ -457,37 +597,55 @@ def main(argv: list[str] | None = None) -> None:
                 workdir,
                 server_pid=server.worker_pid,
                 pinned=pinned,
+                modes=modes,
             )
-            sample = tocsin.pop("sample")
-            print(f"   {brief(tocsin)}", flush=True)
-            if peer is None:  # peer A sends a push Tocsin really sent, id and stamp swapped
+            sample = next(r["sample"] for r in row["tocsin"].values() if r.get("sample"))
+            if template is None:  # the peers send a push Tocsin really sent, id and stamp swapped
                 template = push_template(sample)
                 (workdir / "push.html").write_text(template)
-                peer = PeerA(redis_url, PEER_PREFIX, template=workdir / "push.html")
-            print(f"== {clients} clients: peer A", flush=True)
-            peer_a = run_peer_a(
-                redis_url, PEER_PREFIX, clients, args.publishes, workdir, peer=peer, pinned=pinned
-            )
-            peer_a.pop("sample")
-            print(f"   {brief(peer_a)}", flush=True)
-            runs.append(
-                {
-                    "clients": clients,
-                    "tocsin": tocsin,
-                    "peer_a": peer_a,
-                    "ratio_p50": ratio(
-                        tocsin["latency_ms"].get("p50_ms"), peer_a["latency_ms"].get("p50_ms")
-                    ),
-                    "ratio_p99": ratio(
-                        tocsin["latency_ms"].get("p99_ms"), peer_a["latency_ms"].get("p99_ms")
-                    ),
-                }
-            )
+            if "peer_a" in servers:
+                if peer is None:
+                    peer = PeerA(redis_url, PEER_PREFIX, template=workdir / "push.html")
+                print(f"== {clients} clients: peer A", flush=True)
+                row["peer_a"] = run_peer_a(
+                    redis_url,
+                    PEER_PREFIX,
+                    clients,
+                    args.publishes,
+                    workdir,
+                    peer=peer,
+                    pinned=pinned,
+                    modes=modes,
+                )
+            if "peer_b" in servers:
+                from .peer_b_runs import run_peer_b
+                from .peers.socketio_peer import PeerB
+
+                if peer_b is None:
+                    peer_b = PeerB(redis_url, PEER_B_PREFIX, template=workdir / "push.html")
+                print(f"== {clients} clients: peer B", flush=True)
+                row["peer_b"] = run_peer_b(
+                    redis_url,
+                    PEER_B_PREFIX,
+                    clients,
+                    args.publishes,
+                    workdir,
+                    peer=peer_b,
+                    pinned=pinned,
+                    template=template,
+                    modes=modes,
+                )
+            for name in SERVERS:
+                for r in row.get(name, {}).values():
+                    r.pop("sample", None)
+                    print(f"   {name} {r['mode']}: {brief(r)}", flush=True)
+            runs.append(row)
         with app.app_context():
             db.engine.dispose()
     finally:
-        if peer is not None:
-            peer.stop()
+        for p in (peer, peer_b):
+            if p is not None:
+                p.stop()
         if server is not None:
             server.stop()
         if redis_proc is not None:
@@ -498,7 +656,11 @@ def main(argv: list[str] | None = None) -> None:
     data = {
         "settings": {
             "clients": counts,
+            "modes": modes,
+            "servers": servers,
             "publishes": args.publishes,
+            "broadcasts": BROADCASTS,
+            "broadcast_spacing_s_per_1000": BROADCAST_SPACING_S,
             "spacing_s": SPACING_S,
             "probes": PROBES,
             "crowd_users": USERS,
@@ -508,6 +670,7 @@ def main(argv: list[str] | None = None) -> None:
             "broker": "Redis",
         },
         "runs": runs,
+        "chart": f"{args.name}.svg",
         "machine": machine_info(
             load_avg_at_start=load_at_start,
             gunicorn=_version("gunicorn"),
@@ -521,7 +684,13 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_write:
         for path in write_results(args.name, data, text):
             print(f"wrote {path.relative_to(ROOT)}")
-    if any(row[n]["failures"] for row in runs for n in ("tocsin", "peer_a")):
+    chart_path = RESULTS / f"{args.name}.svg"
+    if not args.no_write:
+        from .chart import latency_chart
+
+        latency_chart(data, chart_path)
+        print(f"wrote {chart_path.relative_to(ROOT)}")
+    if failures_of(data):
         sys.exit("some runs failed: see the table")
 
 

@@ -68,7 +68,9 @@ class StampedCrowd(Crowd):
         for i, u in enumerate(self.users):
             if self.sockets[i] is not None and i not in self.closed:
                 by_user[u].add(i)
-        expected = {nid: by_user[user] for nid, user in items}
+        expected: dict[int, set[int]] = defaultdict(set)
+        for nid, user in items:  # a broadcast may send one id to every user
+            expected[nid] |= by_user[user]
         pending = dict(expected)
 
         def complete() -> bool:

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .latency import SPACING_S, USERS, LatencyClient, measure, user_keys
+from .latency import SPACING_S, USERS, LatencyClient, measure_modes, peer_b_broadcaster, user_keys
 from .peers.socketio_peer import PeerB, peer_b_publisher
 from .report import ROOT
 
@@ -50,6 +50,7 @@ def run_peer_b(
     peer: PeerB | None = None,
     pinned: bool = False,
     template: str | None = None,
+    modes=("targeted",),
 ) -> dict:
     """One peer B measurement; starts (and stops) its own peer unless one is given.
 
@@ -63,10 +64,12 @@ def run_peer_b(
     keys = user_keys(users=min(USERS, clients))
     user_ids = {k: i + 1 for i, k in enumerate(keys)}
     cookies = {k: f"bench_user={uid}" for k, uid in user_ids.items()}
-    publish = peer_b_publisher(redis_url, prefix, template)
+    publish = peer_b_broadcaster(peer_b_publisher(redis_url, prefix, template), user_ids)
     client = SocketIOLatencyClient(peer.ws_url, peer.origin, cookies, workdir)
     try:
-        return measure(client, publish, user_ids, clients, publishes, spacing, peer.pid, pinned)
+        return measure_modes(
+            client, publish, user_ids, clients, publishes, spacing, peer.pid, pinned, modes
+        )
     finally:
         client.quit()
         publish.close()

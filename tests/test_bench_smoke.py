@@ -15,26 +15,34 @@ CLIENTS = 6  # the 5 probe users plus one crowd socket, which must receive nothi
 PUBLISHES = 10
 
 
-def assert_exactly_once(result: dict) -> None:
-    assert result["held"] == CLIENTS
-    assert result["handshake_failed"] == 0
-    assert result["warmup_lost"] == 0
-    assert result["expected"] == PUBLISHES
-    assert result["received"] == PUBLISHES
-    assert result["lost"] == 0
-    assert result["duplicated"] == 0
-    assert result["misdelivered"] == 0
-    assert result["unexpected_ids"] == 0
-    assert result["unstamped"] == 0
-    assert result["latency_ms"]["n"] == PUBLISHES
+MODES = ("targeted", "broadcast")
+
+
+def assert_exactly_once(results: dict) -> None:
+    """Targeted: each publish reaches its one probe socket; broadcast: every socket."""
+    assert set(results) == set(MODES)
+    for mode, result in results.items():
+        want = PUBLISHES if mode == "targeted" else PUBLISHES * CLIENTS
+        assert result["mode"] == mode
+        assert result["held"] == CLIENTS
+        assert result["handshake_failed"] == 0
+        assert result["warmup_lost"] == 0
+        assert result["expected"] == want
+        assert result["received"] == want
+        assert result["lost"] == 0
+        assert result["duplicated"] == 0
+        assert result["misdelivered"] == 0
+        assert result["unexpected_ids"] == 0
+        assert result["unstamped"] == 0
+        assert result["latency_ms"]["n"] == want
 
 
 def test_peer_a_delivers_every_notification_exactly_once(redis_url, channel_prefix, tmp_path):
     result = latency.run_peer_a(
-        redis_url, channel_prefix, CLIENTS, PUBLISHES, tmp_path, spacing=(0, 0)
+        redis_url, channel_prefix, CLIENTS, PUBLISHES, tmp_path, spacing=(0, 0), modes=MODES
     )
     assert_exactly_once(result)
-    assert result["message_length_median"] == 2600
+    assert result["targeted"]["message_length_median"] == 2600
 
 
 @pytest.mark.postgres
@@ -59,7 +67,15 @@ def test_tocsin_delivers_every_notification_exactly_once(
     try:
         cookies = latency.login_all(server.url, keys)
         result = latency.run_tocsin(
-            server.url, app, user_ids, cookies, CLIENTS, PUBLISHES, tmp_path, spacing=(0, 0)
+            server.url,
+            app,
+            user_ids,
+            cookies,
+            CLIENTS,
+            PUBLISHES,
+            tmp_path,
+            spacing=(0, 0),
+            modes=MODES,
         )
     finally:
         server.stop()
@@ -76,9 +92,11 @@ def test_tocsin_delivers_every_notification_exactly_once(
 def test_peer_b_delivers_every_notification_exactly_once(redis_url, channel_prefix, tmp_path):
     from bench.peer_b_runs import run_peer_b
 
-    result = run_peer_b(redis_url, channel_prefix, CLIENTS, PUBLISHES, tmp_path, spacing=(0, 0))
+    result = run_peer_b(
+        redis_url, channel_prefix, CLIENTS, PUBLISHES, tmp_path, spacing=(0, 0), modes=MODES
+    )
     assert_exactly_once(result)
-    assert result["message_length_median"] == 2600
+    assert result["targeted"]["message_length_median"] == 2600
 
 
 def test_peer_b_refuses_a_socket_without_user_and_broadcasts_to_all(redis_url, channel_prefix):
