@@ -29,6 +29,7 @@ import redis
 
 from . import datasets
 from .latency import (
+    PEER_B_PREFIX,
     PEER_PREFIX,
     TOCSIN_PREFIX,
     LatencyClient,
@@ -95,6 +96,16 @@ def profiler(pid: int, out: Path) -> subprocess.Popen:
         + ["--format", "raw", "-o", str(out)],
         stdout=subprocess.DEVNULL,
     )
+
+
+def peer_b_fanout(publish, user_ids: list[int]):
+    """Flask-SocketIO's way: one emit per user's room, from an external process."""
+
+    def fanout(stamp: int) -> list[int]:
+        return [publish(uid, stamp) for uid in user_ids]
+
+    fanout.close = publish.close
+    return fanout
 
 
 def measure(
@@ -188,7 +199,10 @@ def markdown(data: dict) -> str:
         "counter upsert, commit, one Redis pipeline of a PUBLISH per user), the stamp "
         "`t=<time.time_ns()>` in the title. Peer A (`bench.peers.raw_ws`): the same events "
         "(one PUBLISH per user, in one pipeline, the stamp in the event), each socket sent "
-        "the bytes of a push Tocsin sent in this run. *Last* is from the stamp until the last "
+        "the bytes of a push Tocsin sent in this run. Peer B (`bench.peers.socketio_peer`, "
+        "Flask-SocketIO in one gunicorn gevent worker): one `emit(..., to='user:<id>')` per "
+        "user through its Redis message queue from the bench process, as Flask-SocketIO's "
+        "external processes publish, the same bytes. *Last* is from the stamp until the last "
         f"socket had its notification. {st['rounds']} timed rounds after one warm-up, medians "
         "shown; every round in the JSON. "
         + (
@@ -244,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-pin", action="store_true")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--name", default="fanout")
-    parser.add_argument("--servers", default="tocsin,peer_a")
+    parser.add_argument("--servers", default="tocsin,peer_a,peer_b")
     parser.add_argument(
         "--profile", type=Path, help="py-spy Tocsin's worker over the timed rounds into this file"
     )
@@ -331,6 +345,32 @@ def main(argv: list[str] | None = None) -> None:
                 r = measure(client, fanout, user_keys, args.rounds, peer.pid)
                 r["opened"] = opened
                 results["peer_a"] = r
+            finally:
+                client.quit()
+                fanout.close()
+                peer.stop()
+                peer = None
+        if "peer_b" in servers:
+            from .peer_b_runs import SocketIOLatencyClient
+            from .peers.socketio_peer import PeerB, peer_b_publisher
+
+            template_file = workdir / "push.html" if template else None
+            if template:
+                template_file.write_text(template)
+            peer = PeerB(redis_url, PEER_B_PREFIX, template=template_file)
+            client = SocketIOLatencyClient(
+                peer.ws_url,
+                peer.origin,
+                {k: f"bench_user={uid}" for k, uid in zip(user_keys, user_ids, strict=True)},
+                workdir,
+            )
+            fanout = peer_b_fanout(peer_b_publisher(redis_url, PEER_B_PREFIX, template), user_ids)
+            try:
+                print(f"== peer B: opening {args.users:,} sockets", flush=True)
+                opened = open_all(client, args.users, peer.pid, pinned)
+                r = measure(client, fanout, user_keys, args.rounds, peer.pid)
+                r["opened"] = opened
+                results["peer_b"] = r
             finally:
                 client.quit()
                 fanout.close()
