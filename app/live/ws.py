@@ -13,8 +13,10 @@ from .connection import POLICY_VIOLATION, Connection
 
 bp = Blueprint("live", __name__, url_prefix="/notifications")
 
-#: How long the socket thread waits for events before checking the socket again.
-WAKE_INTERVAL = 1.0
+#: How long the socket thread waits for events before checking the socket again (a
+#: closed socket is noticed within this). Each wake costs: at 1 s, 3,000 idle sockets
+#: took 10 % of a core. A login's expiry wakes the thread on time regardless.
+WAKE_INTERVAL = 5.0
 
 
 def origin_allowed(origin: str | None) -> bool:
@@ -52,7 +54,7 @@ def ws(socket):
         socket.send(push.snapshot(store.session, conn))
         store.session.rollback()  # end the read transaction so later reads see new commits
         while socket.connected:
-            events = conn.wait(WAKE_INTERVAL)
+            events = conn.wait(_wake_in(conn))
             # The client has nothing to say; don't let its messages pile up. Peeking at
             # simple-websocket's buffer first spares a timed wait per wake (7 % of a
             # fan-out's CPU).
@@ -76,6 +78,13 @@ def ws(socket):
     finally:
         b.registry.remove(conn)
         store.session.remove()
+
+
+def _wake_in(conn: Connection) -> float:
+    """Seconds until the thread should look again: the wake interval, or the expiry."""
+    if conn.expires_at is None:
+        return WAKE_INTERVAL
+    return max(0.0, min(WAKE_INTERVAL, conn.expires_at - time.time()))
 
 
 def _session_over(events: list[dict], conn: Connection) -> bool:
