@@ -246,7 +246,7 @@ class Crowd:
 
 async def serve(crowd: Crowd) -> None:
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
+    reader = asyncio.StreamReader(limit=2**26)  # a 10,000-user tally is one long line
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     while line := await reader.readline():
         cmd = json.loads(line)
