@@ -1,5 +1,6 @@
 """One rendering of a new notification for every socket: the same bytes as rendering each."""
 
+import re
 import threading
 
 import pytest
@@ -92,12 +93,15 @@ def test_content_holding_a_stand_in_is_rendered_the_ordinary_way(app, logged_in)
     assert f"look: {stencils.id_token} {stencils.csrf_token}" in message
 
 
-def test_two_new_rows_at_once_are_rendered_the_ordinary_way(app, logged_in):
-    ids = [notify_many(["alice"], "comment", title=f"n{i}")[0] for i in range(2)]
+def test_several_new_rows_are_one_block_each_oldest_first(app, logged_in):
+    ids = [notify_many(["alice"], "comment", title=f"n{i}")[0] for i in range(3)]
     conn = socket_of("alice", app)
-    message = push.render(db.session, conn, [{"kind": "created", "ids": ids}])
-    new = queries.by_ids(db.session, conn.user_id, set(ids))
-    assert message == stencil.body(new) + stencil.for_app().badge(2)
+    message = push.render(db.session, conn, [{"kind": "created", "ids": ids[::-1]}])
+    assert conn.sent_ids == set(ids)
+    one_each = "".join(stencil.body(queries.by_ids(db.session, conn.user_id, {nid})) for nid in ids)
+    assert message == one_each + stencil.for_app().badge(3)
+    assert message.count('<ul id="notification-list" hx-swap-oob="afterbegin">') == 3
+    assert [int(i) for i in re.findall(r'id="toast-(\d+)"', message)] == ids
 
 
 def test_concurrent_lookups_share_queries():

@@ -36,12 +36,12 @@ def render(session: Session, conn: Connection, events: list[dict]) -> str:
     # Ids the snapshot accounted for, or already pushed, are not prepended again.
     created = {i for i in created if i > conn.snapshot_id and i not in conn.sent_ids}
     stencils = stencil.for_app()
-    if len(created) == 1 and not read:
-        # The common case, and a fan-out's: one new row, rendered once for every socket.
-        nid = next(iter(created))
-        message = stencils.created(conn, nid)
-        if message is not None:
-            conn.sent_ids.add(nid)
+    if created and not read:
+        # The common case, and a fan-out's: new rows, each rendered once for every socket.
+        shared = stencils.created(conn, created)
+        if shared is not None:
+            message, shown = shared
+            conn.sent_ids.update(shown)
             return message
     new = queries.by_ids(session, conn.user_id, created)
     conn.sent_ids.update(n.id for n in new)

@@ -62,20 +62,32 @@ class Stencils:
         self._badges: dict[int, str] = {}
         self._lock = threading.Lock()
 
-    def created(self, conn: Connection, nid: int) -> str | None:
-        """The push for one new notification `nid`, or None to render it the ordinary way."""
+    def created(self, conn: Connection, ids: set[int]) -> tuple[str, list[int]] | None:
+        """The push for new notifications `ids` and the ids it shows, or None to render
+        it the ordinary way.
+
+        Several new rows become one block each, oldest first: each block prepends its
+        item, appends its toast and raises the mark-all bound, so the page ends up as
+        with one block holding them all.
+        """
         if conn.csrf_token is None:
             return None
-        row = self.rows.get([nid]).get(nid)
-        if row is None or row.user_id != conn.user_id:
+        found = self.rows.get(ids)
+        rows = [found[i] for i in sorted(ids) if i in found and found[i].user_id == conn.user_id]
+        if not rows:
             return None
-        body = self._stencil(row)
-        if body is None:
-            return None
+        bodies = []
+        for row in rows:
+            body = self._stencil(row)
+            if body is None:
+                return None
+            bodies.append(
+                body.replace(str(self.id_token), str(row.id)).replace(
+                    self.csrf_token, conn.csrf_token
+                )
+            )
         count = self.counts.get([conn.user_id]).get(conn.user_id, 0)
-        return body.replace(str(self.id_token), str(nid)).replace(
-            self.csrf_token, conn.csrf_token
-        ) + self.badge(count)
+        return "".join(bodies) + self.badge(count), [row.id for row in rows]
 
     def badge(self, count: int) -> str:
         html = self._badges.get(count)
