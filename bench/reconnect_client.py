@@ -12,7 +12,9 @@ The delay is the page's own (static/tocsin/tocsin.js, ``htmx.config.wsReconnectD
 ``m = min(400 ms * 2**retry, 8 s)``, then a uniform pick in ``[m/2, m]`` ("equal
 jitter"); ``retry`` counts failed attempts since the last open and starts at 0. With
 ``--backoff htmx`` it is htmx-ext-ws 2.0.4's default instead ("full-jitter"):
-``1 s * 2**min(retry, 6) * random()``.
+``1 s * 2**min(retry, 6) * random()``. With ``--protocol socketio`` (peer B) the sockets
+speak Socket.IO over the websocket transport (bench.serving_client's handshake and reader)
+and reconnect after any close, as socket.io-client does, with the same delays.
 
 Each socket keeps a model of what its page shows, as tests.support.ClientModel does: a
 snapshot (``hx-swap-oob="innerHTML"`` on ``#notification-list``) replaces the list, a push
