@@ -4,6 +4,7 @@ import re
 import threading
 
 import pytest
+from flask import render_template
 from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
 
@@ -149,3 +150,23 @@ def test_a_failed_lookup_fails_every_asker_and_the_next_one_retries():
         coalescer.get([1])
     assert isinstance(caught.value.__cause__, OSError)
     assert coalescer.get([1]) == {1: True}
+
+
+def test_a_snapshot_from_stencils_is_the_ordinary_snapshot(app, logged_in):
+    for i in range(3):
+        notify_many(["alice"], "comment", title=f"snap {i}", url=f"/x/{i}")
+    notify_many(["alice"], "friend_request", title="with actions", actor="bob")
+    conn = socket_of("alice", app)
+    conn.csrf_token = "token-of-this-socket"
+    shared = push.snapshot(db.session, conn)
+    page = queries.page(db.session, conn.user_id, None, 20)
+    ordinary_snapshot = render_template(
+        "notifications/_snapshot.html",
+        page=page,
+        items_html=None,
+        up_to=page.newest_id,
+        count=queries.unread_count(db.session, conn.user_id),
+    ).replace(generate_csrf(), conn.csrf_token)
+    assert shared == ordinary_snapshot
+    assert shared.count('<li id="notification-') == 4
+    assert str(stencil.for_app().id_token) not in shared

@@ -14,9 +14,13 @@ def snapshot(session: Session, conn: Connection) -> str:
     # The newest id on the page, not a separate max(): a row committed in between is
     # then pushed as new instead of being counted as shown.
     conn.snapshot_id = page.newest_id
+    # A burst of handshakes (a restart, a reconnect storm) renders the same rows for
+    # every socket of a user: from stencils, each item is a lookup and two replaces.
+    items_html = stencil.for_app().items(page.items, conn.csrf_token)
     return render_template(
         "notifications/_snapshot.html",
         page=page,
+        items_html=items_html,
         up_to=conn.snapshot_id,
         count=queries.unread_count(session, conn.user_id),
     )

@@ -19,6 +19,7 @@ from collections import OrderedDict
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from markupsafe import Markup
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -27,8 +28,9 @@ from ..notifications.timefmt import relative_time
 from .coalesce import Coalescer
 from .connection import Connection
 
-#: Stencils kept (LRU): one per distinct content, and their relative time.
-STENCILS = 512
+#: Stencils kept (LRU): one per distinct content and relative time, for pushes and for
+#: snapshot items (a reconnect storm renders every user's first page).
+STENCILS = 4096
 #: Badges kept, one per count.
 BADGES = 1024
 #: Ids per query; SQLite builds before 3.32 allow 999 parameters.
@@ -99,12 +101,28 @@ class Stencils:
                 self._badges[count] = html
         return html
 
-    def _stencil(self, row: Notification) -> str | None:
+    def items(self, rows: list[Notification], csrf_token: str | None) -> Markup | None:
+        """`_item.html` for each row from stencils (a snapshot's list), or None to render
+        them the ordinary way."""
+        if csrf_token is None:
+            return None
+        parts = []
+        for row in rows:
+            html = self._stencil(row, "item")
+            if html is None:
+                return None
+            parts.append(
+                html.replace(str(self.id_token), str(row.id)).replace(self.csrf_token, csrf_token)
+            )
+        # Rendered by autoescaping templates; only ids and the socket's token went in.
+        return Markup("".join(parts))  # noqa: S704
+
+    def _stencil(self, row: Notification, kind: str = "push") -> str | None:
         content = tuple(
             json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
             for v in (getattr(row, key) for key in _CONTENT)
         )
-        key = (content, relative_time(row.created_at))
+        key = (kind, content, relative_time(row.created_at))
         with self._lock:
             if key in self._stencils:
                 self._stencils.move_to_end(key)
@@ -112,6 +130,12 @@ class Stencils:
         stand_ins = (str(self.id_token), self.csrf_token)
         if any(s in str(v) for v in content for s in stand_ins):
             html = None  # the content holds a stand-in: no stencil for it
+        elif kind == "item":
+            html = render_template(
+                "notifications/_item.html",
+                n=_WithId(row, self.id_token),
+                csrf_token=lambda: self.csrf_token,
+            )
         else:
             html = body(
                 [_WithId(row, self.id_token)],
