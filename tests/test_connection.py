@@ -58,3 +58,15 @@ def test_close_all_asks_every_connection_to_close():
         registry.add(c)
     registry.close_all(SERVICE_RESTART, wait=0)
     assert {c.close_code for c in conns} == {SERVICE_RESTART}
+
+
+def test_a_socket_arriving_after_close_all_is_told_to_close_at_once():
+    registry = Registry()
+    early = Connection(1, maxsize=4)
+    registry.add(early)
+    registry.close_all(SERVICE_RESTART, wait=0)
+    late = Connection(2, maxsize=4)
+    registry.add(late)
+    assert early.close_code == late.close_code == SERVICE_RESTART
+    registry.remove(late)
+    assert registry.count() == 1

@@ -13,10 +13,17 @@ class Registry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_user: dict[int, set[Connection]] = defaultdict(set)
+        #: Set by close_all: the close code for sockets that arrive after it.
+        self.closing: int | None = None
 
     def add(self, conn: Connection) -> None:
+        """Track the connection; one arriving after close_all is marked to close at once."""
         with self._lock:
             self._by_user[conn.user_id].add(conn)
+        if self.closing is not None:
+            # A stopping worker still accepts for up to a second; a socket let in then
+            # must not hold the worker until its grace period runs out.
+            conn.close(self.closing)
 
     def remove(self, conn: Connection) -> None:
         with self._lock:
@@ -33,7 +40,9 @@ class Registry:
         return sum(conn.offer(event) for conn in conns)
 
     def close_all(self, code: int, wait: float = 2.0) -> None:
-        """Ask every local connection to close with `code`; wait up to `wait` s for them."""
+        """Ask every local connection, and any later one, to close with `code`; wait up
+        to `wait` s for them."""
+        self.closing = code
         with self._lock:
             conns = [c for cs in self._by_user.values() for c in cs]
         for conn in conns:

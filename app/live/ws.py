@@ -49,8 +49,11 @@ def ws(socket):
     conn.csrf_token = csrf_token() if csrf_token else None
     # Registered before the snapshot is read: an event in between is queued, not lost.
     b.registry.add(conn)
-    b.ensure_listening()
     try:
+        if conn.close_code is not None:  # this worker is stopping: try the next one
+            socket.close(reason=conn.close_code)
+            return
+        b.ensure_listening()
         socket.send(push.snapshot(store.session, conn))
         store.session.rollback()  # end the read transaction so later reads see new commits
         while socket.connected:
