@@ -1,9 +1,10 @@
 """Gunicorn settings for Tocsin: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
 Every setting can be changed through the environment (see docs/deploy.md). The
-worker class is gevent: one worker held 6,000 sockets (10,000 since; bench/results/serving-peers.md), where gthread, which spends two
-OS threads on each, held 3,000 and was killed for a stalled heartbeat at 4,000; gevent
-also closed all 7,482 of its sockets with 1012 within 3 s of a SIGTERM
+worker class is gevent: one worker held 6,000 sockets (10,000 since the stencils and the
+small deflate compressor: bench/results/serving-peers.md), where gthread, which spends
+two OS threads on each, held 3,000 and was killed for a stalled heartbeat at 4,000;
+gevent also closed all 7,482 of its sockets with 1012 within 3 s of a SIGTERM
 (bench/results/serving.md).
 """
 
