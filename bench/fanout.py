@@ -34,12 +34,11 @@ from .latency import (
     TOCSIN_PREFIX,
     LatencyClient,
     PeerA,
-    _version,
     pin,
     push_template,
     summary,
 )
-from .report import ROOT, fmt_ms, machine_info, machine_markdown, write_results
+from .report import emit, fmt_ms, machine_markdown, stack_info
 from .serving import cpu_seconds, raise_nofile, start_redis
 
 PG_SCHEMA = "tocsin_bench_fanout"
@@ -398,19 +397,9 @@ def main(argv: list[str] | None = None) -> None:
             "broker": "Redis",
         },
         "servers": results,
-        "machine": machine_info(
-            load_avg_at_start=load_at_start,
-            gunicorn=_version("gunicorn"),
-            gevent=_version("gevent"),
-            websockets=_version("websockets"),
-            redis=_version("redis"),
-        ),
+        "machine": stack_info(load_at_start),
     }
-    text = markdown(data)
-    print(text)
-    if not args.no_write:
-        for path in write_results(args.name, data, text):
-            print(f"wrote {path.relative_to(ROOT)}")
+    emit(args.name, data, markdown(data), write=not args.no_write)
     if any(r["failures"] for r in results.values()):
         sys.exit("some runs failed: see the table")
 

@@ -40,7 +40,6 @@ import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -48,7 +47,7 @@ import sqlalchemy as sa
 
 from . import datasets
 from .latency import LatencyClient, pin
-from .report import ROOT, fmt_ratio, machine_info, machine_markdown, write_results
+from .report import emit, fmt_ratio, machine_markdown, stack_info
 from .serving import cpu_seconds, raise_nofile, start_redis
 
 PG_SCHEMA = "tocsin_bench_ingest"
@@ -653,13 +652,6 @@ def markdown(data: dict) -> str:
     return "\n".join(lines)
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -705,22 +697,10 @@ def main(argv: list[str] | None = None) -> None:
         "settings": asdict(s),
         "backends": results,
         "notes": args.notes.read_text() if args.notes else None,
-        "machine": machine_info(
-            load_avg_at_start=load_at_start,
-            gunicorn=_version("gunicorn"),
-            gevent=_version("gevent"),
-            psycopg=_version("psycopg"),
-            redis=_version("redis"),
-            websockets=_version("websockets"),
-            # Set when the bench runs from an exported commit (no .git to ask).
-            git=os.environ.get("BENCH_GIT_REVISION"),
-        ),
+        # BENCH_GIT_REVISION: set when the bench runs from an exported commit (no .git).
+        "machine": stack_info(load_at_start, git=os.environ.get("BENCH_GIT_REVISION")),
     }
-    text = markdown(data)
-    print(text)
-    if not args.no_write:
-        for path in write_results(args.name, data, text):
-            print(f"wrote {path.relative_to(ROOT)}")
+    emit(args.name, data, markdown(data), write=not args.no_write)
     if any(r["failures"] for b in results for rnd in b["rounds"] for r in rnd.values()) or any(
         b["held"] < b["clients"] for b in results
     ):

@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 import redis
@@ -32,12 +31,12 @@ from . import datasets
 from .report import (
     RESULTS,
     ROOT,
+    emit,
     fmt_ms,
     fmt_ratio,
-    machine_info,
     machine_markdown,
     percentile,
-    write_results,
+    stack_info,
 )
 from .serving import Client, cpu_seconds, raise_nofile, start_redis
 
@@ -63,7 +62,14 @@ TOCSIN_PREFIX = "bench-tocsin"
 class LatencyClient(Client):
     """bench.latency_client in its own process, driven like bench.serving's Client."""
 
-    def __init__(self, ws_url: str, origin: str, cookies: dict[str, str], workdir: Path):
+    def __init__(
+        self,
+        ws_url: str,
+        origin: str,
+        cookies: dict[str, str],
+        workdir: Path,
+        protocol: str = "ws",
+    ):
         cookies_file = workdir / f"cookies-{time.monotonic_ns()}.json"
         cookies_file.write_text(json.dumps(cookies))
         args = [
@@ -76,6 +82,8 @@ class LatencyClient(Client):
             origin,
             "--cookies",
             str(cookies_file),
+            "--protocol",
+            protocol,
         ]
         self.proc = subprocess.Popen(
             args, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -530,13 +538,6 @@ def markdown(data: dict) -> str:
     return "\n".join(lines)
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default=",".join(map(str, CLIENTS)))
@@ -671,19 +672,9 @@ def main(argv: list[str] | None = None) -> None:
         },
         "runs": runs,
         "chart": f"{args.name}.svg",
-        "machine": machine_info(
-            load_avg_at_start=load_at_start,
-            gunicorn=_version("gunicorn"),
-            gevent=_version("gevent"),
-            websockets=_version("websockets"),
-            redis=_version("redis"),
-        ),
+        "machine": stack_info(load_at_start),
     }
-    text = markdown(data)
-    print(text)
-    if not args.no_write:
-        for path in write_results(args.name, data, text):
-            print(f"wrote {path.relative_to(ROOT)}")
+    emit(args.name, data, markdown(data), write=not args.no_write)
     chart_path = RESULTS / f"{args.name}.svg"
     if not args.no_write:
         from .chart import latency_chart

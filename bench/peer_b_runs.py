@@ -5,39 +5,17 @@ Socket.IO), the same users, the same `measure`, so every notification is checked
 exactly once the same way. Kept out of the peer's module, which gunicorn imports.
 """
 
-import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from .latency import SPACING_S, USERS, LatencyClient, measure_modes, peer_b_broadcaster, user_keys
 from .peers.socketio_peer import PeerB, peer_b_publisher
-from .report import ROOT
 
 
 class SocketIOLatencyClient(LatencyClient):
     """bench.latency_client speaking Socket.IO (``--protocol socketio``)."""
 
     def __init__(self, ws_url: str, origin: str, cookies: dict[str, str], workdir: Path):
-        cookies_file = workdir / f"cookies-{time.monotonic_ns()}.json"
-        cookies_file.write_text(json.dumps(cookies))
-        args = [
-            sys.executable,
-            "-m",
-            "bench.latency_client",
-            "--ws-url",
-            ws_url,
-            "--origin",
-            origin,
-            "--cookies",
-            str(cookies_file),
-            "--protocol",
-            "socketio",
-        ]
-        self.proc = subprocess.Popen(
-            args, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
+        super().__init__(ws_url, origin, cookies, workdir, protocol="socketio")
 
 
 def run_peer_b(

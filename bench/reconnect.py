@@ -35,13 +35,12 @@ import time
 import urllib.request
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from . import datasets
-from .report import ROOT, fmt_ms, machine_info, machine_markdown, write_results
+from .report import ROOT, emit, fmt_ms, machine_markdown, stack_info
 from .serving import Client, cpu_seconds, raise_nofile, start_redis
 
 PG_SCHEMA = "tocsin_bench_reconnect"
@@ -828,13 +827,6 @@ def _peer_b_available() -> bool:
     return True
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def main(argv: list[str] | None = None) -> None:
     d = Settings()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -928,19 +920,9 @@ def main(argv: list[str] | None = None) -> None:
         | {"signals": signals, "database": "PostgreSQL", "broker": "Redis", "notes": args.note},
         "runs": runs,
         "ratios": ratios(runs),
-        "machine": machine_info(
-            load_avg_at_start=load_at_start,
-            gunicorn=_version("gunicorn"),
-            gevent=_version("gevent"),
-            websockets=_version("websockets"),
-            redis=_version("redis"),
-        ),
+        "machine": stack_info(load_at_start),
     }
-    text = markdown(data)
-    print(text)
-    if not args.no_write:
-        for path in write_results(args.name, data, text):
-            print(f"wrote {path.relative_to(ROOT)}")
+    emit(args.name, data, markdown(data), write=not args.no_write)
     if any(r["failures"] for r in runs):
         sys.exit("some runs failed: see the table")
 

@@ -97,6 +97,34 @@ def _version(dist: str) -> str | None:
         return None
 
 
+#: The serving stack whose versions every socket benchmark records.
+STACK = (
+    "gunicorn",
+    "gevent",
+    "psycopg",
+    "redis",
+    "websockets",
+    "simple-websocket",
+    "flask-socketio",
+    "python-socketio",
+    "python-engineio",
+)
+
+
+def stack_info(load_avg_at_start, **extra) -> dict:
+    """machine_info plus the versions of the serving stack (peers' included)."""
+    versions = {dist.replace("-", "_"): _version(dist) for dist in STACK}
+    return machine_info(load_avg_at_start=load_avg_at_start, **versions, **extra)
+
+
+def emit(name: str, data: dict, text: str, write: bool = True) -> None:
+    """Print a benchmark's Markdown and, if `write`, save it with its JSON in results/."""
+    print(text)
+    if write:
+        for path in write_results(name, data, text):
+            print(f"wrote {path.relative_to(ROOT)}")
+
+
 def machine_info(**extra) -> dict:
     """Describe the machine and software versions the figures were measured on."""
     mem_kb = None

@@ -39,7 +39,14 @@ from app.notifications import service
 from tests.support import HttpSession, free_port, server_env
 
 from . import datasets, serving_hub
-from .report import ROOT, fmt_ms, machine_info, machine_markdown, percentile, write_results
+from .report import (
+    ROOT,
+    emit,
+    fmt_ms,
+    machine_markdown,
+    percentile,
+    stack_info,
+)
 
 PG_SCHEMA = "tocsin_bench_serving"
 MODES = ("gthread", "gevent")
@@ -915,39 +922,9 @@ def main(argv: list[str] | None = None) -> None:
         "choice": choice,
         "ratios": peer_ratios(results),
         "hub": hub,
-        "machine": machine_info(
-            load_avg_at_start=load_at_start,
-            gunicorn=_version("gunicorn"),
-            gevent=_version("gevent"),
-            psycopg=_version("psycopg"),
-            **(
-                {
-                    "websockets": _version("websockets"),
-                    "flask_socketio": _version("flask-socketio"),
-                    "python_socketio": _version("python-socketio"),
-                    "python_engineio": _version("python-engineio"),
-                    "simple_websocket": _version("simple-websocket"),
-                    "redis_py": _version("redis"),
-                }
-                if peers
-                else {}
-            ),
-        ),
+        "machine": stack_info(load_at_start),
     }
-    text = markdown(data)
-    print(text)
-    if not args.no_write:
-        for path in write_results(args.name, data, text):
-            print(f"wrote {path.relative_to(ROOT)}")
-
-
-def _version(dist: str) -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
+    emit(args.name, data, markdown(data), write=not args.no_write)
 
 
 if __name__ == "__main__":
