@@ -23,6 +23,7 @@ from markupsafe import Markup
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from ..extensions import store
 from ..models import Notification, UnreadCounter
 from ..notifications.timefmt import relative_time
 from .coalesce import Coalescer
@@ -148,7 +149,7 @@ class Stencils:
         return html
 
     def _fetch_rows(self, ids: set[int]) -> dict[int, Notification]:
-        with Session(current_app.extensions["tocsin"].db.engine) as session:
+        with Session(store.engine) as session:
             found = {}
             ordered = sorted(ids)
             for chunk in _chunks(session, ordered):
@@ -157,7 +158,7 @@ class Stencils:
             return found
 
     def _fetch_counts(self, user_ids: set[int]) -> dict[int, int]:
-        with Session(current_app.extensions["tocsin"].db.engine) as session:
+        with Session(store.engine) as session:
             found = {}
             ordered = sorted(user_ids)
             for chunk in _chunks(session, ordered):
