@@ -68,3 +68,12 @@ class Config:
             "ping_interval": float(_env("WS_PING_INTERVAL", "25")),
             "max_message_size": int(_env("WS_MAX_MESSAGE_SIZE", str(16 * 1024))),
         }
+        #: Seconds a request waits for a database lock (SQLite's busy timeout, PostgreSQL's
+        #: lock_timeout, and its connect timeout) before it answers 503 with a Retry-After of
+        #: as many seconds. Tocsin's writes are short (a 10,000-user fan-out commits in
+        #: 0.47 s, bench/results/fanout.md): 5 s lets ten such wait their turn, yet a click
+        #: hears "not saved" while the user still looks, and well inside proxies' 60 s.
+        self.TOCSIN_DB_LOCK_TIMEOUT = float(_env("DB_LOCK_TIMEOUT", "5"))
+        #: PostgreSQL's statement_timeout in seconds (0 = none): past nginx's default 60 s
+        #: proxy timeout the caller has gone, so the statement only holds locks for nobody.
+        self.TOCSIN_DB_STATEMENT_TIMEOUT = float(_env("DB_STATEMENT_TIMEOUT", "60"))

@@ -5,6 +5,8 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
+from .. import unavailable
+
 #: Paths whose errors are JSON even when no route matched (404, 405).
 PREFIX = "/api/"
 
@@ -26,6 +28,19 @@ def http_error(exc: HTTPException) -> Response:
 
 def internal_error(exc: InternalServerError) -> Response:
     return error(500, "internal server error")
+
+
+def database_error(exc: Exception) -> Response:
+    """503 with Retry-After when the database is locked or down; nothing was written."""
+    if not unavailable.is_outage(exc):
+        raise exc  # a bug: the 500 handler answers it
+    unavailable.note(exc)
+    seconds = unavailable.retry_after()
+    response = error(
+        503, f"the database is busy or unreachable; nothing was saved, retry in {seconds} s"
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def unauthorized() -> Response:

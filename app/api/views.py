@@ -20,6 +20,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.wrappers import Response
 
+from .. import unavailable
 from ..extensions import store
 from ..notifications import queries
 from ..notifications import service as notifications
@@ -40,6 +41,8 @@ bp.register_error_handler(HTTPException, errors.http_error)
 bp.register_error_handler(RequestEntityTooLarge, errors.too_large)
 bp.register_error_handler(InternalServerError, errors.internal_error)
 bp.register_error_handler(ValidationError, errors.invalid)
+for _error in unavailable.DATABASE_ERRORS:
+    bp.register_error_handler(_error, errors.database_error)
 
 #: How often a process deletes expired idempotency keys, in seconds.
 PURGE_EVERY = 3600

@@ -22,12 +22,13 @@ from ..extensions import store
 from ..models import Notification
 from . import queries, service
 from .types import type_info
-from .views import is_htmx, redirect_back
+from .views import database_guard, is_htmx, redirect_back
 
 
 def pending(notification_id: int, action: str) -> Notification:
     """Return the user's notification still awaiting `action`; abort 404, 400 or 409."""
-    notification = queries.get(store.session, current_user.id, notification_id)
+    with database_guard():
+        notification = queries.get(store.session, current_user.id, notification_id)
     if notification is None:
         abort(404, description="No such notification.")
     if type_info(notification.type).action(action) is None:
@@ -40,7 +41,8 @@ def pending(notification_id: int, action: str) -> Notification:
 def done(notification: Notification, action: str, outcome: str | None = None) -> Response:
     """Record the outcome and return the re-rendered item and badge (htmx) or a 303 back."""
     try:
-        service.resolve_action(store.session, current_user.id, notification.id, action, outcome)
+        with database_guard():  # rolled back whole, the host's own change included
+            service.resolve_action(store.session, current_user.id, notification.id, action, outcome)
     except service.NotificationNotFound:
         abort(404, description="No such notification.")
     except service.UnknownAction as exc:
@@ -48,5 +50,7 @@ def done(notification: Notification, action: str, outcome: str | None = None) ->
     except service.ActionAlreadyTaken:
         abort(409, description="Already answered.")
     if is_htmx():
-        return make_response(render_template("notifications/_read.html", items=[notification]))
+        with database_guard():  # the badge is read after the commit
+            body = render_template("notifications/_read.html", items=[notification])
+        return make_response(body)
     return redirect_back()

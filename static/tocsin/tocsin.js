@@ -40,6 +40,16 @@
     }
   });
 
+  /* ---- a 503 (database busy or down) carries a "not saved" alert: swap it in ---- */
+  document.addEventListener('htmx:beforeSwap', function (evt) {
+    var xhr = evt.detail.xhr;
+    // The response says HX-Reswap: none, so only its out-of-band toast lands; item and badge stay.
+    if (xhr.status === 503 && xhr.getResponseHeader('Retry-After') !== null) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+
   /* ---- connection indicator ---- */
   var failures = 0;
   var socketOpen = false;
