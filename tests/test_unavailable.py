@@ -221,3 +221,10 @@ def test_a_wrong_query_is_still_a_bug_not_an_outage(tmp_path):
     assert not is_outage(wrapped)
     locked = sa.exc.OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
     assert is_outage(locked)
+
+
+def test_the_openapi_document_lists_the_503(client):
+    doc = client.get("/api/openapi.json").json
+    for path in doc["paths"].values():
+        for operation in path.values():
+            assert "Retry-After" in operation["responses"]["503"]["headers"]

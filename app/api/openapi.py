@@ -91,6 +91,16 @@ ERRORS = {
 }
 
 
+#: Every operation's answer when the database is locked past its timeout or unreachable.
+UNAVAILABLE = {
+    "description": "Database busy or unreachable: nothing was saved; retry after Retry-After",
+    "headers": {
+        "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+    },
+    "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
+}
+
+
 def _json(model: str) -> dict:
     return {"application/json": {"schema": {"$ref": REF.format(model=model)}}}
 
@@ -100,6 +110,7 @@ def _responses(success: dict, model: str, *codes: int) -> dict:
     responses = {status: {"description": description, "content": _json(model)}}
     for code in codes:
         responses[str(code)] = {"description": ERRORS[code], "content": _json("Error")}
+    responses["503"] = UNAVAILABLE  # any call can meet a locked or unreachable database
     return responses
 
 
