@@ -228,3 +228,15 @@ def test_the_openapi_document_lists_the_503(client):
     for path in doc["paths"].values():
         for operation in path.values():
             assert "Retry-After" in operation["responses"]["503"]["headers"]
+
+
+def test_every_connection_gets_the_lock_timeout(app):
+    with app.app_context():
+        for _ in range(2):  # a fresh connection, then one back from the pool (rolled back)
+            with db.engine.connect() as conn:
+                if db.engine.dialect.name == "sqlite":
+                    assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 200
+                else:
+                    assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "200ms"
+                    assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "1min"
+                conn.rollback()
