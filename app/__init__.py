@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from . import auth, database, pages
+from . import auth, bodies, database, pages
 from .config import ROOT, Config
 from .extension import Tocsin
 from .extensions import db, login_manager, migrate
@@ -34,4 +34,5 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    bodies.cover(app, [auth.bp.name, pages.bp.name])
     return app

@@ -77,3 +77,10 @@ class Config:
         #: PostgreSQL's statement_timeout in seconds (0 = none): past nginx's default 60 s
         #: proxy timeout the caller has gone, so the statement only holds locks for nobody.
         self.TOCSIN_DB_STATEMENT_TIMEOUT = float(_env("DB_STATEMENT_TIMEOUT", "60"))
+        # --- request bodies, /healthz (issue 9, items 8 and 15) ---
+        #: Largest form body Tocsin's pages accept, in bytes (chunked too); a larger one
+        #: gets 413. Its biggest form, the preferences, is about 2 KB with 10 types.
+        self.TOCSIN_FORM_MAX_BODY = int(_env("FORM_MAX_BODY", str(64 * 1024)))
+        #: Let /healthz show the database, broker and connection count to anyone; off, it
+        #: answers only ok (200) or error (503).
+        self.TOCSIN_HEALTHZ_DETAILS = _env("HEALTHZ_DETAILS", "0") == "1"

@@ -9,15 +9,17 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 
+from . import private_files
 from .extensions import store
 
 
 def configure(app: Flask) -> None:
     """Fill in the embedded defaults: a SQLite file and a persistent secret."""
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    private_files.private_dir(instance)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'tocsin.sqlite3'}"
+    private_files.private_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
     _engine_options(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
@@ -52,6 +54,7 @@ def _instance_secret(path: Path) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
+        private_files.restrict(path)
         return path.read_text().strip()
     with os.fdopen(fd, "w") as f:
         f.write(secrets.token_hex(32))

@@ -2,6 +2,10 @@
 
 Tocsin stores notifications by recipient id, which is the user id of whatever app it
 runs in. A directory resolves the names publishers use (CLI, HTTP API, notify()).
+
+One rule everywhere: an integer is a user id; a string is a user name, unless it reads
+``id:<digits>``, which is that user id. So JSON ``2`` and ``"id:2"`` are user 2, while
+``"2"``, ``?user=2`` and ``--to 2`` are the user named "2" (all-digit names are allowed).
 """
 
 from collections.abc import Sequence
@@ -13,6 +17,18 @@ from .models import MAX_ID
 
 #: Values per IN (...) query, well under SQLite's and PostgreSQL's parameter limits.
 CHUNK = 1000
+#: A string naming a user by id: "id:42". No user name can contain ":" (users.USERNAME_RE).
+ID_PREFIX = "id:"
+
+
+def parse_ref(ref: int | str) -> int | str:
+    """Return the id an ``id:<digits>`` string names, else `ref` unchanged."""
+    if isinstance(ref, str) and ref.startswith(ID_PREFIX):
+        digits = ref[len(ID_PREFIX) :]
+        # Past 18 digits no such user exists (and int() of a huge string is slow).
+        if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+            return int(digits)
+    return ref
 
 
 class ModelDirectory:
@@ -24,12 +40,13 @@ class ModelDirectory:
         self.id_column = getattr(model, id)
 
     def resolve(self, session: Session, refs: Sequence[int | str]) -> tuple[list[int], list]:
-        """Return the ids for `refs` (ids or names; in order, once each) and the unknown refs."""
-        ids = {r: r for r in self._lookup(session, self.id_column, _ints(refs))}
-        names = self._lookup(session, self.name_column, [r for r in refs if isinstance(r, str)])
+        """Return the ids for `refs` (see parse_ref; in order, once each) and the unknown refs."""
+        parsed = [parse_ref(r) for r in refs]
+        ids = {r: r for r in self._lookup(session, self.id_column, _ints(parsed))}
+        names = self._lookup(session, self.name_column, [r for r in parsed if isinstance(r, str)])
         resolved, unknown, seen = [], [], set()
-        for ref in refs:
-            uid = names.get(ref) if isinstance(ref, str) else ids.get(ref)
+        for ref, key in zip(refs, parsed, strict=True):
+            uid = names.get(key) if isinstance(key, str) else ids.get(key)
             if uid is None:
                 unknown.append(ref)
             elif uid not in seen:

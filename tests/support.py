@@ -35,6 +35,8 @@ def server_env(instance: Path, database_url: str | None = None, **extra: str) ->
         TOCSIN_SECRET_KEY="test-secret",
         TOCSIN_BROKER_POLL_INTERVAL="0.05",
         PYTHONUNBUFFERED="1",
+        # Tests read the broker's state and the socket count from /healthz.
+        TOCSIN_HEALTHZ_DETAILS="1",
     )
     if database_url:
         env["TOCSIN_DATABASE_URL"] = database_url

@@ -269,7 +269,7 @@ def test_list_a_users_notifications_by_name_or_id(app, api):
     item = page.json["items"][0]
     assert item["user_id"] == 1 and item["title"] == "n2" and item["read_at"] is None
     assert (item["action_taken"], item["outcome"], item["acted_at"]) == (None, None, None)
-    rest = api.get(URL + f"?user=1&limit=2&before={mine[1]}").json
+    rest = api.get(URL + f"?user=id:1&limit=2&before={mine[1]}").json
     assert [n["id"] for n in rest["items"]] == [mine[0]] and rest["next_before"] is None
 
 

@@ -51,7 +51,7 @@ def test_init_demo_is_repeatable(runner):
 
 
 def test_send_to_several_and_to_all(app, runner):
-    result = runner.invoke(args=["tocsin", "send", "--to", "alice", "--to", "2", "--to", "alice",
+    result = runner.invoke(args=["tocsin", "send", "--to", "alice", "--to", "id:2", "--to", "alice",
                                  "--type", "system", "--title", "Maintenance"])
     assert result.exit_code == 0, result.output
     assert len(result.output.split()) == 2  # alice once, bob (id 2) once

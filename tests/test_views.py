@@ -177,12 +177,6 @@ def test_inbox_works_as_plain_html(app, client, alice, notify):
     assert item_ids(older) == [ids[0]] and 'id="notification-archive"' in older
 
 
-def test_healthz(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json["database"] == "ok" and "broker" in response.json
-
-
 def test_ids_beyond_the_integer_range_are_misses_not_errors(alice, client):
     # PostgreSQL refuses parameters past INTEGER; these must never reach a query.
     huge = str(2**31)

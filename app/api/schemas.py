@@ -49,7 +49,11 @@ class NewNotification(BaseModel):
 
     recipients: list[Annotated[UserId | UserName, Field(union_mode="left_to_right")]] = Field(
         min_length=1, max_length=RECIPIENTS_MAX,
-        description="User ids (integers) or user names (strings); duplicates count once.",
+        description=(
+            "Who receives it: a JSON integer is a user id; a string is a user name, unless "
+            'it reads `id:<digits>` ("id:2" is user id 2, "2" the user named 2). '
+            "Duplicates count once."
+        ),
     )
     type: Annotated[str, StringConstraints(max_length=40)] = Field(
         description="A notification type the app's catalog declares."
@@ -145,7 +149,10 @@ class UserQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    user: UserName = Field(description="A user name, or a user id (digits only).")
+    user: UserName = Field(
+        description='A user name, or `id:<digits>` for a user id: "id:2" is user id 2, '
+        '"2" the user named 2.'
+    )
 
 
 class PageQuery(UserQuery):

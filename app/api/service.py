@@ -65,9 +65,8 @@ def resolve(session: Session, refs: Sequence[int | str]) -> list[int]:
 
 
 def user_id(session: Session, user: str) -> int:
-    """Return the id of the user named `user`, or with id `user` if it is all digits."""
-    ref: int | str = int(user) if user.isascii() and user.isdigit() and len(user) <= 18 else user
-    ids, _ = current_app.extensions["tocsin"].directory.resolve(session, [ref])
+    """Return the id of the user named `user`, or of user N for ``id:N`` (recipients.parse_ref)."""
+    ids, _ = current_app.extensions["tocsin"].directory.resolve(session, [user])
     if not ids:
         raise UnknownUser(user)
     return ids[0]

@@ -50,8 +50,7 @@ PURGE_EVERY = 3600
 
 @bp.before_request
 def authenticate() -> Response | None:
-    """Cap the body size; require a bearer token (the OpenAPI document is public)."""
-    request.max_content_length = current_app.config["TOCSIN_API_MAX_BODY"]
+    """Require a bearer token (the OpenAPI document is public); bodies.py caps the body."""
     if request.endpoint == "tocsin_api.document":
         return None
     g.tocsin_token_id = None

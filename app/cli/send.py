@@ -11,7 +11,7 @@ from ..notifications.validation import PRIORITIES, InvalidNotification, clean
 
 @click.command("send")
 @click.option("--to", "to", multiple=True, metavar="USER",
-              help="Recipient user name or id; repeat for several.")
+              help="Recipient user name, or id:N for user id N; repeat for several.")
 @click.option("--all", "to_all", is_flag=True, help="Every user.")
 @click.option("--type", "type_", required=True,
               help="A type of the app's catalog (built-in: comment, mention, like, ...).")
@@ -29,7 +29,7 @@ def send(to, to_all, type_, title, body, url, priority) -> None:
         if to_all:
             recipients = current_app.extensions["tocsin"].directory.all_ids(store.session)
         else:
-            recipients = resolve(store.session, [int(t) if t.isdigit() else t for t in to])
+            recipients = resolve(store.session, list(to))
     except InvalidNotification as exc:
         field, _, message = str(exc).partition(": ")
         hint = "--to" if field == "recipients" else f"--{field}"

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from ..extensions import store
 from . import queries
+from .links import safe_link
 from .timefmt import isotime, relative_time
 from .types import type_info
 
@@ -29,6 +30,7 @@ def static_url(filename: str) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(relative_time, "relative_time")
     app.add_template_filter(isotime, "isotime")
+    app.add_template_filter(safe_link, "tocsin_link")
     app.add_template_global(current_unread_count, "tocsin_unread_count")
     app.add_template_global(type_info, "tocsin_type")
     app.add_template_global(websocket_path, "tocsin_ws_path")

@@ -21,7 +21,7 @@ from ..config import ROOT
 from ..extensions import store
 from ..models import MAX_ID
 from . import queries, service
-from .links import is_local_path
+from .links import is_local_path, safe_link
 
 #: Its templates folder makes "notifications/_bell.html" includable from a host app.
 bp = Blueprint(
@@ -132,15 +132,16 @@ def read(notification_id: int):
         notification = service.mark_read(store.session, current_user.id, notification_id)
     except service.NotificationNotFound:
         abort(404, description="No such notification.")
-    follow = request.form.get("follow") == "1" and notification.url
+    # Checked again here: a row stored before links were checked must not redirect off-site.
+    follow = request.form.get("follow") == "1" and safe_link(notification.url)
     if is_htmx():
         response = current_app.make_response(
             render_template("notifications/_read.html", items=[notification])
         )
         if follow:
-            response.headers["HX-Redirect"] = notification.url
+            response.headers["HX-Redirect"] = follow
         return response
-    return redirect(notification.url, 303) if follow else redirect_back()
+    return redirect(follow, 303) if follow else redirect_back()
 
 
 @bp.post("/read-all")
