@@ -34,6 +34,8 @@ def server_env(instance: Path, database_url: str | None = None, **extra: str) ->
         TOCSIN_INSTANCE_PATH=str(instance),
         TOCSIN_SECRET_KEY="test-secret",
         TOCSIN_BROKER_POLL_INTERVAL="0.05",
+        # As `make run`: the users of `tocsin init --demo` log in only in demo mode.
+        TOCSIN_DEMO="1",
         PYTHONUNBUFFERED="1",
     )
     if database_url:
