@@ -86,3 +86,9 @@ class Config:
         #: HTTP API requests per token ("" turns it off): 10 a second on average, far above
         #: a publishing service's need, far below what one worker serves.
         self.TOCSIN_API_RATE_LIMIT = _env("API_RATE_LIMIT", "600/minute")
+        #: Reverse proxies (as gunicorn's setting of that name): from these, the client's
+        #: address for the per-client login limit is the last X-Forwarded-For hop; else
+        #: everyone behind nginx would share one limit. "*" trusts every peer.
+        self.TOCSIN_FORWARDED_ALLOW_IPS = [
+            a.strip() for a in _env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",") if a.strip()
+        ]

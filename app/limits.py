@@ -7,9 +7,8 @@ process counts in memory meanwhile rather than refusing every login.
 
 from collections.abc import Callable
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 EXTENSION_KEY = "tocsin.limiter"
 #: The API's endpoints not limited: the OpenAPI document needs no token.
@@ -20,7 +19,7 @@ def init_app(app: Flask) -> None:
     """Give `app` a limiter of its own (settings differ between apps in one process)."""
     config = app.config
     limiter = Limiter(
-        get_remote_address,
+        client_address,
         storage_uri=config["TOCSIN_REDIS_URL"] or "memory://",
         key_prefix=f"{config['TOCSIN_REDIS_CHANNEL_PREFIX']}:limits",
         headers_enabled=True,  # Retry-After on every 429
@@ -37,7 +36,7 @@ def limit_login(app: Flask, endpoint: str, on_breach: Callable) -> None:
     view = app.view_functions[endpoint]
     for setting, key, scope in (
         ("TOCSIN_LOGIN_RATE_LIMIT", _username, "name"),
-        ("TOCSIN_LOGIN_CLIENT_RATE_LIMIT", get_remote_address, "client"),
+        ("TOCSIN_LOGIN_CLIENT_RATE_LIMIT", client_address, "client"),
     ):
         if app.config[setting]:
             # Checked before every attempt, counted only after a failed one (401): the
@@ -69,6 +68,16 @@ def limit_api(app: Flask, blueprint: str) -> None:
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith(f"{blueprint}.") and endpoint not in UNLIMITED:
             app.view_functions[endpoint] = per_token(view)
+
+
+def client_address() -> str:
+    """Return the client's address: the proxy's last X-Forwarded-For hop if it is trusted."""
+    peer = request.remote_addr or ""
+    trusted = current_app.config["TOCSIN_FORWARDED_ALLOW_IPS"]
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and ("*" in trusted or peer in trusted):
+        return request.access_route[-1]  # what the proxy itself saw; earlier hops can be forged
+    return peer
 
 
 def _username() -> str:

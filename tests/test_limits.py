@@ -63,6 +63,22 @@ def test_one_client_trying_many_names_is_limited(app, client, auth):
     assert other.login("bob").status_code == 303
 
 
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(app, client, auth):
+    # A forged hop, then the address nginx saw and appended.
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.5, 198.51.100.1"
+    for i in range(20):
+        assert auth.login(f"nobody{i}", "wrong-password").status_code == 401
+    assert auth.login("bob").status_code == 429
+    other = AuthActions(app.test_client())  # another client behind the same proxy
+    other.client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.5, 198.51.100.2"
+    assert other.login("bob").status_code == 303
+    untrusted = AuthActions(app.test_client())  # not from the proxy: the header is ignored
+    untrusted.client.environ_base.update(
+        REMOTE_ADDR="192.0.2.9", HTTP_X_FORWARDED_FOR="198.51.100.1"
+    )
+    assert untrusted.login("bob").status_code == 303
+
+
 @pytest.fixture
 def app_with(database_url, tmp_path, monkeypatch):
     """Make an app with alice and these settings."""
