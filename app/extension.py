@@ -86,4 +86,3 @@ class State:
         self.db = db
         self.directory = directory
         self.types = types
-

@@ -48,6 +48,17 @@ def create(session: Session, username: str, password: str, *, demo: bool = False
     return user
 
 
+def ensure_demo(session: Session, username: str, password: str) -> User:
+    """Create a demo user, or flag as one a user made before demo users were flagged."""
+    user = by_username(session, username)
+    if user is None:
+        return create(session, username, password, demo=True)
+    if not user.demo and check_password_hash(user.password_hash, password):
+        user.demo = True  # it still has the published password: only demo mode may use it
+        session.commit()
+    return user
+
+
 def authenticate(
     session: Session, username: str, password: str, *, demo_mode: bool = False
 ) -> User | None:

@@ -33,6 +33,17 @@ def test_demo_users_log_in_in_demo_mode(app, client, auth, demo_users):
     assert "Welcome, alice" in client.get("/").text
 
 
+def test_init_demo_flags_demo_users_made_before_the_flag(app, client, auth, runner):
+    app.config["TOCSIN_DEMO"] = False
+    assert auth.login("alice", "tocsin").status_code == 303  # made unflagged, as before
+    result = runner.invoke(args=["tocsin", "init", "--demo"])
+    assert result.exit_code == 0, result.output
+    auth.post("/logout")
+    assert auth.login("alice", "tocsin").status_code == 401
+    with app.app_context():
+        assert users.by_username(db.session, "alice").demo
+
+
 def test_other_users_log_in_whatever_the_mode(app, auth, runner, demo_users):
     app.config["TOCSIN_DEMO"] = False
     result = runner.invoke(args=["tocsin", "user", "create", "carol"], input="long-enough\n")
