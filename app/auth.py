@@ -1,12 +1,24 @@
 """Log in and out with Flask-Login; passwords are hashed, forms CSRF-protected."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import login_required, login_user, logout_user
+import math
+import time
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from . import users
+from . import limits, login_session, users
 from .extensions import login_manager, store
 from .models import User
 from .notifications.links import is_local_path
@@ -30,10 +42,15 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = users.authenticate(store.session, form.username.data, form.password.data)
+        demo_mode = current_app.config["TOCSIN_DEMO"]
+        user = users.authenticate(
+            store.session, form.username.data, form.password.data, demo_mode=demo_mode
+        )
         if user is not None:
+            if current_user.is_authenticated:
+                logout_user()  # a new login in this browser ends the one it replaces
             session.clear()
-            # Permanent: the login lasts TOCSIN_SESSION_LIFETIME, and its sockets close then.
+            # Permanent: the cookie lasts TOCSIN_SESSION_LIFETIME; the login record decides.
             session.permanent = True
             login_user(user)
             target = request.args.get("next")
@@ -45,9 +62,31 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
+def too_many_attempts(limit):
+    """Answer a login over its rate limit: 429, and the page says when to try again."""
+    wait = max(1, math.ceil(limit.reset_at - time.time()))
+    page = render_template("auth/login.html", form=LoginForm(), retry_after=wait)
+    return current_app.response_class(page, 429)
+
+
+@bp.record_once
+def _limit_login(state) -> None:
+    # Here, beside the view: the app's limiter exists (Tocsin is set up before blueprints).
+    limits.limit_login(state.app, "auth.login", too_many_attempts)
+
+
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()  # closes this login's sockets everywhere (see extension._on_logout)
+    logout_user()  # ends this login on the server and closes its sockets everywhere
     session.clear()
     return redirect(url_for("auth.login"), 303)
+
+
+@bp.post("/logout/others")
+@login_required
+def logout_others():
+    """End every other login of this user (other browsers, devices, copied cookies)."""
+    ended = login_session.end_other_logins(current_user.id)
+    flash(f"Logged out {ended} other session{'' if ended == 1 else 's'}.", "info")
+    return redirect(url_for("pages.index"), 303)

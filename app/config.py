@@ -50,7 +50,8 @@ class Config:
         self.TOCSIN_API_MAX_BODY = int(_env("API_MAX_BODY", str(64 * 1024)))
         #: How long the HTTP API remembers an Idempotency-Key, in seconds (at least a day).
         self.TOCSIN_IDEMPOTENCY_TTL = int(_env("IDEMPOTENCY_TTL", str(24 * 3600)))
-        #: Show the demo credentials on the login page.
+        #: Demo mode: show the demo credentials on the login page; only then may the demo
+        #: users (``tocsin init --demo``) log in.
         self.TOCSIN_DEMO = _env("DEMO", "0") == "1"
         #: Database connections each process keeps, and how many more it may open in a
         #: burst (not SQLite). A gevent worker runs hundreds of handshakes at once; with
@@ -84,3 +85,26 @@ class Config:
         #: Let /healthz show the database, broker and connection count to anyone; off, it
         #: answers only ok (200) or error (503).
         self.TOCSIN_HEALTHZ_DETAILS = _env("HEALTHZ_DETAILS", "0") == "1"
+        # -- Logins and rate limits (issue 9: items 3, 4 and 5) --
+        #: A login ends this many seconds after it began, however active (the absolute
+        #: limit; the session cookie lasts as long).
+        self.TOCSIN_SESSION_LIFETIME = self.PERMANENT_SESSION_LIFETIME
+        #: A login also ends after this many seconds without a request (0: no idle limit).
+        #: 3 days outlasts a weekend away from an open tab; a socket alone is not activity.
+        self.TOCSIN_SESSION_IDLE = int(_env("SESSION_IDLE", str(3 * 24 * 3600)))
+        #: Failed logins per user name, `limits` syntax ("" turns it off). 5 a minute lets a
+        #: person retype a password a few times; 20 an hour caps online guessing of one
+        #: account at 480 a day. Only failures count, so a user who logs in is never slowed.
+        self.TOCSIN_LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "5/minute;20/hour")
+        #: Failed logins per client address (one client spraying many names); each costs a
+        #: password hash. Looser than per name: an office behind one NAT shares it.
+        self.TOCSIN_LOGIN_CLIENT_RATE_LIMIT = _env("LOGIN_CLIENT_RATE_LIMIT", "20/minute;100/hour")
+        #: HTTP API requests per token ("" turns it off): 10 a second on average, far above
+        #: a publishing service's need, far below what one worker serves.
+        self.TOCSIN_API_RATE_LIMIT = _env("API_RATE_LIMIT", "600/minute")
+        #: Reverse proxies (as gunicorn's setting of that name): from these, the client's
+        #: address for the per-client login limit is the last X-Forwarded-For hop; else
+        #: everyone behind nginx would share one limit. "*" trusts every peer.
+        self.TOCSIN_FORWARDED_ALLOW_IPS = [
+            a.strip() for a in _env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",") if a.strip()
+        ]

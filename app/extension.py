@@ -10,13 +10,10 @@ the app's Flask-Login users (recipient id = ``current_user.id``), and adds its
 partials, routes, WebSocket, broker and ``flask tocsin`` commands.
 """
 
-import secrets
-import time
+from flask import Blueprint, Flask
+from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 
-from flask import Blueprint, Flask, session
-from flask_login import user_logged_in, user_logged_out
-
-from . import api, bodies, broker, cli, database
+from . import api, bodies, broker, cli, database, limits, login_session
 from .config import ROOT, Config
 from .extensions import csrf, db, sock
 from .live import deflate, ws
@@ -64,13 +61,19 @@ class Tocsin:
         database.init_app(app)
         broker.init_app(app)
         jinja.init_app(app)
-        user_logged_in.connect(_on_login, app)
-        user_logged_out.connect(_on_logout, app)
+        # Logins are records on the server: started here, checked before anything else
+        # reads current_user, ended by a logout (the host's too).
+        user_logged_in.connect(login_session.on_login, app)
+        user_loaded_from_cookie.connect(login_session.on_login, app)
+        user_logged_out.connect(login_session.on_logout, app)
+        app.before_request_funcs.setdefault(None, []).insert(0, login_session.check_login)
+        limits.init_app(app)
         for blueprint in (assets, views.bp, ws.bp):
             app.register_blueprint(blueprint)
         api.init_app(app)
         bodies.cover(app, [views.bp.name, ws.bp.name])
         bodies.cover(app, [api.bp.name], "TOCSIN_API_MAX_BODY")
+        limits.limit_api(app, api.bp.name)
         app.cli.add_command(cli.tocsin)
 
     def register_type(self, app: Flask, type_: NotificationType) -> None:
@@ -85,16 +88,3 @@ class State:
         self.db = db
         self.directory = directory
         self.types = types
-
-
-def _on_login(app: Flask, user, **_) -> None:
-    # A session id lets a logout close exactly this login's sockets, on every process.
-    session["sid"] = secrets.token_hex(16)
-    if session.permanent:
-        session["exp"] = int(time.time() + app.permanent_session_lifetime.total_seconds())
-
-
-def _on_logout(app: Flask, user, **_) -> None:
-    sid = session.get("sid")
-    if sid and user is not None:
-        broker.publish(int(user.get_id()), {"kind": "logout", "session": sid})

@@ -1,4 +1,4 @@
-"""Database models: users, notifications, unread counters, API tokens and broker events."""
+"""Database models: users, logins, notifications, unread counters, API tokens and broker events."""
 
 from datetime import UTC, datetime
 
@@ -41,6 +41,22 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(sa.String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Made by ``tocsin init --demo`` with a published password: logs in only in demo mode.
+    demo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+
+class Login(db.Model):
+    """A signed-in session, so that logging out ends it on the server, not just in one cookie."""
+
+    __tablename__ = "tocsin_logins"
+
+    #: The random id the signed session cookie carries as ``session["sid"]``.
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: A user of whatever app Tocsin runs in (no foreign key, as in notifications).
+    user_id: Mapped[int] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The last request, to within a minute: it is written at most that often.
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Notification(db.Model):

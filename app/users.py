@@ -1,5 +1,6 @@
 """Create and authenticate users."""
 
+import functools
 import re
 
 import sqlalchemy as sa
@@ -9,7 +10,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .models import UnreadCounter, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
-PASSWORD_MIN = 4
+#: NIST SP 800-63B (5.1.1.1): memorized secrets chosen by the user are at least 8 long.
+PASSWORD_MIN = 8
 
 
 class InvalidUser(ValueError):
@@ -20,15 +22,25 @@ def by_username(session: Session, username: str) -> User | None:
     return session.scalar(sa.select(User).where(User.username == username))
 
 
-def create(session: Session, username: str, password: str) -> User:
-    """Create a user with a hashed password; raise InvalidUser on bad input or a taken name."""
-    if not USERNAME_RE.match(username or ""):
-        raise InvalidUser("username: 1-80 letters, digits, '_', '.' or '-'")
+def check_password(password: str) -> None:
+    """Raise InvalidUser unless `password` may be chosen for a new user."""
     if len(password or "") < PASSWORD_MIN:
         raise InvalidUser(f"password: at least {PASSWORD_MIN} characters")
+
+
+def create(session: Session, username: str, password: str, *, demo: bool = False) -> User:
+    """Create a user with a hashed password; raise InvalidUser on bad input or a taken name.
+
+    The length rule is checked where a person chooses a password (check_password, in
+    ``tocsin user create``), not here: demo, test and benchmark users have fixed ones.
+    """
+    if not USERNAME_RE.match(username or ""):
+        raise InvalidUser("username: 1-80 letters, digits, '_', '.' or '-'")
+    if not password:
+        raise InvalidUser("password: required")
     if by_username(session, username) is not None:
         raise InvalidUser(f"username: {username!r} is taken")
-    user = User(username=username, password_hash=generate_password_hash(password))
+    user = User(username=username, password_hash=generate_password_hash(password), demo=demo)
     session.add(user)
     session.flush()
     session.add(UnreadCounter(user_id=user.id, unread=0))
@@ -36,9 +48,34 @@ def create(session: Session, username: str, password: str) -> User:
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """Return the user if the password matches, else None."""
+def ensure_demo(session: Session, username: str, password: str) -> User:
+    """Create a demo user, or flag as one a user made before demo users were flagged."""
     user = by_username(session, username)
-    if user is None or not check_password_hash(user.password_hash, password):
-        return None
+    if user is None:
+        return create(session, username, password, demo=True)
+    if not user.demo and check_password_hash(user.password_hash, password):
+        user.demo = True  # it still has the published password: only demo mode may use it
+        session.commit()
     return user
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, demo_mode: bool = False
+) -> User | None:
+    """Return the user if the password matches (a demo user only in demo mode), else None.
+
+    An unknown name costs the same hash check as a known one, so timing tells nothing.
+    """
+    user = by_username(session, username)
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    return user if demo_mode or not user.demo else None
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Return a hash made as real ones are (same method and cost), of no one's password."""
+    return generate_password_hash("no user has this password")

@@ -34,6 +34,11 @@ def server_env(instance: Path, database_url: str | None = None, **extra: str) ->
         TOCSIN_INSTANCE_PATH=str(instance),
         TOCSIN_SECRET_KEY="test-secret",
         TOCSIN_BROKER_POLL_INTERVAL="0.05",
+        # As `make run`: the users of `tocsin init --demo` log in only in demo mode.
+        TOCSIN_DEMO="1",
+        # Servers here measure and load the API (bench/ingest.py publishes thousands a
+        # minute with one token); the per-token limit is tested in tests/test_limits.py.
+        TOCSIN_API_RATE_LIMIT="",
         PYTHONUNBUFFERED="1",
         # Tests read the broker's state and the socket count from /healthz.
         TOCSIN_HEALTHZ_DETAILS="1",

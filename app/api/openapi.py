@@ -46,7 +46,7 @@ def document() -> dict:
                     "requestBody": {"required": True, "content": _json("NewNotification")},
                     "responses": _responses(
                         {"201": "Created; a replay of an earlier key answers the same"},
-                        "Created", 400, 401, 413, 415, 422,
+                        "Created", 400, 401, 413, 415, 422, 429,
                     ),
                 },
                 "get": {
@@ -54,7 +54,7 @@ def document() -> dict:
                     "summary": "A user's notifications, newest first",
                     "parameters": _query(PageQuery),
                     "responses": _responses(
-                        {"200": "A page"}, "NotificationPage", 401, 404, 422
+                        {"200": "A page"}, "NotificationPage", 401, 404, 422, 429
                     ),
                 },
             },
@@ -68,7 +68,7 @@ def document() -> dict:
                         *_query(UserQuery),
                     ],
                     "responses": _responses(
-                        {"200": "The notification, read"}, "Notification", 401, 404, 422
+                        {"200": "The notification, read"}, "Notification", 401, 404, 422, 429
                     ),
                 },
             },
@@ -88,6 +88,13 @@ ERRORS = {
     413: "Body over the size limit (64 KiB by default)",
     415: "Body not sent as application/json",
     422: "Invalid input: `field` names the field",
+    429: "Too many requests for this token (TOCSIN_API_RATE_LIMIT, 600 a minute by default)",
+}
+
+
+RETRY_AFTER = {
+    "description": "Seconds until the token may send again",
+    "schema": {"type": "integer", "minimum": 0},
 }
 
 
@@ -111,6 +118,8 @@ def _responses(success: dict, model: str, *codes: int) -> dict:
     for code in codes:
         responses[str(code)] = {"description": ERRORS[code], "content": _json("Error")}
     responses["503"] = UNAVAILABLE  # any call can meet a locked or unreachable database
+    if "429" in responses:
+        responses["429"]["headers"] = {"Retry-After": RETRY_AFTER}
     return responses
 
 

@@ -31,11 +31,10 @@ def init(demo: bool) -> None:
     click.echo(f"Database ready: {store.engine.url.render_as_string(hide_password=True)}")
     if demo:
         for name in DEMO_USERS:
-            if users.by_username(store.session, name) is None:
-                users.create(store.session, name, DEMO_PASSWORD)
+            users.ensure_demo(store.session, name, DEMO_PASSWORD)
         click.echo(
-            f"Demo users: {', '.join(DEMO_USERS)} (password: {DEMO_PASSWORD}). "
-            "Log in at http://127.0.0.1:5000/login"
+            f"Demo users: {', '.join(DEMO_USERS)} (password: {DEMO_PASSWORD}), who log in "
+            "only while TOCSIN_DEMO=1. Log in at http://127.0.0.1:5000/login"
         )
 
 

@@ -26,6 +26,7 @@ def user_create(name: str) -> None:
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
+        users.check_password(password)  # NIST SP 800-63B: at least 8 characters
         created = users.create(store.session, name, password)
     except users.InvalidUser as exc:
         raise click.UsageError(str(exc)) from None

@@ -3,10 +3,10 @@
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, render_template, request, session
+from flask import Blueprint, abort, current_app, g, render_template, request, session
 from flask_login import current_user
 
-from .. import broker
+from .. import broker, login_session
 from ..extensions import sock, store
 from . import push
 from .connection import POLICY_VIOLATION, Connection
@@ -31,10 +31,13 @@ def origin_allowed(origin: str | None) -> bool:
 
 @bp.before_request
 def guard():
-    """Refuse the upgrade (403) for a foreign Origin or a request without a login."""
+    """Refuse the upgrade (403) for a foreign Origin or a request without a login.
+
+    A login that was ended or expired is already logged out here (login_session.check_login).
+    """
     if not origin_allowed(request.headers.get("Origin")):
         abort(403, description="Origin not allowed.")
-    if not current_user.is_authenticated or session.get("exp", float("inf")) <= time.time():
+    if not current_user.is_authenticated:
         abort(403, description="Log in first.")
 
 
@@ -44,7 +47,7 @@ def ws(socket):
     conn = Connection(
         current_user.id, current_app.config["TOCSIN_CONNECTION_QUEUE_SIZE"], session.get("sid")
     )
-    conn.expires_at = session.get("exp")
+    conn.expires_at = g.get("tocsin_login_ends")  # None: not a session login (request loader)
     csrf_token = current_app.jinja_env.globals.get("csrf_token")
     conn.csrf_token = csrf_token() if csrf_token else None
     # Registered before the snapshot is read: an event in between is queued, not lost.
@@ -92,6 +95,12 @@ def _wake_in(conn: Connection) -> float:
 
 def _session_over(events: list[dict], conn: Connection) -> bool:
     """Tell whether this socket's login ended: logged out anywhere, or expired."""
-    if conn.expires_at is not None and time.time() >= conn.expires_at:
+    if any(e.get("kind") == "logout" and e.get("session") == conn.session_id for e in events):
         return True
-    return any(e.get("kind") == "logout" and e.get("session") == conn.session_id for e in events)
+    due = conn.expires_at is not None and time.time() >= conn.expires_at
+    # At its expiry the login may have been used since (idle limit), so ask the records;
+    # after a resync too, as a logout event may have been lost with the others.
+    if conn.expires_at is not None and (due or any(e.get("kind") == "resync" for e in events)):
+        conn.expires_at = login_session.login_ends(conn.session_id, conn.user_id, touch=False)
+        return conn.expires_at is None
+    return False

@@ -1,0 +1,84 @@
+"""Rate limits with Flask-Limiter: failed logins per name and per client, API calls per token.
+
+Counted in Redis when TOCSIN_REDIS_URL is set, so a limit holds across processes and
+machines, and in memory otherwise (the embedded set-up). Should Redis fail, each
+process counts in memory meanwhile rather than refusing every login.
+"""
+
+from collections.abc import Callable
+
+from flask import Flask, current_app, g, request
+from flask_limiter import Limiter
+
+EXTENSION_KEY = "tocsin.limiter"
+#: The API's endpoints not limited: the OpenAPI document needs no token.
+UNLIMITED = {"tocsin_api.document"}
+
+
+def init_app(app: Flask) -> None:
+    """Give `app` a limiter of its own (settings differ between apps in one process)."""
+    config = app.config
+    limiter = Limiter(
+        client_address,
+        storage_uri=config["TOCSIN_REDIS_URL"] or "memory://",
+        key_prefix=f"{config['TOCSIN_REDIS_CHANNEL_PREFIX']}:limits",
+        headers_enabled=True,  # Retry-After on every 429
+        in_memory_fallback_enabled=True,
+        swallow_errors=True,
+    )
+    limiter.init_app(app)
+    app.extensions[EXTENSION_KEY] = limiter
+
+
+def limit_login(app: Flask, endpoint: str, on_breach: Callable) -> None:
+    """Limit failed POSTs to the login view `endpoint`, per user name and per client."""
+    limiter = app.extensions[EXTENSION_KEY]
+    view = app.view_functions[endpoint]
+    for setting, key, scope in (
+        ("TOCSIN_LOGIN_RATE_LIMIT", _username, "name"),
+        ("TOCSIN_LOGIN_CLIENT_RATE_LIMIT", client_address, "client"),
+    ):
+        if app.config[setting]:
+            # Checked before every attempt, counted only after a failed one (401): the
+            # right password is refused while the limit holds, a normal login costs nothing.
+            view = limiter.limit(
+                app.config[setting],
+                key_func=key,
+                scope=scope,
+                methods=["POST"],
+                deduct_when=lambda response: response.status_code == 401,
+                on_breach=on_breach,
+            )(view)
+    app.view_functions[endpoint] = view
+
+
+def limit_api(app: Flask, blueprint: str) -> None:
+    """Limit requests to every route of `blueprint` per API token, all routes together."""
+    value = app.config["TOCSIN_API_RATE_LIMIT"]
+    if not value:
+        return
+    limiter = app.extensions[EXTENSION_KEY]
+    # The views run after the blueprint's before_request has checked the token.
+    per_token = limiter.shared_limit(
+        value,
+        scope="api",
+        key_func=lambda: f"token:{g.tocsin_token_id}",
+        error_message=f"too many requests for this token: at most {value}",
+    )
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith(f"{blueprint}.") and endpoint not in UNLIMITED:
+            app.view_functions[endpoint] = per_token(view)
+
+
+def client_address() -> str:
+    """Return the client's address: the proxy's last X-Forwarded-For hop if it is trusted."""
+    peer = request.remote_addr or ""
+    trusted = current_app.config["TOCSIN_FORWARDED_ALLOW_IPS"]
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and ("*" in trusted or peer in trusted):
+        return request.access_route[-1]  # what the proxy itself saw; earlier hops can be forged
+    return peer
+
+
+def _username() -> str:
+    return "name:" + request.form.get("username", "")[:80]
