@@ -36,6 +36,7 @@ def guard():
         abort(403, description="Origin not allowed.")
     if not current_user.is_authenticated or session.get("exp", float("inf")) <= time.time():
         abort(403, description="Log in first.")
+    push.since_arg(request.args)  # a malformed ?since= is a 400 before the upgrade
 
 
 @sock.route("/ws", bp=bp)
@@ -54,7 +55,7 @@ def ws(socket):
             socket.close(reason=conn.close_code)
             return
         b.ensure_listening()
-        socket.send(push.snapshot(store.session, conn))
+        socket.send(push.snapshot(store.session, conn, push.since_arg(request.args)))
         store.session.rollback()  # end the read transaction so later reads see new commits
         while socket.connected:
             events = conn.wait(_wake_in(conn))
