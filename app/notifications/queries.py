@@ -95,4 +95,4 @@ def toasting_counts(session: Session, user_id: int, after: int, up_to: int) -> d
         .with_only_columns(Notification.priority, sa.func.count())
         .group_by(Notification.priority)
     )
-    return dict(session.execute(stmt).tuples())
+    return {priority: count for priority, count in session.execute(stmt)}
