@@ -250,10 +250,14 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: s
 
 
 class GunicornServer(LiveServer):
-    """`gunicorn -c gunicorn.conf.py wsgi:app` on a free port, as production serves it."""
+    """`gunicorn -c gunicorn.conf.py wsgi:app` (or `app`) on a free port, as production runs."""
 
-    def __init__(self, env: dict, port: int | None = None, worker_class: str | None = None):
+    def __init__(
+        self, env: dict, port: int | None = None, worker_class: str | None = None,
+        app: str = "wsgi:app",
+    ):
         super().__init__(env, port)
+        self.app = app
         self.env = {**env, "TOCSIN_BIND": f"127.0.0.1:{self.port}", "TOCSIN_WORKERS": "1",
                     "TOCSIN_WORKER_CONNECTIONS": "100"}
         if worker_class:
@@ -264,7 +268,7 @@ class GunicornServer(LiveServer):
     def start(self) -> "GunicornServer":
         out = open(self.log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", self.app],
             cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
         )
         out.close()

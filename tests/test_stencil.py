@@ -2,15 +2,16 @@
 
 import re
 import threading
+from contextlib import contextmanager
 
 import pytest
-from flask import render_template
 from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
+from jinja2 import ChoiceLoader, DictLoader
 
 from app import notify_many, users
 from app.extensions import db
-from app.live import push, stencil
+from app.live import anonymous, push, stencil
 from app.live.coalesce import Coalescer
 from app.live.connection import Connection
 from app.notifications import queries
@@ -29,7 +30,7 @@ def ordinary(conn: Connection, nid: int) -> str:
     """The push rendered without a stencil, the way every socket used to."""
     new = queries.by_ids(db.session, conn.user_id, {nid})
     count = queries.unread_count(db.session, conn.user_id)
-    return stencil.body(new) + stencil.for_app().badge(count)
+    return stencil.body(new, csrf_token=lambda: conn.csrf_token) + stencil.for_app().badge(count)
 
 
 @pytest.fixture
@@ -56,8 +57,7 @@ def test_a_fan_out_renders_once_and_each_socket_gets_its_own_id_token_and_count(
         conn.csrf_token = f"token-of-{name}"
         message = push.render(db.session, conn, [{"kind": "created", "ids": [nid]}])
         assert conn.sent_ids == {nid}
-        expected = ordinary(conn, nid).replace(generate_csrf(), conn.csrf_token)
-        assert message == expected
+        assert message == ordinary(conn, nid)
         assert f'id="notification-{nid}"' in message and f"token-of-{name}" in message
         assert str(stencils.id_token) not in message and stencils.csrf_token not in message
         assert "&lt;b&gt;done&lt;/b&gt;" in message
@@ -99,7 +99,12 @@ def test_several_new_rows_are_one_block_each_oldest_first(app, logged_in):
     conn = socket_of("alice", app)
     message = push.render(db.session, conn, [{"kind": "created", "ids": ids[::-1]}])
     assert conn.sent_ids == set(ids)
-    one_each = "".join(stencil.body(queries.by_ids(db.session, conn.user_id, {nid})) for nid in ids)
+    one_each = "".join(
+        stencil.body(
+            queries.by_ids(db.session, conn.user_id, {nid}), csrf_token=lambda: conn.csrf_token
+        )
+        for nid in ids
+    )
     assert message == one_each + stencil.for_app().badge(3)
     assert message.count('<ul id="notification-list" hx-swap-oob="afterbegin">') == 3
     assert [int(i) for i in re.findall(r'id="toast-(\d+)"', message)] == ids
@@ -160,13 +165,53 @@ def test_a_snapshot_from_stencils_is_the_ordinary_snapshot(app, logged_in):
     conn.csrf_token = "token-of-this-socket"
     shared = push.snapshot(db.session, conn)
     page = queries.page(db.session, conn.user_id, None, 20)
-    ordinary_snapshot = render_template(
+    ordinary_snapshot = anonymous.render(
         "notifications/_snapshot.html",
         page=page,
         items_html=None,
         up_to=page.newest_id,
         count=queries.unread_count(db.session, conn.user_id),
-    ).replace(generate_csrf(), conn.csrf_token)
+        toasts=[],
+        missed=None,
+        csrf_token=lambda: conn.csrf_token,
+    )
     assert shared == ordinary_snapshot
     assert shared.count('<li id="notification-') == 4
     assert str(stencil.for_app().id_token) not in shared
+
+
+#: A host's type template that greets whoever's request renders it (docs/embedding.md
+#: lets a host override any template).
+GREETING = (
+    '{% extends "notifications/types/_default.html" %}'
+    "{% block title %}Hi {{ current_user.username }}: {{ n.title }}{% endblock %}"
+)
+
+
+@contextmanager
+def request_of(app, name: str):
+    """The socket's request context of user `name`, as ws() runs in it."""
+    with app.test_request_context("/notifications/ws"):
+        login_user(users.by_username(db.session, name))
+        yield
+
+
+def test_a_host_template_never_shows_the_rendering_users_data_to_another(app):
+    app.jinja_loader = ChoiceLoader(
+        [DictLoader({"notifications/types/comment.html": GREETING}), app.jinja_loader]
+    )
+    with app.app_context():
+        ids = dict(
+            zip(
+                ("alice", "bob"), notify_many(["alice", "bob"], "comment", title="Hey"), strict=True
+            )
+        )
+    for name in ("alice", "bob"):  # alice's socket renders first, and fills the caches
+        with request_of(app, name):
+            conn = socket_of(name, app)
+            message = push.render(db.session, conn, [{"kind": "created", "ids": [ids[name]]}])
+            assert message == ordinary(conn, ids[name])
+            snapshot = push.snapshot(db.session, conn)
+            for html in (message, snapshot):
+                assert "alice" not in html and "bob" not in html
+                assert "Hi : Hey" in html  # current_user is nobody in what a socket is sent

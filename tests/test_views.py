@@ -37,7 +37,7 @@ def test_bell_shows_exact_count_hidden_at_zero(client, alice, notify):
     notify()
     bell = client.get("/notifications/bell").text
     assert 'data-count="1"' in bell and 'aria-label="1 unread notification"' in bell
-    assert 'id="notification-bell"' in bell and 'ws-connect="/notifications/ws"' in bell
+    assert 'id="notification-bell"' in bell and 'ws-connect="/notifications/ws?since=' in bell
 
 
 def test_badge_shows_99_plus_with_exact_count(app, client, alice):

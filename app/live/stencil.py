@@ -9,7 +9,8 @@ counts are read for all waiting sockets at once (`Coalescer`).
 
 The stand-ins are random per process, so content cannot contain them on purpose; a
 row whose text contains one anyway is rendered the ordinary way. The output is the
-same string `push.render` builds without a stencil (the tests compare them).
+same string `push.render` builds without a stencil (the tests compare them). Both render
+as nobody (anonymous.py): a stencil serves every user, so no user's request may show.
 """
 
 import json
@@ -18,7 +19,7 @@ import threading
 from collections import OrderedDict
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from ..extensions import store
 from ..models import Notification, UnreadCounter
 from ..notifications.timefmt import relative_time
+from . import anonymous
 from .coalesce import Coalescer
 from .connection import Connection
 
@@ -62,7 +64,7 @@ class Stencils:
         self.rows = Coalescer(self._fetch_rows)
         self.counts = Coalescer(self._fetch_counts)
         self._stencils: OrderedDict[tuple, str | None] = OrderedDict()
-        self._badges: dict[int, str] = {}
+        self._badges: dict[tuple, str] = {}
         self._lock = threading.Lock()
 
     def created(self, conn: Connection, ids: set[int]) -> tuple[str, list[int]] | None:
@@ -93,13 +95,15 @@ class Stencils:
         return "".join(bodies) + self.badge(count), [row.id for row in rows]
 
     def badge(self, count: int) -> str:
-        html = self._badges.get(count)
+        """The out-of-band badge for `count`, rendered once per count."""
+        key = (anonymous.base(), count)
+        html = self._badges.get(key)
         if html is None:
-            html = render_template("notifications/_badge.html", count=count, oob=True)
+            html = anonymous.render("notifications/_badge.html", count=count, oob=True)
             with self._lock:
                 if len(self._badges) >= BADGES:
                     self._badges.clear()
-                self._badges[count] = html
+                self._badges[key] = html
         return html
 
     def items(self, rows: list[Notification], csrf_token: str | None) -> Markup | None:
@@ -123,7 +127,8 @@ class Stencils:
             json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
             for v in (getattr(row, key) for key in _CONTENT)
         )
-        key = (kind, content, relative_time(row.created_at))
+        # The base too: url_for's paths follow the socket's script root (one per app, as a rule).
+        key = (kind, anonymous.base(), content, relative_time(row.created_at))
         with self._lock:
             if key in self._stencils:
                 self._stencils.move_to_end(key)
@@ -132,7 +137,7 @@ class Stencils:
         if any(s in str(v) for v in content for s in stand_ins):
             html = None  # the content holds a stand-in: no stencil for it
         elif kind == "item":
-            html = render_template(
+            html = anonymous.render(
                 "notifications/_item.html",
                 n=_WithId(row, self.id_token),
                 csrf_token=lambda: self.csrf_token,
@@ -184,8 +189,11 @@ def _among(session: Session, column, ids: list[int]):
 
 
 def body(new: list, changed=(), up_to: int | None = None, **context) -> str:
-    """`_push.html` without the badge: new items, their toasts, the mark-all bound, changes."""
-    return render_template(
+    """`_push.html` without the badge: new items, their toasts, the mark-all bound, changes.
+
+    Pass the socket's `csrf_token` (a callable) in `context`: it renders as nobody.
+    """
+    return anonymous.render(
         "notifications/_push.html",
         new=new,
         # Oldest first, so the newest toast ends up at the bottom of the stack; low

@@ -39,6 +39,7 @@ def guard():
         abort(403, description="Origin not allowed.")
     if not current_user.is_authenticated:
         abort(403, description="Log in first.")
+    push.since_arg(request.args)  # a malformed ?since= is a 400 before the upgrade
 
 
 @sock.route("/ws", bp=bp)
@@ -57,7 +58,7 @@ def ws(socket):
             socket.close(reason=conn.close_code)
             return
         b.ensure_listening()
-        socket.send(push.snapshot(store.session, conn))
+        socket.send(push.snapshot(store.session, conn, push.since_arg(request.args)))
         store.session.rollback()  # end the read transaction so later reads see new commits
         while socket.connected:
             events = conn.wait(_wake_in(conn))

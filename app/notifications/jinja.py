@@ -18,8 +18,15 @@ def current_unread_count() -> int:
 
 
 def websocket_path() -> str:
-    """Return the socket's path: the htmx extension picks ws: or wss: from the page."""
-    return urlsplit(url_for("live.ws")).path
+    """Return the socket's path: the htmx extension picks ws: or wss: from the page.
+
+    It carries the newest id the page accounts for, so that the socket's first snapshot
+    toasts what arrived before the socket opened (live/push.py).
+    """
+    path = urlsplit(url_for("live.ws")).path
+    if not current_user.is_authenticated:
+        return path
+    return f"{path}?since={queries.latest_id(store.session, current_user.id)}"
 
 
 def static_url(filename: str) -> str:

@@ -68,3 +68,31 @@ def latest_id(session: Session, user_id: int) -> int:
     """Return the user's highest notification id, 0 if none."""
     stmt = sa.select(sa.func.max(Notification.id)).where(Notification.user_id == user_id)
     return session.scalar(stmt) or 0
+
+
+def _toasting(user_id: int, after: int, up_to: int) -> sa.Select:
+    """Unread rows that get a toast (not low priority) with `after < id <= up_to`."""
+    return for_user(user_id).where(
+        Notification.id > after,
+        Notification.id <= up_to,
+        Notification.read_at.is_(None),
+        Notification.priority != "low",
+    )
+
+
+def toasting_between(
+    session: Session, user_id: int, after: int, up_to: int, limit: int
+) -> list[Notification]:
+    """Return up to `limit` of the newest such rows, oldest first (as toasts stack)."""
+    stmt = _toasting(user_id, after, up_to).order_by(Notification.id.desc()).limit(limit)
+    return list(session.scalars(stmt))[::-1]
+
+
+def toasting_counts(session: Session, user_id: int, after: int, up_to: int) -> dict[str, int]:
+    """Count such rows by priority."""
+    stmt = (
+        _toasting(user_id, after, up_to)
+        .with_only_columns(Notification.priority, sa.func.count())
+        .group_by(Notification.priority)
+    )
+    return {priority: count for priority, count in session.execute(stmt)}

@@ -16,13 +16,18 @@
   function byId(id) { return document.getElementById(id); }
 
   /* ---- live fragments: drop swaps with no target here, never insert an id twice ---- */
+  var ITEM_ID = /^notification-\d+$/;
   htmx.defineExtension('tocsin', {
-    transformResponse: function (text) {
+    transformResponse: function (text, xhr) {
       var tpl = document.createElement('template');
       tpl.innerHTML = text;
       Array.prototype.slice.call(tpl.content.children).forEach(function (child) {
         var how = child.getAttribute('hx-swap-oob');
         if (!how) { return; }
+        if (!xhr) { keepForPanel(child, how); }
+        if (child.id === 'notification-up-to') {
+          newestSeen = Math.max(newestSeen, Number(child.value) || 0);
+        }
         var target = child.id && byId(child.id);
         if (!target) { child.remove(); return; }
         if (/^(afterbegin|beforeend)/.test(how)) {
@@ -48,6 +53,73 @@
       evt.detail.shouldSwap = true;
       evt.detail.isError = false;
     }
+  });
+
+  /* ---- the socket's URL says which notifications the page has seen ---- */
+  // The bell's ws-connect carries ?since=<newest id the page accounted for>; the
+  // snapshot toasts what is newer (what arrived before the socket opened). Every
+  // message raises it, so a reconnect toasts only what came while the tab was away.
+  var newestSeen = 0;
+  var openWebSocket = htmx.createWebSocket;
+  htmx.createWebSocket = function (url) {
+    return openWebSocket(url.replace(/([?&]since=)(\d+)/, function (all, key, since) {
+      return key + Math.max(Number(since), newestSeen);
+    }));
+  };
+
+  /* ---- the panel's request: what the socket pushed meanwhile goes into its list ---- */
+  // A push that lands while the panel's GET is on its way finds no list (or the old one,
+  // about to be replaced), and the response was rendered before it: kept here, it is
+  // put into the new list once that is in.
+  var panelPushes = null;
+  var PANEL_PUSHES_MAX = 200;
+  function keepForPanel(child, how) {
+    if (!panelPushes || panelPushes.length >= PANEL_PUSHES_MAX) { return; }
+    if (child.id === 'notification-list' && /^afterbegin/.test(how)) {
+      Array.prototype.forEach.call(child.children, function (item) {
+        panelPushes.push({ html: item.outerHTML, isNew: true });
+      });
+    } else if (ITEM_ID.test(child.id)) {
+      panelPushes.push({ html: child.outerHTML, isNew: false });
+    } else if (child.id === 'notification-up-to') {
+      panelPushes.push({ upTo: Number(child.value) || 0 });
+    }
+  }
+  function replayIntoPanel(pushes) {
+    var list = byId('notification-list');
+    if (!list) { return; }
+    pushes.forEach(function (p) {
+      if (p.upTo !== undefined) {
+        var upTo = byId('notification-up-to');
+        if (upTo) { upTo.value = String(Math.max(Number(upTo.value) || 0, p.upTo)); }
+        return;
+      }
+      var tpl = document.createElement('template');
+      tpl.innerHTML = p.html;
+      var item = tpl.content.firstElementChild;
+      item.removeAttribute('hx-swap-oob');
+      var old = byId(item.id);
+      if (old) {
+        if (p.isNew) { return; }  // the response already has it, as fresh
+        old.replaceWith(item);
+      } else if (p.isNew) {
+        // Newest first: before the first item with a lower id.
+        var id = Number(item.dataset.id);
+        var after = Array.prototype.find.call(list.children, function (li) {
+          return Number(li.dataset.id) < id;
+        });
+        list.insertBefore(item, after || null);
+      } else {
+        return;  // a change to an item this page of the panel does not show
+      }
+      htmx.process(item);
+    });
+  }
+  document.addEventListener('htmx:beforeRequest', function (evt) {
+    if (evt.detail.elt === bellButton()) { panelPushes = []; }
+  });
+  document.addEventListener('htmx:afterRequest', function (evt) {
+    if (evt.detail.elt === bellButton() && !evt.detail.successful) { panelPushes = null; }
   });
 
   /* ---- connection indicator ---- */
@@ -121,6 +193,8 @@
   document.addEventListener('htmx:afterSwap', function (evt) {
     var panel = byId('notification-panel');
     if (!panel || evt.detail.elt !== panel) { return; }
+    if (panelPushes) { replayIntoPanel(panelPushes); }
+    panelPushes = null;
     if (isOpen()) { panel.focus(); } else { panel.hidden = true; }
   });
 

@@ -1,0 +1,28 @@
+"""Render what a socket is sent as nobody: a request of its own, with no cookies and no user.
+
+A push is rendered once and sent to many users (stencil.py), so nothing in it may come
+from the socket whose request happened to render it: a host type template that printed
+`current_user.username` showed all eight recipients of one fan-out the first one's name
+(gunicorn, gevent worker). Here `current_user` is anonymous and `session` and `g` are
+empty, while `url_for` still builds the socket's own paths (scheme, host, script root).
+"""
+
+from flask import current_app, has_request_context, render_template, request
+from flask.testing import EnvironBuilder
+
+
+def base() -> str | None:
+    """The current request's scheme, host and script root; None outside a request."""
+    return request.root_url if has_request_context() else None
+
+
+def render(template: str, **context) -> str:
+    """Render `template` with `context` in a clean request on the current request's base."""
+    app = current_app._get_current_object()
+    # With no base: the app's SERVER_NAME, APPLICATION_ROOT and PREFERRED_URL_SCHEME.
+    # Building the environ takes 21 µs, pushing both contexts 37 µs: once per stencil.
+    environ = EnvironBuilder(app, base_url=base()).get_environ()
+    # A fresh app context as well: Flask-Login keeps the loaded user in `g`, which a new
+    # request context shares with an app context already pushed.
+    with app.app_context(), app.request_context(environ):
+        return render_template(template, **context)
