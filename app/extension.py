@@ -16,7 +16,7 @@ import time
 from flask import Blueprint, Flask, session
 from flask_login import user_logged_in, user_logged_out
 
-from . import api, broker, cli, database
+from . import api, broker, cli, database, headers
 from .config import ROOT, Config
 from .extensions import csrf, db, sock
 from .live import deflate, ws
@@ -69,6 +69,7 @@ class Tocsin:
         for blueprint in (assets, views.bp, ws.bp):
             app.register_blueprint(blueprint)
         api.init_app(app)
+        headers.init_app(app)
         app.cli.add_command(cli.tocsin)
 
     def register_type(self, app: Flask, type_: NotificationType) -> None:
