@@ -70,4 +70,8 @@ def init_app(app: Flask) -> None:
     scope = app.config.get("TOCSIN_SECURITY_HEADERS") or "tocsin"
     if scope not in SCOPES:
         raise ValueError(f"TOCSIN_SECURITY_HEADERS={scope!r}: use one of {', '.join(SCOPES)}")
+    for key in ("TOCSIN_FRAME_ANCESTORS", "TOCSIN_REFERRER_POLICY"):
+        # A ";" would end the directive and start another of the setting's choosing.
+        if not re.fullmatch(r"[^;,\x00-\x1f\x7f]+", app.config[key]):
+            raise ValueError(f"{key}={app.config[key]!r}: no ';', ',' or control characters")
     app.after_request(add_headers)

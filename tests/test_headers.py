@@ -109,10 +109,18 @@ def test_standalone_app_defaults_to_every_response(monkeypatch, tmp_path):
     assert create_app({"SECRET_KEY": "x"}).config["TOCSIN_SECURITY_HEADERS"] == "tocsin"
 
 
-def test_an_unknown_scope_is_refused(monkeypatch, tmp_path):
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SECURITY_HEADERS", "everything"),
+        ("FRAME_ANCESTORS", "'self'; script-src *"),
+        ("REFERRER_POLICY", "same-origin\nX-Evil: 1"),
+    ],
+)
+def test_a_bad_setting_is_refused_at_start(monkeypatch, tmp_path, name, value):
     monkeypatch.setenv("TOCSIN_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("TOCSIN_SECURITY_HEADERS", "everything")
-    with pytest.raises(ValueError, match="TOCSIN_SECURITY_HEADERS"):
+    monkeypatch.setenv(f"TOCSIN_{name}", value)
+    with pytest.raises(ValueError, match=f"TOCSIN_{name}"):
         create_app({"SECRET_KEY": "x"})
 
 
