@@ -23,6 +23,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.from_object(Config())
     app.config["TOCSIN_LAYOUT"] = "base.html"  # the demo's page, with its navigation
+    # The demo owns every page, so every response gets the security headers.
+    app.config["TOCSIN_SECURITY_HEADERS"] = app.config["TOCSIN_SECURITY_HEADERS"] or "all"
     if test_config:
         app.config.update(test_config)
     database.configure(app)

@@ -108,3 +108,14 @@ class Config:
         self.TOCSIN_FORWARDED_ALLOW_IPS = [
             a.strip() for a in _env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",") if a.strip()
         ]
+        #: Which responses get the security headers (app/headers.py): ``all``, ``tocsin``
+        #: (only Tocsin's routes) or ``off``; unset means ``all`` in the standalone app and
+        #: ``tocsin`` in a host app, whose own pages may rely on inline script.
+        self.TOCSIN_SECURITY_HEADERS = _env("SECURITY_HEADERS")
+        #: Send Tocsin's Content-Security-Policy (a policy the response already has is kept).
+        self.TOCSIN_CSP = _env("CSP", "1") == "1"
+        #: Who may frame the pages: the CSP ``frame-ancestors`` sources, e.g.
+        #: ``'self' https://portal.example``; ``'none'`` also sends X-Frame-Options: DENY.
+        self.TOCSIN_FRAME_ANCESTORS = _env("FRAME_ANCESTORS", "'none'")
+        #: Referrer-Policy: the full URL to this site only, nothing to others.
+        self.TOCSIN_REFERRER_POLICY = _env("REFERRER_POLICY", "same-origin")

@@ -13,7 +13,7 @@ partials, routes, WebSocket, broker and ``flask tocsin`` commands.
 from flask import Blueprint, Flask
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 
-from . import api, bodies, broker, cli, database, limits, login_session
+from . import api, bodies, broker, cli, database, headers, limits, login_session
 from .config import ROOT, Config
 from .extensions import csrf, db, sock
 from .live import deflate, ws
@@ -74,6 +74,7 @@ class Tocsin:
         bodies.cover(app, [views.bp.name, ws.bp.name])
         bodies.cover(app, [api.bp.name], "TOCSIN_API_MAX_BODY")
         limits.limit_api(app, api.bp.name)
+        headers.init_app(app)
         app.cli.add_command(cli.tocsin)
 
     def register_type(self, app: Flask, type_: NotificationType) -> None:

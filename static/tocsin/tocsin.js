@@ -7,8 +7,15 @@
     var max = Math.min(400 * Math.pow(2, retry), 8000);
     return max / 2 + Math.random() * (max / 2);
   };
-  // Server-rendered fragments never need scripts; refuse any that slip in.
-  htmx.config.allowScriptTags = false;
+  // The security settings are in _assets.html's htmx-config meta tag; set here too for a
+  // page whose own meta tag came first (htmx reads only the first). This runs before
+  // htmx starts (deferred scripts run before DOMContentLoaded), where a page's meta tag
+  // is merged over it, so a host's explicit choice still wins.
+  htmx.config.includeIndicatorStyles = false; // its <style> would need 'unsafe-inline'
+  htmx.config.allowEval = false; // no hx-on, no js: values, no trigger filters
+  htmx.config.allowScriptTags = false; // server-rendered fragments never need scripts
+  htmx.config.selfRequestsOnly = true;
+  htmx.config.historyCacheSize = 0; // keep no copy of pages in sessionStorage
 
   var MAX_VISIBLE_TOASTS = 3;
   var OFFLINE_AFTER_FAILURES = 3;
