@@ -119,3 +119,10 @@ class Config:
         self.TOCSIN_FRAME_ANCESTORS = _env("FRAME_ANCESTORS", "'none'")
         #: Referrer-Policy: the full URL to this site only, nothing to others.
         self.TOCSIN_REFERRER_POLICY = _env("REFERRER_POLICY", "same-origin")
+        #: Open WebSockets one user may hold in each worker process; a new one past it
+        #: closes that user's oldest with 1008 (not retried). 0: no cap.
+        self.TOCSIN_MAX_SOCKETS_PER_USER = int(_env("MAX_SOCKETS_PER_USER", "20"))
+        #: Frames a second (pings, pongs, messages) a client may send its socket, on
+        #: average, in bursts of as many; past it the socket closes with 1008. Tocsin's
+        #: page sends only a pong per ping. 0: no limit.
+        self.TOCSIN_WS_MAX_INBOUND_RATE = float(_env("WS_MAX_INBOUND_RATE", "10"))

@@ -1,6 +1,12 @@
 import threading
 
-from app.live.connection import SERVICE_RESTART, TRY_AGAIN_LATER, Connection
+from app.live.connection import (
+    POLICY_VIOLATION,
+    SERVICE_RESTART,
+    TOO_MANY_SOCKETS,
+    TRY_AGAIN_LATER,
+    Connection,
+)
 from app.live.registry import Registry
 
 
@@ -70,3 +76,21 @@ def test_a_socket_arriving_after_close_all_is_told_to_close_at_once():
     assert early.close_code == late.close_code == SERVICE_RESTART
     registry.remove(late)
     assert registry.count() == 1
+
+
+def test_a_socket_past_the_users_cap_closes_the_oldest_open_one():
+    registry = Registry(max_per_user=2)
+    leaving = Connection(1, 5)
+    registry.add(leaving)
+    leaving.close(SERVICE_RESTART)  # already on its way out: it no longer counts
+    oldest, middle, other = Connection(1, 5), Connection(1, 5), Connection(2, 5)
+    for c in (oldest, middle, other):
+        registry.add(c)
+    assert oldest.close_code is None and middle.close_code is None
+    newest = Connection(1, 5)
+    registry.add(newest)
+    assert oldest.close_code == POLICY_VIOLATION and oldest.close_reason == TOO_MANY_SOCKETS
+    assert middle.close_code is None and newest.close_code is None
+    assert other.close_code is None and leaving.close_code == SERVICE_RESTART
+    registry.add(Connection(1, 5))
+    assert middle.close_code == POLICY_VIOLATION and newest.close_code is None

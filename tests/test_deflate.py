@@ -3,8 +3,9 @@
 import random
 
 from wsproto import ConnectionType, WSConnection
-from wsproto.events import AcceptConnection, Request, TextMessage
+from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessage
 from wsproto.extensions import PerMessageDeflate
+from wsproto.frame_protocol import CloseReason
 
 from app.live.deflate import SmallDeflate
 
@@ -36,3 +37,30 @@ def test_pushes_compress_and_decode_across_messages():
         client.receive_data(wire)
         received = "".join(e.data for e in client.events() if isinstance(e, TextMessage))
         assert received == text
+
+
+def test_a_deflate_bomb_is_refused_before_it_inflates():
+    """10 MB of one letter deflates to ~10 KB; the server stops at max_inflate (1009)."""
+    client, server = WSConnection(ConnectionType.CLIENT), WSConnection(ConnectionType.SERVER)
+    server.receive_data(
+        client.send(Request(host="x", target="/", extensions=[PerMessageDeflate()]))
+    )
+    list(server.events())
+    client.receive_data(
+        server.send(AcceptConnection(extensions=[SmallDeflate(max_inflate=16 * 1024)]))
+    )
+    list(client.events())
+    wire = client.send(TextMessage(data="a" * 10_000_000))
+    assert len(wire) < 20_000
+    inflated, closes = 0, []
+    for start in range(0, len(wire), 4096):  # as simple-websocket reads: 4 KiB at a time
+        server.receive_data(wire[start : start + 4096])
+        for event in server.events():
+            if isinstance(event, TextMessage):
+                inflated += len(event.data)
+            elif isinstance(event, CloseConnection):
+                closes.append(event.code)
+        if closes:
+            break
+    assert closes == [CloseReason.MESSAGE_TOO_BIG]
+    assert inflated <= 16 * 1024

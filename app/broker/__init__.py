@@ -14,7 +14,7 @@ EXTENSION_KEY = "tocsin.broker"
 
 
 def init_app(app: Flask) -> None:
-    registry = Registry()
+    registry = Registry(app.config.get("TOCSIN_MAX_SOCKETS_PER_USER", 0))
     url = app.config.get("TOCSIN_REDIS_URL")
     # Same interface either way; the configuration picks the transport.
     app.extensions[EXTENSION_KEY] = (
@@ -30,4 +30,3 @@ def current():
 def publish(user_id: int, event: dict) -> None:
     """Publish an event for one user; never raises (the row is already committed)."""
     current().publish(user_id, event)
-

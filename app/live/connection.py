@@ -8,6 +8,8 @@ TRY_AGAIN_LATER = 1013
 SERVICE_RESTART = 1012
 #: Close code for a session that ended (logout): the client must not reconnect.
 POLICY_VIOLATION = 1008
+#: Close reason for a socket closed to keep its user within the per-user cap.
+TOO_MANY_SOCKETS = "Too many sockets for this user"
 
 
 class Connection:
@@ -20,6 +22,8 @@ class Connection:
         self.expires_at: float | None = None
         self.maxsize = maxsize
         self.close_code: int | None = None
+        #: Why it is to close, sent with the close frame.
+        self.close_reason = ""
         #: Highest notification id the connect snapshot accounted for.
         self.snapshot_id = 0
         #: Notification ids pushed into the client's list since the snapshot.
@@ -44,11 +48,11 @@ class Connection:
             self._cond.notify()
             return True
 
-    def close(self, code: int) -> None:
-        """Ask the socket's thread to close with `code`."""
+    def close(self, code: int, reason: str = "") -> None:
+        """Ask the socket's thread to close with `code` and `reason`."""
         with self._cond:
             if self.close_code is None:
-                self.close_code = code
+                self.close_code, self.close_reason = code, reason
             self._cond.notify()
 
     def wait(self, timeout: float) -> list[dict]:

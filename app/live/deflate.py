@@ -13,6 +13,7 @@ import zlib
 
 import simple_websocket.ws
 from wsproto.extensions import PerMessageDeflate
+from wsproto.frame_protocol import CloseReason
 
 #: LZ77 window of the server's compressor: 2**12 = 4 KiB (zlib's default is 32 KiB).
 WINDOW_BITS = 12
@@ -21,7 +22,26 @@ MEM_LEVEL = 5
 
 
 class SmallDeflate(PerMessageDeflate):
-    """PerMessageDeflate whose server side compresses with WINDOW_BITS and MEM_LEVEL."""
+    """PerMessageDeflate whose server side compresses with WINDOW_BITS and MEM_LEVEL, and
+    inflates at most `max_inflate` bytes from each piece of a client's frame."""
+
+    def __init__(self, *args, max_inflate: int | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_inflate = max_inflate
+
+    def frame_inbound_payload_data(self, proto, data):
+        # wsproto inflates without a bound: 4 KiB read from the wire became 4 MiB (deflate
+        # reaches ~1,000:1) before any message size check could run.
+        compressed = self._inbound_compressed and self._inbound_is_compressible
+        if not self.max_inflate or not compressed:
+            return super().frame_inbound_payload_data(proto, data)
+        try:
+            inflated = self._decompressor.decompress(bytes(data), self.max_inflate + 1)
+        except zlib.error:
+            return CloseReason.INVALID_FRAME_PAYLOAD_DATA
+        if self._decompressor.unconsumed_tail or len(inflated) > self.max_inflate:
+            return CloseReason.MESSAGE_TOO_BIG
+        return inflated
 
     def frame_outbound(self, proto, opcode, rsv, data, fin):
         if self._compressor is None and not proto.client:

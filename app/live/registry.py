@@ -4,22 +4,33 @@ import threading
 import time
 from collections import defaultdict
 
-from .connection import Connection
+from .connection import POLICY_VIOLATION, TOO_MANY_SOCKETS, Connection
 
 
 class Registry:
     """Track local connections and hand each user's events to that user's sockets."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_per_user: int = 0) -> None:
         self._lock = threading.Lock()
-        self._by_user: dict[int, set[Connection]] = defaultdict(set)
+        # Oldest first (a dict keeps insertion order): the cap closes from the front.
+        self._by_user: dict[int, dict[Connection, None]] = defaultdict(dict)
+        #: Open sockets one user may hold in this process (0: no cap).
+        self.max_per_user = max_per_user
         #: Set by close_all: the close code for sockets that arrive after it.
         self.closing: int | None = None
 
     def add(self, conn: Connection) -> None:
-        """Track the connection; one arriving after close_all is marked to close at once."""
+        """Track the connection, closing the user's oldest beyond the cap; one arriving
+        after close_all is marked to close at once."""
         with self._lock:
-            self._by_user[conn.user_id].add(conn)
+            conns = self._by_user[conn.user_id]
+            conns[conn] = None
+            live = [c for c in conns if c.close_code is None]
+            evicted = live[: max(0, len(live) - self.max_per_user)] if self.max_per_user else []
+        for old in evicted:
+            # The newest tab is the one in front of the user; 1008 is not retried, so
+            # the closed tab stays closed instead of evicting the next in a loop.
+            old.close(POLICY_VIOLATION, TOO_MANY_SOCKETS)
         if self.closing is not None:
             # A stopping worker still accepts for up to a second; a socket let in then
             # must not hold the worker until its grace period runs out.
@@ -29,7 +40,7 @@ class Registry:
         with self._lock:
             conns = self._by_user.get(conn.user_id)
             if conns is not None:
-                conns.discard(conn)
+                conns.pop(conn, None)
                 if not conns:
                     del self._by_user[conn.user_id]
 

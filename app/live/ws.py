@@ -1,15 +1,17 @@
 """The WebSocket endpoint: check Origin and session, register, snapshot, then push."""
 
+import contextlib
 import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, render_template, request, session
 from flask_login import current_user
+from simple_websocket import ConnectionClosed
 
 from .. import broker, login_session
-from ..extensions import sock, store
-from . import push
-from .connection import POLICY_VIOLATION, Connection
+from ..extensions import store
+from . import push, server
+from .connection import POLICY_VIOLATION, TOO_MANY_SOCKETS, Connection
 
 bp = Blueprint("live", __name__, url_prefix="/notifications")
 
@@ -19,14 +21,35 @@ bp = Blueprint("live", __name__, url_prefix="/notifications")
 WAKE_INTERVAL = 5.0
 
 
+#: Port a URL means when it names none, by scheme.
+DEFAULT_PORTS = {"http": 80, "https": 443}
+#: The page scheme a socket's scheme stands for.
+PAGE_SCHEMES = {"ws": "http", "wss": "https"}
+
+
 def origin_allowed(origin: str | None) -> bool:
     """Accept the app's own origin and the configured ones; refuse a missing Origin."""
     if not origin:
         return False
     if origin in current_app.config["TOCSIN_ALLOWED_ORIGINS"]:
         return True
-    parts = urlsplit(origin)
-    return parts.scheme in ("http", "https") and parts.netloc == request.host
+    # Scheme, host and port, as a browser compares origins: https://host is another
+    # origin than the http://host this app is served on. request.scheme is the one the
+    # WSGI server reports (gunicorn takes X-Forwarded-Proto from forwarded_allow_ips).
+    own = _origin_key(f"{request.scheme}://{request.host}")
+    return own is not None and _origin_key(origin) == own
+
+
+def _origin_key(url: str) -> tuple[str, str, int] | None:
+    """Return (scheme, host, port) with the default port filled in; None if not http(s)."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme = PAGE_SCHEMES.get(parts.scheme.lower(), parts.scheme.lower())
+        if scheme not in DEFAULT_PORTS or not parts.hostname:
+            return None
+        return scheme, parts.hostname, parts.port or DEFAULT_PORTS[scheme]
+    except ValueError:  # a port that is not a number, or out of range
+        return None
 
 
 @bp.before_request
@@ -42,8 +65,16 @@ def guard():
     push.since_arg(request.args)  # a malformed ?since= is a 400 before the upgrade
 
 
-@sock.route("/ws", bp=bp)
-def ws(socket):
+@bp.route("/ws", websocket=True)
+def ws():
+    """Accept the socket and serve it until it closes."""
+    socket = server.accept(request.environ, current_app.config)
+    with contextlib.suppress(ConnectionClosed):
+        _serve(socket)
+    return server.finished(socket)
+
+
+def _serve(socket: server.Server) -> None:
     b = broker.current()
     conn = Connection(
         current_user.id, current_app.config["TOCSIN_CONNECTION_QUEUE_SIZE"], session.get("sid")
@@ -55,25 +86,25 @@ def ws(socket):
     b.registry.add(conn)
     try:
         if conn.close_code is not None:  # this worker is stopping: try the next one
-            socket.close(reason=conn.close_code)
+            socket.close(reason=conn.close_code, message=conn.close_reason)
             return
         b.ensure_listening()
         socket.send(push.snapshot(store.session, conn, push.since_arg(request.args)))
         store.session.rollback()  # end the read transaction so later reads see new commits
         while socket.connected:
+            # What the client sends is dropped as it arrives, within limits (server.py).
             events = conn.wait(_wake_in(conn))
-            # The client has nothing to say; don't let its messages pile up. Peeking at
-            # simple-websocket's buffer first spares a timed wait per wake (7 % of a
-            # fan-out's CPU).
-            while getattr(socket, "input_buffer", True) and socket.receive(timeout=0) is not None:
-                pass
             if _session_over(events, conn):
                 # Some servers turn every close into 1006, which the client retries;
                 # removing the ws-connect element is what reliably stops it.
                 socket.send(render_template("notifications/_signed_out.html"))
                 conn.close(POLICY_VIOLATION)
             if conn.close_code is not None:
-                socket.close(reason=conn.close_code)
+                if conn.close_reason == TOO_MANY_SOCKETS:
+                    # Like signing out: without ws-connect this tab stops, even where a
+                    # proxy turns the 1008 into a retried 1006.
+                    socket.send(render_template("notifications/_too_many_sockets.html"))
+                socket.close(reason=conn.close_code, message=conn.close_reason)
                 return
             if any(e.get("kind") == "resync" for e in events):
                 message = push.snapshot(store.session, conn)  # events may have been lost
