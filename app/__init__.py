@@ -2,10 +2,11 @@
 
 from flask import Flask
 
-from . import auth, bodies, database, pages
+from . import auth, bodies, database, pages, unavailable
 from .config import ROOT, Config
 from .extension import Tocsin
 from .extensions import db, login_manager, migrate
+from .notifications import views as notification_views
 from .notifications.publish import notify, notify_many
 from .notifications.validation import InvalidNotification
 from .recipients import ModelDirectory
@@ -37,4 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     bodies.cover(app, [auth.bp.name, pages.bp.name])
+    # The demo's own pages (/, /login) answer an outage like Tocsin's do: 503, not 500.
+    for error in unavailable.DATABASE_ERRORS:
+        app.register_error_handler(error, notification_views.database_error)
     return app

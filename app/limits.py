@@ -8,21 +8,28 @@ process counts in memory meanwhile rather than refusing every login.
 from collections.abc import Callable
 
 from flask import Flask, current_app, g, request
-from flask_limiter import Limiter
+from flask_limiter import HeaderNames, Limiter
 
 EXTENSION_KEY = "tocsin.limiter"
 #: The API's endpoints not limited: the OpenAPI document needs no token.
 UNLIMITED = {"tocsin_api.document"}
+#: The limiter's own seconds-until-reset header; copied to Retry-After on a 429 only.
+LIMIT_RETRY_AFTER = "X-RateLimit-Retry-After"
 
 
 def init_app(app: Flask) -> None:
     """Give `app` a limiter of its own (settings differ between apps in one process)."""
     config = app.config
+    # Flask-Limiter sets Retry-After on every limited response, a 503's included (whose
+    # 1-5 s became the window's 60 s): it writes its own header, and 429s alone get it.
+    # Registered before the limiter's hook, so it runs after it.
+    app.after_request(_retry_after_on_429)
     limiter = Limiter(
         client_address,
         storage_uri=config["TOCSIN_REDIS_URL"] or "memory://",
         key_prefix=f"{config['TOCSIN_REDIS_CHANNEL_PREFIX']}:limits",
-        headers_enabled=True,  # Retry-After on every 429
+        headers_enabled=True,
+        header_name_mapping={HeaderNames.RETRY_AFTER: LIMIT_RETRY_AFTER},
         in_memory_fallback_enabled=True,
         swallow_errors=True,
     )
@@ -82,3 +89,9 @@ def client_address() -> str:
 
 def _username() -> str:
     return "name:" + request.form.get("username", "")[:80]
+
+
+def _retry_after_on_429(response):
+    if response.status_code == 429 and LIMIT_RETRY_AFTER in response.headers:
+        response.headers["Retry-After"] = response.headers[LIMIT_RETRY_AFTER]
+    return response

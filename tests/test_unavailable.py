@@ -207,7 +207,12 @@ def test_an_unreachable_database_is_503_everywhere(down_app):
     )
     panel = client.get("/notifications/panel", headers={"HX-Request": "true"})
     inbox = client.get("/notifications")
-    for response in (api, panel, inbox):
+    socket = client.get(
+        "/notifications/ws", headers={"Origin": "http://localhost", "Upgrade": "websocket"}
+    )
+    login = client.get("/login")
+    page = client.get("/")
+    for response in (api, panel, inbox, socket, login, page):
         assert_503(response)
     assert "error" in api.json
     assert 'role="alert"' in panel.text and "<h1>Not saved</h1>" in inbox.text

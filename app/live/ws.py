@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, g, render_template, request, se
 from flask_login import current_user
 from simple_websocket import ConnectionClosed
 
-from .. import broker, login_session
+from .. import broker, login_session, unavailable
 from ..extensions import store
 from . import push, server
 from .connection import POLICY_VIOLATION, TOO_MANY_SOCKETS, Connection
@@ -50,6 +50,19 @@ def _origin_key(url: str) -> tuple[str, str, int] | None:
         return scheme, parts.hostname, parts.port or DEFAULT_PORTS[scheme]
     except ValueError:  # a port that is not a number, or out of range
         return None
+
+
+def database_down(exc: Exception):
+    """Refuse the upgrade with 503 while the database is down; the page retries the socket."""
+    if not unavailable.is_outage(exc):
+        raise exc  # a bug: Flask's 500
+    unavailable.note(exc)
+    headers = {"Retry-After": str(unavailable.retry_after())}
+    return "The database is busy or unreachable; try again shortly.", 503, headers
+
+
+for _error in unavailable.DATABASE_ERRORS:
+    bp.register_error_handler(_error, database_down)
 
 
 @bp.before_request
