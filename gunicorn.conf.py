@@ -120,7 +120,7 @@ def _registry(worker):
     app = getattr(worker, "wsgi", None)
     if app is None:
         return None  # still booting: no sockets yet
-    from app.broker import EXTENSION_KEY  # imported with the app already
+    from tocsin.broker import EXTENSION_KEY  # imported with the app already
 
     extensions = getattr(app, "extensions", None)
     if extensions is None:  # a wrapped app: fall back on the wsgi module's

@@ -1,17 +1,19 @@
-"""Tocsin: a server-rendered live notification center for Flask."""
+"""The standalone Tocsin app: demo pages and login around the `tocsin` extension."""
+
+from pathlib import Path
 
 from flask import Flask
 
-from . import auth, bodies, database, pages, unavailable
-from .config import ROOT, Config
-from .extension import Tocsin
-from .extensions import db, login_manager, migrate
-from .notifications import views as notification_views
-from .notifications.publish import notify, notify_many
-from .notifications.validation import InvalidNotification
-from .recipients import ModelDirectory
+from tocsin import Tocsin, bodies, database, unavailable
+from tocsin.config import Config
+from tocsin.extensions import db, login_manager, migrate
+from tocsin.notifications import views as notification_views
+from tocsin.schema import MIGRATIONS
 
-__all__ = ["InvalidNotification", "ModelDirectory", "Tocsin", "create_app", "notify", "notify_many"]
+from . import auth, pages
+
+#: The repository root: the standalone app's templates/ and static/ live here.
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -31,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     database.configure(app)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
     login_manager.init_app(app)
     Tocsin(app)
 

@@ -18,10 +18,10 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from . import limits, login_session, users
-from .extensions import login_manager, store
-from .models import User
-from .notifications.links import is_local_path
+from tocsin import limits, login_session, users
+from tocsin.extensions import login_manager, store
+from tocsin.models import User
+from tocsin.notifications.links import is_local_path
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"

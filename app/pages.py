@@ -4,11 +4,11 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template
 from flask_login import login_required
 
-from . import broker
-from .extensions import store
-from .models import MAX_ID
-from .notifications import actions
-from .notifications.types import catalog
+from tocsin import broker
+from tocsin.extensions import store
+from tocsin.models import MAX_ID
+from tocsin.notifications import actions
+from tocsin.notifications.types import catalog
 
 bp = Blueprint("pages", __name__)
 

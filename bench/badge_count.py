@@ -19,9 +19,9 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from app import create_app
-from app.extensions import db
-from app.models import Notification, User, utcnow
-from app.notifications import queries, service
+from tocsin.extensions import db
+from tocsin.models import Notification, User, utcnow
+from tocsin.notifications import queries, service
 
 from .datasets import (
     PG_URL,

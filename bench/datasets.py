@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Notification
+from tocsin.extensions import db
+from tocsin.models import Notification
 
 UNREAD_EVERY = 10  # every 10th row is unread: 10 % of the rows, spread over the whole range
 EPOCH = 1_700_000_000  # created_at of row n is EPOCH + n seconds: newer ids are newer

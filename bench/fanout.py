@@ -54,8 +54,8 @@ def keys(n: int) -> list[str]:
 
 
 def tocsin_fanout(app, user_ids: list[int]):
-    from app.extensions import db
-    from app.notifications.publish import notify_many
+    from tocsin.extensions import db
+    from tocsin.notifications.publish import notify_many
 
     def fanout(stamp: int) -> list[int]:
         with app.app_context():
@@ -265,10 +265,10 @@ def main(argv: list[str] | None = None) -> None:
     servers = args.servers.split(",")
 
     from app import create_app
-    from app.extensions import db
     from bench.serving import Gunicorn
     from bench.sessions import create_users, session_cookies
     from tests.support import server_env
+    from tocsin.extensions import db
 
     raise_nofile()
     load_at_start = tuple(round(x, 2) for x in os.getloadavg())

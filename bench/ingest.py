@@ -120,9 +120,9 @@ def setup_database(app, users: int) -> tuple[dict[str, int], str]:
     """Create the schema, `users` users (one password hash for all) and an API token."""
     from werkzeug.security import generate_password_hash
 
-    from app.api import tokens
-    from app.extensions import db
-    from app.models import UnreadCounter, User
+    from tocsin.api import tokens
+    from tocsin.extensions import db
+    from tocsin.models import UnreadCounter, User
 
     password_hash = generate_password_hash(PASSWORD)  # scrypt: once, not once per user
     with app.app_context():
@@ -158,9 +158,9 @@ def plan(target: Target, count: int) -> list[tuple[int, str]]:
 
 def path_ceiling(target: Target, todo, stamp: int, s: Settings) -> tuple[list, Counter]:
     """INSERT + COMMIT per row through SQLAlchemy Core; the row Tocsin would write."""
-    from app.extensions import db
-    from app.models import Notification, utcnow
-    from app.notifications.validation import clean
+    from tocsin.extensions import db
+    from tocsin.models import Notification, utcnow
+    from tocsin.notifications.validation import clean
 
     with target.app.app_context():
         engine = db.engine  # the app's own engine: same pool, same SQLite pragmas
@@ -176,8 +176,8 @@ def path_ceiling(target: Target, todo, stamp: int, s: Settings) -> tuple[list, C
 
 def path_python(target: Target, todo, stamp: int, s: Settings) -> tuple[list, Counter]:
     """notify() once per notification, in one app context (a job's loop)."""
-    from app import notify
-    from app.extensions import db
+    from tocsin import notify
+    from tocsin.extensions import db
 
     items = []
     with target.app.app_context():
@@ -190,8 +190,8 @@ def path_python(target: Target, todo, stamp: int, s: Settings) -> tuple[list, Co
 
 def path_python_many(target: Target, todo, stamp: int, s: Settings) -> tuple[list, Counter]:
     """notify_many() over `batch` distinct users per call (one commit per call)."""
-    from app import notify_many
-    from app.extensions import db
+    from tocsin import notify_many
+    from tocsin.extensions import db
 
     items = []
     with target.app.app_context():
@@ -284,8 +284,8 @@ def self_cpu() -> float:
 
 def committed(target: Target, stamp: int) -> int:
     """Rows whose title carries this run's stamp: what was really committed."""
-    from app.extensions import db
-    from app.models import Notification
+    from tocsin.extensions import db
+    from tocsin.models import Notification
 
     with target.app.app_context():
         n = db.session.scalar(
@@ -467,10 +467,10 @@ def make_app(db_url: str, secret: str, redis_url: str | None, prefix: str, poll:
 
 def run_backend(backend: str, s: Settings, workdir: Path) -> dict:
     """Start the server for `backend` as a deployment would, measure, tear everything down."""
-    from app import broker
-    from app.extensions import db
     from bench.serving import Gunicorn
     from tests.support import server_env
+    from tocsin import broker
+    from tocsin.extensions import db
 
     bdir = workdir / backend
     bdir.mkdir()

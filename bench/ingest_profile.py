@@ -59,12 +59,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
 
-    from app.extensions import db
-    from app.live import push
-    from app.live.connection import Connection
-    from app.models import Notification, utcnow
-    from app.notifications.publish import notify
-    from app.notifications.validation import clean
+    from tocsin.extensions import db
+    from tocsin.live import push
+    from tocsin.live.connection import Connection
+    from tocsin.models import Notification, utcnow
+    from tocsin.notifications.publish import notify
+    from tocsin.notifications.validation import clean
 
     workdir = Path(tempfile.mkdtemp(prefix="tocsin-ingest-profile-"))
     redis_proc = None

@@ -193,9 +193,9 @@ def tocsin_publisher(app, user_ids: dict[str, int] | None = None):
 
     `.broadcast(stamp)` is one `notify_many()` to every user in `user_ids`.
     """
-    from app.extensions import db
-    from app.notifications import service
-    from app.notifications.publish import notify_many
+    from tocsin.extensions import db
+    from tocsin.notifications import service
+    from tocsin.notifications.publish import notify_many
 
     def publish(user_id: int, stamp: int) -> int:
         with app.app_context():
@@ -552,10 +552,11 @@ def main(argv: list[str] | None = None) -> None:
     modes = [m for m in args.modes.split(",") if m]
     servers = ["tocsin", *(p for p in args.peers.split(",") if p)]
 
-    from app import create_app, users
-    from app.extensions import db
+    from app import create_app
     from bench.serving import Gunicorn
     from tests.support import server_env
+    from tocsin import users
+    from tocsin.extensions import db
 
     raise_nofile()
     load_at_start = tuple(round(x, 2) for x in os.getloadavg())

@@ -135,8 +135,8 @@ class Publisher:
 
 def tocsin_publisher(app):
     """`service.create()` in this process: insert, commit, then the broker's PUBLISH."""
-    from app.extensions import db
-    from app.notifications import service
+    from tocsin.extensions import db
+    from tocsin.notifications import service
 
     def publish(user_id: int, stamp: int) -> int:
         with app.app_context():
@@ -408,7 +408,7 @@ def away_pairs(tab: dict, kill_at: float, by_user: dict[str, list], end: float) 
 
 def check_tocsin(raw: dict, app, user_ids: dict[str, int], page_size: int) -> dict:
     """Every socket's page against the database: nothing missing, nothing twice, badge right."""
-    from app.extensions import db
+    from tocsin.extensions import db
 
     with app.app_context():
         rows = db.session.execute(sa.text("SELECT user_id, id FROM tocsin_notifications")).all()
@@ -558,8 +558,8 @@ def run_round(target, cookies, publish, user_ids, sig_name: str, st: Settings, w
 
 
 def seed_users(app, user_ids: dict[str, int], per_user: int) -> None:
-    from app.extensions import db
-    from app.notifications import service
+    from tocsin.extensions import db
+    from tocsin.notifications import service
 
     with app.app_context():
         for _ in range(per_user):
@@ -575,8 +575,8 @@ def login_all(url: str, keys: list[str]) -> dict[str, str]:
 
 
 def create_users(app, keys: list[str]) -> dict[str, int]:
-    from app import users
-    from app.extensions import db
+    from tocsin import users
+    from tocsin.extensions import db
 
     with app.app_context():
         db.create_all()
@@ -861,10 +861,11 @@ def main(argv: list[str] | None = None) -> None:
         pinned=not args.no_pin and len(os.sched_getaffinity(0)) >= 2,
     )
 
-    from app import broker, create_app
-    from app.extensions import db
+    from app import create_app
     from bench.serving import Gunicorn
     from tests.support import server_env
+    from tocsin import broker
+    from tocsin.extensions import db
 
     raise_nofile()
     load_at_start = tuple(round(x, 2) for x in os.getloadavg())

@@ -78,6 +78,7 @@ def _git_revision() -> str:
                 "--untracked-files=no",
                 "--",
                 "app",
+                "tocsin",
                 "templates",
                 "static",
             ],
@@ -85,7 +86,7 @@ def _git_revision() -> str:
             capture_output=True,
             text=True,
         ).stdout.strip()
-        return f"{rev}{' (app/templates/static modified)' if dirty else ''}"
+        return f"{rev}{' (app/tocsin/templates/static modified)' if dirty else ''}"
     except OSError:
         return "unknown"
 

@@ -33,10 +33,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-from app import create_app, users
-from app.extensions import db
-from app.notifications import service
+from app import create_app
 from tests.support import HttpSession, free_port, server_env
+from tocsin import users
+from tocsin.extensions import db
+from tocsin.notifications import service
 
 from . import datasets, serving_hub
 from .report import (

@@ -21,10 +21,10 @@ from flask import Flask
 from playwright.sync_api import sync_playwright
 
 from app import create_app
-from app.extensions import db
-from app.notifications import service
-from app.users import by_username
 from tests.support import HttpSession, LiveServer, flask_cli, recv_until, server_env
+from tocsin.extensions import db
+from tocsin.notifications import service
+from tocsin.users import by_username
 
 from .clients import (
     CHROMIUM,

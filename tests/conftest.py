@@ -5,9 +5,10 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from app import create_app, users
-from app.extensions import db
+from app import create_app
 from tests.support import CSRF_RE
+from tocsin import users
+from tocsin.extensions import db
 
 #: The real PostgreSQL server; tests use a schema of their own so they never touch others.
 POSTGRES_URL = os.environ.get(
@@ -178,7 +179,7 @@ class ApiClient:
 @pytest.fixture
 def api(app, client) -> ApiClient:
     """A test client holding a fresh API token."""
-    from app.api import tokens
+    from tocsin.api import tokens
 
     with app.app_context():
         _, secret = tokens.create(db.session, "tests")

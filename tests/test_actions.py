@@ -6,13 +6,13 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.live import push
-from app.live.connection import Connection
-from app.models import BrokerEvent, Notification
-from app.notifications import queries, service
 from tests.conftest import user_id
 from tests.support import CSRF_RE, badge_count
+from tocsin.extensions import db
+from tocsin.live import push
+from tocsin.live.connection import Connection
+from tocsin.models import BrokerEvent, Notification
+from tocsin.notifications import queries, service
 
 ACCEPT = 'aria-label="Accept friend request from bob"'
 

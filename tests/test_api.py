@@ -6,15 +6,15 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from app import broker
-from app.api import openapi, schemas, tokens
-from app.extensions import db
-from app.live.connection import Connection
-from app.models import ApiToken, Notification
-from app.notifications import queries
-from app.notifications import service as notifications
-from app.notifications.types import NotificationType, catalog
 from tests.conftest import user_id
+from tocsin import broker
+from tocsin.api import openapi, schemas, tokens
+from tocsin.extensions import db
+from tocsin.live.connection import Connection
+from tocsin.models import ApiToken, Notification
+from tocsin.notifications import queries
+from tocsin.notifications import service as notifications
+from tocsin.notifications.types import NotificationType, catalog
 
 URL = "/api/v1/notifications"
 

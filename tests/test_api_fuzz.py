@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from app import notify_many
-from app.api import tokens
-from app.extensions import db
+from tocsin import notify_many
+from tocsin.api import tokens
+from tocsin.extensions import db
 
 #: Examples per operation and mode: 3 operations x 2 modes x this, per database. Raise it
 #: for a longer hunt: TOCSIN_FUZZ_EXAMPLES=2000 pytest tests/test_api_fuzz.py

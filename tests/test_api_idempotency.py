@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.api import idempotency, tokens
-from app.extensions import db
-from app.models import IdempotencyKey, Notification, utcnow
 from tests.conftest import ApiClient
+from tocsin.api import idempotency, tokens
+from tocsin.extensions import db
+from tocsin.models import IdempotencyKey, Notification, utcnow
 
 URL = "/api/v1/notifications"
 KEY = {"Idempotency-Key": "order-42-shipped"}

@@ -7,10 +7,10 @@ the ceiling's must reach each socket of its user exactly once; rates are never a
 
 import pytest
 
-from app import broker
-from app.extensions import db
 from bench import ingest
 from tests.support import GunicornServer, server_env
+from tocsin import broker
+from tocsin.extensions import db
 
 SETTINGS = ingest.Settings(
     clients=6,  # 3 users, 2 sockets each

@@ -8,10 +8,11 @@ duplicate) with the badge the database gives; the times are never asserted.
 
 import pytest
 
-from app import broker, create_app
-from app.extensions import db
+from app import create_app
 from bench import reconnect
 from tests.support import GunicornServer, server_env
+from tocsin import broker
+from tocsin.extensions import db
 
 SOCKETS = 10
 USERS = 2

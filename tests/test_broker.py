@@ -4,10 +4,11 @@
 import pytest
 import sqlalchemy as sa
 
-from app import broker, create_app
-from app.extensions import db
-from app.live.connection import Connection
-from app.models import BrokerEvent, utcnow
+from app import create_app
+from tocsin import broker
+from tocsin.extensions import db
+from tocsin.live.connection import Connection
+from tocsin.models import BrokerEvent, utcnow
 
 
 @pytest.fixture

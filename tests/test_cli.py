@@ -1,6 +1,6 @@
-from app.extensions import db
-from app.notifications import queries
 from tests.conftest import user_id
+from tocsin.extensions import db
+from tocsin.notifications import queries
 
 
 def test_send_prints_the_new_id(app, runner):
@@ -69,7 +69,7 @@ def test_user_list(runner):
 
 
 def test_send_accepts_a_type_the_app_registered(app, runner):
-    from app.notifications.types import NotificationType, catalog
+    from tocsin.notifications.types import NotificationType, catalog
 
     catalog(app).add(NotificationType("invoice", "payment", "Invoice", "high"))
     result = runner.invoke(args=["tocsin", "send", "--to", "alice", "--type", "invoice",

@@ -2,9 +2,9 @@
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import ApiToken
 from tests.conftest import ApiClient
+from tocsin.extensions import db
+from tocsin.models import ApiToken
 
 
 def test_create_prints_the_token_once_and_stores_its_hash(app, runner, client):

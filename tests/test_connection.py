@@ -1,13 +1,13 @@
 import threading
 
-from app.live.connection import (
+from tocsin.live.connection import (
     POLICY_VIOLATION,
     SERVICE_RESTART,
     TOO_MANY_SOCKETS,
     TRY_AGAIN_LATER,
     Connection,
 )
-from app.live.registry import Registry
+from tocsin.live.registry import Registry
 
 
 def test_overflow_marks_the_connection_for_1013_without_blocking():

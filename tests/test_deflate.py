@@ -7,7 +7,7 @@ from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessa
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import CloseReason
 
-from app.live.deflate import SmallDeflate
+from tocsin.live.deflate import SmallDeflate
 
 
 def connected_pair() -> tuple[WSConnection, WSConnection]:

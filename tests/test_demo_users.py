@@ -3,9 +3,9 @@
 import pytest
 import sqlalchemy as sa
 
-from app import users
-from app.extensions import db
-from app.models import UnreadCounter, User
+from tocsin import users
+from tocsin.extensions import db
+from tocsin.models import UnreadCounter, User
 
 
 @pytest.fixture

@@ -13,12 +13,13 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from app import broker, create_app, users
-from app.extensions import db
-from app.notifications import service
-from app.notifications.types import NOTIFICATION_TYPES, Action, NotificationType, catalog
+from app import create_app
 from tests.conftest import POSTGRES_SCHEMA, POSTGRES_URL, postgres_url
 from tests.support import HttpSession, recv_until
+from tocsin import broker, users
+from tocsin.extensions import db
+from tocsin.notifications import service
+from tocsin.notifications.types import NOTIFICATION_TYPES, Action, NotificationType, catalog
 
 #: A host's type without a template of its own, and with actions whose labels have markup.
 HOST_TYPE = "invoice"

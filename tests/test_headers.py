@@ -4,7 +4,8 @@ import pytest
 from flask import Blueprint, Flask
 from flask_login import LoginManager
 
-from app import Tocsin, create_app, headers
+from app import create_app
+from tocsin import Tocsin, headers
 
 CSP = "Content-Security-Policy"
 

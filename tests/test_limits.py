@@ -4,10 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import create_app, users
-from app.api import tokens
-from app.extensions import db
+from app import create_app
 from tests.conftest import AuthActions
+from tocsin import users
+from tocsin.api import tokens
+from tocsin.extensions import db
 
 START = datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from app.notifications.links import is_local_path, safe_link, validate_link_url
+from tocsin.notifications.links import is_local_path, safe_link, validate_link_url
 
 
 @pytest.mark.parametrize(

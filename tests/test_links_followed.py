@@ -3,11 +3,11 @@
 import pytest
 import sqlalchemy as sa
 
-from app import InvalidNotification, notify
-from app.extensions import db
-from app.models import Notification
-from app.notifications import service
 from tests.conftest import user_id
+from tocsin import InvalidNotification, notify
+from tocsin.extensions import db
+from tocsin.models import Notification
+from tocsin.notifications import service
 
 URL = "/api/v1/notifications"
 OFF_SITE = ["//evil.example/phish", "/\\evil.example", "/%2F/evil.example", "evil.example/x"]
@@ -70,5 +70,5 @@ def test_items_and_toasts_never_link_to_a_stored_off_site_link(app, auth, client
     assert "evil.example" not in page
     with app.test_request_context(), app.app_context():
         n = db.session.get(Notification, nid)
-        toast = app.jinja_env.get_template("notifications/_toast.html").render(n=n)
+        toast = app.jinja_env.get_template("tocsin/_toast.html").render(n=n)
     assert f'id="toast-{nid}"' in toast and "evil.example" not in toast

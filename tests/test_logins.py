@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Login
 from tests.conftest import AuthActions
+from tocsin.extensions import db
+from tocsin.models import Login
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LIFETIME = 14 * 24 * 3600  # the default absolute lifetime

@@ -8,14 +8,15 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from app import ROOT, create_app, users
-from app.extensions import db
-from app.schema import BASELINE_REVISION, VERSION_TABLE, schema_differences
+from app import create_app
 from tests.conftest import POSTGRES_URL, postgres_url
+from tocsin import users
+from tocsin.extensions import db
+from tocsin.schema import BASELINE_REVISION, MIGRATIONS, VERSION_TABLE, schema_differences
 
 #: A schema of this run's own (concurrent runs share the server): each test rebuilds it.
 MIGRATIONS_SCHEMA = f"tocsin_migrations_test_{os.getpid()}"
-HEAD = ScriptDirectory(str(ROOT / "migrations")).get_current_head()
+HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 AUTOINCREMENT_TABLES = ("tocsin_notifications", "tocsin_broker_events")
 
 

@@ -6,8 +6,9 @@ import stat
 import pytest
 import sqlalchemy as sa
 
-from app import create_app, users
-from app.extensions import db
+from app import create_app
+from tocsin import users
+from tocsin.extensions import db
 
 
 def mode(path) -> int:

@@ -1,12 +1,12 @@
 import pytest
 import sqlalchemy as sa
 
-from app import InvalidNotification, notify, notify_many
-from app.extensions import db
-from app.live.connection import Connection
-from app.models import Notification, User
-from app.notifications import queries
 from tests.conftest import user_id
+from tocsin import InvalidNotification, notify, notify_many
+from tocsin.extensions import db
+from tocsin.live.connection import Connection
+from tocsin.models import Notification, User
+from tocsin.notifications import queries
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -26,7 +26,7 @@ def test_notify_takes_a_user_an_id_or_a_name():
 
 
 def test_notify_many_writes_once_per_recipient_and_pushes_each(app):
-    from app import broker
+    from tocsin import broker
 
     registry = app.extensions[broker.EXTENSION_KEY].registry
     conns = {name: Connection(user_id(name), 10) for name in ("alice", "bob")}

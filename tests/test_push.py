@@ -5,12 +5,12 @@ import re
 import pytest
 from flask_login import login_user
 
-from app import notify_many, users
-from app.extensions import db
-from app.live import push
-from app.live.connection import Connection
-from app.notifications import queries, service
 from tests.conftest import user_id
+from tocsin import notify_many, users
+from tocsin.extensions import db
+from tocsin.live import push
+from tocsin.live.connection import Connection
+from tocsin.notifications import queries, service
 
 TOAST_RE = re.compile(r'id="toast-(\d+)"')
 

@@ -11,10 +11,10 @@ from functools import partial
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Notification, User, UTCDateTime
-from app.notifications import queries, service
 from tests.conftest import user_id
+from tocsin.extensions import db
+from tocsin.models import Notification, User, UTCDateTime
+from tocsin.notifications import queries, service
 
 ON_POSTGRES = pytest.mark.parametrize(
     "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True

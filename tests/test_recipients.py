@@ -6,11 +6,11 @@ is another user's id, so that reading the value the wrong way reaches the wrong 
 
 import pytest
 
-from app import InvalidNotification, notify, users
-from app.extensions import db
-from app.notifications import queries
-from app.recipients import parse_ref
 from tests.conftest import user_id
+from tocsin import InvalidNotification, notify, users
+from tocsin.extensions import db
+from tocsin.notifications import queries
+from tocsin.recipients import parse_ref
 
 URL = "/api/v1/notifications"
 

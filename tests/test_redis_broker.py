@@ -5,10 +5,11 @@ import json
 import pytest
 import redis
 
-from app import broker, create_app
-from app.broker.redis import RedisBroker
-from app.extensions import db
-from app.live.connection import Connection
+from app import create_app
+from tocsin import broker
+from tocsin.broker.redis import RedisBroker
+from tocsin.extensions import db
+from tocsin.live.connection import Connection
 
 
 @pytest.fixture

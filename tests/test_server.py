@@ -1,6 +1,6 @@
 """The inbound frame budget of Tocsin's WebSocket server."""
 
-from app.live.server import FrameBudget
+from tocsin.live.server import FrameBudget
 
 
 def test_the_budget_allows_a_burst_of_rate_frames_then_refuses():

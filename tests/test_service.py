@@ -4,11 +4,11 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Notification
-from app.notifications import queries, service
-from app.notifications.validation import InvalidNotification
 from tests.conftest import user_id
+from tocsin.extensions import db
+from tocsin.models import Notification
+from tocsin.notifications import queries, service
+from tocsin.notifications.validation import InvalidNotification
 
 pytestmark = pytest.mark.usefixtures("ctx")
 

@@ -9,14 +9,14 @@ from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
 from jinja2 import ChoiceLoader, DictLoader
 
-from app import notify_many, users
-from app.extensions import db
-from app.live import anonymous, push, stencil
-from app.live.coalesce import Coalescer
-from app.live.connection import Connection
-from app.notifications import queries
 from tests.conftest import user_id
 from tests.support import wait_until
+from tocsin import notify_many, users
+from tocsin.extensions import db
+from tocsin.live import anonymous, push, stencil
+from tocsin.live.coalesce import Coalescer
+from tocsin.live.connection import Connection
+from tocsin.notifications import queries
 
 
 def socket_of(name: str, app) -> Connection:
@@ -166,7 +166,7 @@ def test_a_snapshot_from_stencils_is_the_ordinary_snapshot(app, logged_in):
     shared = push.snapshot(db.session, conn)
     page = queries.page(db.session, conn.user_id, None, 20)
     ordinary_snapshot = anonymous.render(
-        "notifications/_snapshot.html",
+        "tocsin/_snapshot.html",
         page=page,
         items_html=None,
         up_to=page.newest_id,
@@ -183,7 +183,7 @@ def test_a_snapshot_from_stencils_is_the_ordinary_snapshot(app, logged_in):
 #: A host's type template that greets whoever's request renders it (docs/embedding.md
 #: lets a host override any template).
 GREETING = (
-    '{% extends "notifications/types/_default.html" %}'
+    '{% extends "tocsin/types/_default.html" %}'
     "{% block title %}Hi {{ current_user.username }}: {{ n.title }}{% endblock %}"
 )
 
@@ -198,7 +198,7 @@ def request_of(app, name: str):
 
 def test_a_host_template_never_shows_the_rendering_users_data_to_another(app):
     app.jinja_loader = ChoiceLoader(
-        [DictLoader({"notifications/types/comment.html": GREETING}), app.jinja_loader]
+        [DictLoader({"tocsin/types/comment.html": GREETING}), app.jinja_loader]
     )
     with app.app_context():
         ids = dict(

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.notifications.timefmt import isotime, relative_time
+from tocsin.notifications.timefmt import isotime, relative_time
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -5,11 +5,14 @@ import re
 import pytest
 from flask import Flask, current_app, render_template
 
-from app import ROOT, Tocsin, create_app, users
-from app.extensions import db
-from app.models import Notification, utcnow
-from app.notifications import service
-from app.notifications.types import (
+from app import create_app
+from tests.conftest import user_id
+from tocsin import Tocsin, users
+from tocsin.config import PACKAGE
+from tocsin.extensions import db
+from tocsin.models import Notification, utcnow
+from tocsin.notifications import service
+from tocsin.notifications.types import (
     NOTIFICATION_TYPES,
     Action,
     NotificationType,
@@ -17,8 +20,7 @@ from app.notifications.types import (
     catalog,
     type_info,
 )
-from app.notifications.validation import InvalidNotification, clean
-from tests.conftest import user_id
+from tocsin.notifications.validation import InvalidNotification, clean
 
 BUILT_IN = [
     "comment", "mention", "like", "follow", "message",
@@ -40,9 +42,9 @@ def write(path, text: str) -> None:
 def host(tmp_path, monkeypatch):
     """A host app with its own templates folder: a new type, and comment overridden."""
     monkeypatch.setenv("TOCSIN_INSTANCE_PATH", str(tmp_path))
-    types = tmp_path / "templates" / "notifications" / "types"
+    types = tmp_path / "templates" / "tocsin" / "types"
     write(types / "invoice.html", (
-        '{% extends "notifications/types/_default.html" %}'
+        '{% extends "tocsin/types/_default.html" %}'
         "{% block title %}Invoice {{ n.data.number }} is due: {{ n.title }}{% endblock %}"
     ))
     write(types / "comment.html", "<span class=\"host-comment\">{{ n.actor }} replied</span>")
@@ -75,28 +77,28 @@ def test_built_in_types_each_have_a_text_template():
     assert sorted(NOTIFICATION_TYPES) == sorted(BUILT_IN)
     for name in BUILT_IN:
         info = NOTIFICATION_TYPES[name]
-        assert (ROOT / "templates" / info.text_template).is_file(), name
-        assert (ROOT / "static" / "tocsin" / "icons.svg").read_text().count(f'id="{info.icon}"')
+        assert (PACKAGE / "templates" / info.text_template).is_file(), name
+        assert (PACKAGE / "static" / "tocsin" / "icons.svg").read_text().count(f'id="{info.icon}"')
     assert [a.name for a in NOTIFICATION_TYPES["friend_request"].actions] == ["accept", "decline"]
 
 
 def test_a_host_type_is_valid_takes_its_priority_and_renders_its_template(host):
     n = publish(type="invoice", title="March", data={"number": "INV-7"})
     assert n.priority == "high"
-    item = render("notifications/_item.html", n)
+    item = render("tocsin/_item.html", n)
     assert "Invoice INV-7 is due: March" in item
     assert 'icons.svg#payment"' in item and ">Invoice, unread:<" in item
     # The type's action posts to the endpoint it names, with the id and the action.
     assert f'action="/answer/{n.id}/pay" hx-post="/answer/{n.id}/pay"' in item
     assert 'aria-label="Pay now invoice: March"' in item
     # The toast says the same.
-    assert "Invoice INV-7 is due: March" in render("notifications/_toast.html", n)
+    assert "Invoice INV-7 is due: March" in render("tocsin/_toast.html", n)
 
 
 def test_a_host_overrides_a_built_in_type_and_its_template(host):
     n = publish(type="comment", title="Hi", actor="dave")
     assert n.priority == "high"
-    item = render("notifications/_item.html", n)
+    item = render("tocsin/_item.html", n)
     assert '<span class="host-comment">dave replied</span>' in item
     assert 'icons.svg#message"' in item and ">Reply, unread:<" in item
 
@@ -122,7 +124,7 @@ def test_register_type_after_init(host):
     assert n.priority == "low"
     # No template of its own: the default text.
     assert '<span class="tocsin-item-title">Your week</span>' in render(
-        "notifications/_item.html", n
+        "tocsin/_item.html", n
     )
 
 
@@ -132,7 +134,7 @@ def test_a_retired_type_still_renders_with_a_generic_look(host):
     db.session.add(n)
     db.session.commit()
     assert type_info("old_promo") == NotificationType("old_promo", "system", "Old promo")
-    item = render("notifications/_item.html", n)
+    item = render("tocsin/_item.html", n)
     assert 'icons.svg#system"' in item and ">Old promo, unread:<" in item
     assert re.search(r'tocsin-item-title">Sale!</span>\s*<span class="tocsin-item-body">Last day',
                      item)
@@ -148,7 +150,7 @@ def test_type_names_are_checked(name):
 
 def test_actions_need_an_endpoint_before_buttons_show(app, ctx):
     n = service.create(db.session, user_id("alice"), type="friend_request", title="Hi", actor="bob")
-    assert "tocsin-item-actions" in render("notifications/_item.html", n)  # the demo's
+    assert "tocsin-item-actions" in render("tocsin/_item.html", n)  # the demo's
     bare = TypeCatalog()
     assert bare.get("friend_request").action_endpoint is None
     bare.route_actions("friend_request", "somewhere.answer")
@@ -179,5 +181,5 @@ def test_actions_need_an_endpoint_before_buttons_show(app, ctx):
 )
 def test_built_in_texts(app, ctx, fields, text):
     n = service.create(db.session, user_id("alice"), title="T", **fields)
-    assert text in render("notifications/_item.html", n)
-    assert text in render("notifications/_toast.html", n)
+    assert text in render("tocsin/_item.html", n)
+    assert text in render("tocsin/_toast.html", n)

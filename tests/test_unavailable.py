@@ -12,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
-from app.extensions import db
-from app.live.connection import Connection
-from app.models import BrokerEvent, IdempotencyKey, Notification
-from app.notifications import queries, service
-from app.unavailable import is_outage
 from tests.conftest import user_id
 from tests.support import free_port
+from tocsin.extensions import db
+from tocsin.live.connection import Connection
+from tocsin.models import BrokerEvent, IdempotencyKey, Notification
+from tocsin.notifications import queries, service
+from tocsin.unavailable import is_outage
 
 NOT_SAVED = "Not saved"
 

@@ -2,10 +2,10 @@ import re
 
 import pytest
 
-from app.extensions import db
-from app.notifications import queries, service
 from tests.conftest import user_id
 from tests.support import badge_count, item_ids
+from tocsin.extensions import db
+from tocsin.notifications import queries, service
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_bell_shows_exact_count_hidden_at_zero(client, alice, notify):
 
 
 def test_badge_shows_99_plus_with_exact_count(app, client, alice):
-    from app.models import UnreadCounter
+    from tocsin.models import UnreadCounter
 
     with app.app_context():
         db.session.get(UnreadCounter, user_id("alice")).unread = 1234

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import ModelDirectory, Tocsin, notify
+from tocsin import ModelDirectory, Tocsin, notify
 
 
 class Base(DeclarativeBase):
@@ -45,8 +45,8 @@ def load_member(member_id: str):
 # The host's base template: one include for the assets, one for the bell.
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Host</title>
-{% include "notifications/_assets.html" %}</head>
-<body><nav>My app {% if current_user.is_authenticated %}{% include "notifications/_bell.html" %}
+{% include "tocsin/_assets.html" %}</head>
+<body><nav>My app {% if current_user.is_authenticated %}{% include "tocsin/_bell.html" %}
 {% endif %}</nav><main>{{ message }}</main></body></html>"""
 
 

@@ -103,7 +103,7 @@ class Tocsin:
     def app_context(self) -> Iterator:
         """Create the app in the test process, on the server's database, and enter it."""
         from app import create_app
-        from app.extensions import db
+        from tocsin.extensions import db
 
         keys = ("TOCSIN_INSTANCE_PATH", "TOCSIN_SECRET_KEY", "TOCSIN_DATABASE_URL")
         saved = {k: os.environ.get(k) for k in keys}
@@ -125,9 +125,9 @@ class Tocsin:
 
     def create(self, *specs: dict, to: str = "alice") -> list[int]:
         """Publish one notification per spec through the service, in order; return the ids."""
-        from app import users
-        from app.extensions import db
-        from app.notifications import service
+        from tocsin import users
+        from tocsin.extensions import db
+        from tocsin.notifications import service
 
         with self.app_context():
             user_id = users.by_username(db.session, to).id

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from app.notifications.types import NOTIFICATION_TYPES
+from tocsin.notifications.types import NOTIFICATION_TYPES
 
 pytestmark = pytest.mark.browser
 

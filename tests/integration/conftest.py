@@ -2,10 +2,11 @@
 
 import pytest
 
-from app import create_app, users
-from app.extensions import db
-from app.notifications import service
+from app import create_app
 from tests.support import HttpSession, LiveServer, server_env
+from tocsin import users
+from tocsin.extensions import db
+from tocsin.notifications import service
 
 
 @pytest.fixture

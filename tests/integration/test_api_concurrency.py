@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 
-from app.api import tokens
-from app.extensions import db
-from app.models import BrokerEvent, IdempotencyKey, Notification
 from tests.support import item_ids, recv_until
+from tocsin.api import tokens
+from tocsin.extensions import db
+from tocsin.models import BrokerEvent, IdempotencyKey, Notification
 
 REQUESTS = 10
 

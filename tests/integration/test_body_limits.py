@@ -8,10 +8,10 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from app.api import tokens
-from app.extensions import db
-from app.models import Notification
 from tests.support import GunicornServer, LiveServer, server_env
+from tocsin.api import tokens
+from tocsin.extensions import db
+from tocsin.models import Notification
 
 VALID = json.dumps({"recipients": ["alice"], "type": "comment", "title": "Hi"}).encode()
 

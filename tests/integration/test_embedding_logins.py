@@ -3,9 +3,9 @@
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from app import logins
-from app.models import Login
 from tests.integration.test_embedding import host_app, log_in, served  # noqa: F401 - fixtures
+from tocsin import logins
+from tocsin.models import Login
 
 
 def test_a_host_login_ended_on_the_server_stops_its_cookie(host_app, served):  # noqa: F811

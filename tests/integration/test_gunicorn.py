@@ -6,10 +6,10 @@ import signal
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from app import users
-from app.extensions import db
-from app.notifications import service
 from tests.support import GunicornServer, HttpSession, badge_count, item_ids, recv_until, server_env
+from tocsin import users
+from tocsin.extensions import db
+from tocsin.notifications import service
 
 SERVICE_RESTART = 1012
 #: Longer than any wait in these tests: a socket that closes with 1012 in time was

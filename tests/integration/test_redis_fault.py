@@ -5,10 +5,10 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Notification
 from tests.integration.redis_server import RedisServer
 from tests.support import ClientModel, wait_until
+from tocsin.extensions import db
+from tocsin.models import Notification
 
 
 @pytest.fixture

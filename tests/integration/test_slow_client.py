@@ -10,11 +10,11 @@ from websockets.frames import Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
-from app import broker
-from app.extensions import db
-from app.models import Notification, utcnow
-from app.notifications import service
 from tests.support import badge_count
+from tocsin import broker
+from tocsin.extensions import db
+from tocsin.models import Notification, utcnow
+from tocsin.notifications import service
 
 QUEUE_SIZE = 4
 

@@ -70,7 +70,7 @@ def test_read_reaches_the_users_other_tab_and_not_other_users(send, login):
 
 
 def test_duplicates_are_not_pushed_twice(send, login, publisher):
-    from app import broker
+    from tocsin import broker
 
     with login("alice").websocket() as ws:
         ws.recv(timeout=5)

@@ -4,8 +4,8 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from app.live.ws import origin_allowed
 from tests.support import GunicornServer, HttpSession, server_env
+from tocsin.live.ws import origin_allowed
 
 
 def refused(session: HttpSession, origin: str, **headers: str) -> bool:

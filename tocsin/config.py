@@ -1,0 +1,128 @@
+"""Settings read from TOCSIN_* environment variables; defaults give the embedded set-up."""
+
+import os
+from pathlib import Path
+
+#: The package folder: its templates/, static/ and migrations/ ship with it.
+PACKAGE = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"TOCSIN_{name}", default)
+
+
+class Config:
+    """Read settings from the environment at instantiation, so tests can vary them."""
+
+    @staticmethod
+    def instance_path(root: Path) -> Path:
+        """Return where the SQLite file and the generated secret live."""
+        return Path(_env("INSTANCE_PATH") or root / "instance").resolve()
+
+    @classmethod
+    def tocsin_defaults(cls) -> dict:
+        """Return only Tocsin's own settings, for an app that embeds it."""
+        settings = vars(cls())
+        return {k: v for k, v in settings.items() if k.startswith(("TOCSIN_", "SOCK_"))}
+
+    def __init__(self) -> None:
+        #: SQLAlchemy URL; ``None`` means a SQLite file in the instance folder.
+        self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+        #: Flask secret; ``None`` means one generated once and kept in the instance folder.
+        self.SECRET_KEY = _env("SECRET_KEY")
+        #: Redis URL for cross-machine fan-out; ``None`` uses the embedded database broker.
+        self.TOCSIN_REDIS_URL = _env("REDIS_URL")
+        #: Channel prefix: events go to ``<prefix>:user:<id>``.
+        self.TOCSIN_REDIS_CHANNEL_PREFIX = _env("REDIS_CHANNEL_PREFIX", "tocsin")
+        #: Extra origins allowed to open the WebSocket, comma separated (the app's own always is).
+        self.TOCSIN_ALLOWED_ORIGINS = [
+            o.strip() for o in (_env("ALLOWED_ORIGINS") or "").split(",") if o.strip()
+        ]
+        #: How often the embedded broker looks for events from other processes, in seconds.
+        self.TOCSIN_BROKER_POLL_INTERVAL = float(_env("BROKER_POLL_INTERVAL", "0.1"))
+        #: Events one connection may have waiting before it is closed with 1013.
+        self.TOCSIN_CONNECTION_QUEUE_SIZE = int(_env("CONNECTION_QUEUE_SIZE", "256"))
+        #: Notifications per panel or inbox page.
+        self.TOCSIN_PAGE_SIZE = int(_env("PAGE_SIZE", "20"))
+        #: The template the inbox page extends; it needs a `content` block.
+        self.TOCSIN_LAYOUT = _env("LAYOUT", "tocsin/layout.html")
+        #: Largest request body the HTTP API reads, in bytes; a larger one gets 413.
+        self.TOCSIN_API_MAX_BODY = int(_env("API_MAX_BODY", str(64 * 1024)))
+        #: How long the HTTP API remembers an Idempotency-Key, in seconds (at least a day).
+        self.TOCSIN_IDEMPOTENCY_TTL = int(_env("IDEMPOTENCY_TTL", str(24 * 3600)))
+        #: Demo mode: show the demo credentials on the login page; only then may the demo
+        #: users (``tocsin init --demo``) log in.
+        self.TOCSIN_DEMO = _env("DEMO", "0") == "1"
+        #: Database connections each process keeps, and how many more it may open in a
+        #: burst (not SQLite). A gevent worker runs hundreds of handshakes at once; with
+        #: SQLAlchemy's 5 + 10 the slowest 1 % waited seconds for a connection.
+        self.TOCSIN_DB_POOL_SIZE = int(_env("DB_POOL_SIZE", "20"))
+        self.TOCSIN_DB_MAX_OVERFLOW = int(_env("DB_MAX_OVERFLOW", "10"))
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SECURE = _env("SECURE_COOKIES", "0") == "1"
+        self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+        #: How long a login lasts, in seconds; open sockets close when it ends.
+        self.PERMANENT_SESSION_LIFETIME = int(_env("SESSION_LIFETIME", str(14 * 24 * 3600)))
+        self.SOCK_SERVER_OPTIONS = {
+            "ping_interval": float(_env("WS_PING_INTERVAL", "25")),
+            "max_message_size": int(_env("WS_MAX_MESSAGE_SIZE", str(16 * 1024))),
+        }
+        #: Seconds a request waits for a database lock (SQLite's busy timeout, PostgreSQL's
+        #: lock_timeout, and its connect timeout) before it answers 503 with a Retry-After of
+        #: as many seconds. Tocsin's writes are short (a 10,000-user fan-out commits in
+        #: 0.47 s, bench/results/fanout.md): 5 s lets ten such wait their turn, yet a click
+        #: hears "not saved" while the user still looks, and well inside proxies' 60 s.
+        self.TOCSIN_DB_LOCK_TIMEOUT = float(_env("DB_LOCK_TIMEOUT", "5"))
+        #: PostgreSQL's statement_timeout in seconds (0 = none): past nginx's default 60 s
+        #: proxy timeout the caller has gone, so the statement only holds locks for nobody.
+        self.TOCSIN_DB_STATEMENT_TIMEOUT = float(_env("DB_STATEMENT_TIMEOUT", "60"))
+        # --- request bodies, /healthz (issue 9, items 8 and 15) ---
+        #: Largest form body Tocsin's pages accept, in bytes (chunked too); a larger one
+        #: gets 413. Its biggest form, the preferences, is about 2 KB with 10 types.
+        self.TOCSIN_FORM_MAX_BODY = int(_env("FORM_MAX_BODY", str(64 * 1024)))
+        #: Let /healthz show the database, broker and connection count to anyone; off, it
+        #: answers only ok (200) or error (503).
+        self.TOCSIN_HEALTHZ_DETAILS = _env("HEALTHZ_DETAILS", "0") == "1"
+        # -- Logins and rate limits (issue 9: items 3, 4 and 5) --
+        #: A login ends this many seconds after it began, however active (the absolute
+        #: limit; the session cookie lasts as long).
+        self.TOCSIN_SESSION_LIFETIME = self.PERMANENT_SESSION_LIFETIME
+        #: A login also ends after this many seconds without a request (0: no idle limit).
+        #: 3 days outlasts a weekend away from an open tab; a socket alone is not activity.
+        self.TOCSIN_SESSION_IDLE = int(_env("SESSION_IDLE", str(3 * 24 * 3600)))
+        #: Failed logins per user name, `limits` syntax ("" turns it off). 5 a minute lets a
+        #: person retype a password a few times; 20 an hour caps online guessing of one
+        #: account at 480 a day. Only failures count, so a user who logs in is never slowed.
+        self.TOCSIN_LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "5/minute;20/hour")
+        #: Failed logins per client address (one client spraying many names); each costs a
+        #: password hash. Looser than per name: an office behind one NAT shares it.
+        self.TOCSIN_LOGIN_CLIENT_RATE_LIMIT = _env("LOGIN_CLIENT_RATE_LIMIT", "20/minute;100/hour")
+        #: HTTP API requests per token ("" turns it off): 10 a second on average, far above
+        #: a publishing service's need, far below what one worker serves.
+        self.TOCSIN_API_RATE_LIMIT = _env("API_RATE_LIMIT", "600/minute")
+        #: Reverse proxies (as gunicorn's setting of that name): from these, the client's
+        #: address for the per-client login limit is the last X-Forwarded-For hop; else
+        #: everyone behind nginx would share one limit. "*" trusts every peer.
+        self.TOCSIN_FORWARDED_ALLOW_IPS = [
+            a.strip() for a in _env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").split(",") if a.strip()
+        ]
+        #: Which responses get the security headers (tocsin/headers.py): ``all``, ``tocsin``
+        #: (only Tocsin's routes) or ``off``; unset means ``all`` in the standalone app and
+        #: ``tocsin`` in a host app, whose own pages may rely on inline script.
+        self.TOCSIN_SECURITY_HEADERS = _env("SECURITY_HEADERS")
+        #: Send Tocsin's Content-Security-Policy (a policy the response already has is kept).
+        self.TOCSIN_CSP = _env("CSP", "1") == "1"
+        #: Who may frame the pages: the CSP ``frame-ancestors`` sources, e.g.
+        #: ``'self' https://portal.example``; ``'none'`` also sends X-Frame-Options: DENY.
+        self.TOCSIN_FRAME_ANCESTORS = _env("FRAME_ANCESTORS", "'none'")
+        #: Referrer-Policy: the full URL to this site only, nothing to others.
+        self.TOCSIN_REFERRER_POLICY = _env("REFERRER_POLICY", "same-origin")
+        #: Open WebSockets one user may hold in each worker process; a new one past it
+        #: closes that user's oldest with 1008 (not retried). 0: no cap.
+        self.TOCSIN_MAX_SOCKETS_PER_USER = int(_env("MAX_SOCKETS_PER_USER", "20"))
+        #: Frames a second (pings, pongs, messages) a client may send its socket, on
+        #: average, in bursts of as many; past it the socket closes with 1008. Tocsin's
+        #: page sends only a pong per ping. 0: no limit.
+        self.TOCSIN_WS_MAX_INBOUND_RATE = float(_env("WS_MAX_INBOUND_RATE", "10"))

@@ -1,0 +1,112 @@
+"""Render what a connection is sent: the connect snapshot and batches of live events.
+
+Everything here renders as nobody (anonymous.py) with the socket's own CSRF token put in,
+so the stencil path and the ordinary path give the same bytes for every user.
+"""
+
+from dataclasses import dataclass
+
+from flask import abort, current_app
+from sqlalchemy.orm import Session
+
+from ..models import MAX_ID
+from ..notifications import queries
+from . import anonymous, stencil
+from .connection import Connection
+
+#: Notifications that arrived between the page's render and the socket's snapshot get a
+#: toast each up to this many; more become one "N new notifications" toast (three are
+#: all the stack shows at once, tocsin.js).
+MISSED_TOASTS = 3
+_RANK = ("normal", "high", "urgent")
+
+
+@dataclass(frozen=True)
+class Missed:
+    """Several notifications the page missed, told in one toast."""
+
+    count: int
+    newest_id: int
+    #: The highest priority among them: an urgent one makes the toast an alert.
+    priority: str
+
+
+def since_arg(args) -> int | None:
+    """The socket URL's `since`: the newest id its page showed (400 if malformed)."""
+    raw = args.get("since")
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
+        abort(400, description=f"since must be an integer from 0 to {MAX_ID}")
+    return int(raw)
+
+
+def snapshot(session: Session, conn: Connection, since: int | None = None) -> str:
+    """Render the badge, the first page of the list and the mark-all bound, all out of band,
+    and toasts for unread notifications newer than `since` (the page's newest id)."""
+    page = queries.page(session, conn.user_id, None, current_app.config["TOCSIN_PAGE_SIZE"])
+    # The newest id on the page, not a separate max(): a row committed in between is
+    # then pushed as new instead of being counted as shown.
+    conn.snapshot_id = page.newest_id
+    toasts, missed = _missed(session, conn, since)
+    # A burst of handshakes (a restart, a reconnect storm) renders the same rows for
+    # every socket of a user: from stencils, each item is a lookup and two replaces.
+    items_html = stencil.for_app().items(page.items, conn.csrf_token)
+    return anonymous.render(
+        "tocsin/_snapshot.html",
+        page=page,
+        items_html=items_html,
+        up_to=conn.snapshot_id,
+        count=queries.unread_count(session, conn.user_id),
+        toasts=toasts,
+        missed=missed,
+        **_csrf(conn),
+    )
+
+
+def _missed(session: Session, conn: Connection, since: int | None):
+    """Toasts for what arrived after the page's render and before this snapshot: the rows,
+    or one summary when there are more than MISSED_TOASTS."""
+    if since is None or since >= conn.snapshot_id:
+        return [], None
+    rows = queries.toasting_between(
+        session, conn.user_id, since, conn.snapshot_id, MISSED_TOASTS + 1
+    )
+    if len(rows) <= MISSED_TOASTS:
+        return rows, None
+    counts = queries.toasting_counts(session, conn.user_id, since, conn.snapshot_id)
+    priority = max(counts, key=lambda p: _RANK.index(p) if p in _RANK else 0)
+    return [], Missed(sum(counts.values()), rows[-1].id, priority)
+
+
+def _csrf(conn: Connection) -> dict:
+    """The socket's CSRF token for a rendering as nobody, whose session has none."""
+    return {} if conn.csrf_token is None else {"csrf_token": lambda: conn.csrf_token}
+
+
+def render(session: Session, conn: Connection, events: list[dict]) -> str:
+    """Render one message for a batch of events; the badge is re-read, so it never drifts."""
+    if not any(event.get("kind") in ("created", "read") for event in events):
+        return ""
+    created: set[int] = set()
+    read: set[int] = set()
+    for event in events:
+        if event.get("kind") == "created":
+            created.update(event["ids"])
+        elif event.get("kind") == "read":
+            read.update(event["ids"])
+    # Ids the snapshot accounted for, or already pushed, are not prepended again.
+    created = {i for i in created if i > conn.snapshot_id and i not in conn.sent_ids}
+    stencils = stencil.for_app()
+    if created and not read:
+        # The common case, and a fan-out's: new rows, each rendered once for every socket.
+        shared = stencils.created(conn, created)
+        if shared is not None:
+            message, shown = shared
+            conn.sent_ids.update(shown)
+            return message
+    new = queries.by_ids(session, conn.user_id, created)
+    conn.sent_ids.update(n.id for n in new)
+    changed = queries.by_ids(session, conn.user_id, read - {n.id for n in new})
+    unread = queries.unread_count(session, conn.user_id)
+    return stencil.body(new, changed, **_csrf(conn)) + stencils.badge(unread)

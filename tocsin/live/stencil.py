@@ -1,0 +1,220 @@
+"""Render a new notification's push once, for every socket that gets the same one.
+
+A fan-out gives thousands of users a notification with the same content and each user
+a row of their own: rendering `_push.html` per socket was most of the worker's time.
+Here the push is rendered once per content with stand-ins for the row's id and the
+socket's CSRF token (a stencil), and each socket gets the stencil with its own id and
+token put in, plus the badge for its user's count (rendered once per count). Rows and
+counts are read for all waiting sockets at once (`Coalescer`).
+
+The stand-ins are random per process, so content cannot contain them on purpose; a
+row whose text contains one anyway is rendered the ordinary way. The output is the
+same string `push.render` builds without a stencil (the tests compare them). Both render
+as nobody (anonymous.py): a stencil serves every user, so no user's request may show.
+"""
+
+import json
+import secrets
+import threading
+from collections import OrderedDict
+
+import sqlalchemy as sa
+from flask import current_app
+from markupsafe import Markup
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from ..extensions import store
+from ..models import Notification, UnreadCounter
+from ..notifications.timefmt import relative_time
+from . import anonymous
+from .coalesce import Coalescer
+from .connection import Connection
+
+#: Stencils kept (LRU): one per distinct content and relative time, for pushes and for
+#: snapshot items (a reconnect storm renders every user's first page).
+STENCILS = 4096
+#: Badges kept, one per count.
+BADGES = 1024
+#: Ids per query; SQLite builds before 3.32 allow 999 parameters.
+CHUNK = 900
+
+_CONTENT = [c.key for c in Notification.__table__.columns if c.key not in ("id", "user_id")]
+
+
+class _WithId:
+    """A row that answers a stand-in id, and everything else as itself."""
+
+    def __init__(self, row: Notification, id_: int) -> None:
+        self._row = row
+        self.id = id_
+
+    def __getattr__(self, name: str):
+        return getattr(self._row, name)
+
+
+class Stencils:
+    """Per app and process: batched lookups and the stencil and badge caches."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        # Larger than any id (ids stop at 2**31 - 1), so url_for's int converter takes it.
+        self.id_token = 2**40 + secrets.randbelow(2**40)
+        self.csrf_token = f"tocsin-csrf-{secrets.token_hex(12)}"
+        self.rows = Coalescer(self._fetch_rows)
+        self.counts = Coalescer(self._fetch_counts)
+        self._stencils: OrderedDict[tuple, str | None] = OrderedDict()
+        self._badges: dict[tuple, str] = {}
+        self._lock = threading.Lock()
+
+    def created(self, conn: Connection, ids: set[int]) -> tuple[str, list[int]] | None:
+        """The push for new notifications `ids` and the ids it shows, or None to render
+        it the ordinary way.
+
+        Several new rows become one block each, oldest first: each block prepends its
+        item, appends its toast and raises the mark-all bound, so the page ends up as
+        with one block holding them all.
+        """
+        if conn.csrf_token is None:
+            return None
+        found = self.rows.get(ids)
+        rows = [found[i] for i in sorted(ids) if i in found and found[i].user_id == conn.user_id]
+        if not rows:
+            return None
+        bodies = []
+        for row in rows:
+            body = self._stencil(row)
+            if body is None:
+                return None
+            bodies.append(
+                body.replace(str(self.id_token), str(row.id)).replace(
+                    self.csrf_token, conn.csrf_token
+                )
+            )
+        count = self.counts.get([conn.user_id]).get(conn.user_id, 0)
+        return "".join(bodies) + self.badge(count), [row.id for row in rows]
+
+    def badge(self, count: int) -> str:
+        """The out-of-band badge for `count`, rendered once per count."""
+        key = (anonymous.base(), count)
+        html = self._badges.get(key)
+        if html is None:
+            html = anonymous.render("tocsin/_badge.html", count=count, oob=True)
+            with self._lock:
+                if len(self._badges) >= BADGES:
+                    self._badges.clear()
+                self._badges[key] = html
+        return html
+
+    def items(self, rows: list[Notification], csrf_token: str | None) -> Markup | None:
+        """`_item.html` for each row from stencils (a snapshot's list), or None to render
+        them the ordinary way."""
+        if csrf_token is None:
+            return None
+        parts = []
+        for row in rows:
+            html = self._stencil(row, "item")
+            if html is None:
+                return None
+            parts.append(
+                html.replace(str(self.id_token), str(row.id)).replace(self.csrf_token, csrf_token)
+            )
+        # Rendered by autoescaping templates; only ids and the socket's token went in.
+        return Markup("".join(parts))  # noqa: S704
+
+    def _stencil(self, row: Notification, kind: str = "push") -> str | None:
+        content = tuple(
+            json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
+            for v in (getattr(row, key) for key in _CONTENT)
+        )
+        # The base too: url_for's paths follow the socket's script root (one per app, as a rule).
+        key = (kind, anonymous.base(), content, relative_time(row.created_at))
+        with self._lock:
+            if key in self._stencils:
+                self._stencils.move_to_end(key)
+                return self._stencils[key]
+        stand_ins = (str(self.id_token), self.csrf_token)
+        if any(s in str(v) for v in content for s in stand_ins):
+            html = None  # the content holds a stand-in: no stencil for it
+        elif kind == "item":
+            html = anonymous.render(
+                "tocsin/_item.html",
+                n=_WithId(row, self.id_token),
+                csrf_token=lambda: self.csrf_token,
+            )
+        else:
+            html = body(
+                [_WithId(row, self.id_token)],
+                csrf_token=lambda: self.csrf_token,
+            )
+        with self._lock:
+            self._stencils[key] = html
+            while len(self._stencils) > STENCILS:
+                self._stencils.popitem(last=False)
+        return html
+
+    def _fetch_rows(self, ids: set[int]) -> dict[int, Notification]:
+        with Session(store.engine) as session:
+            found = {}
+            ordered = sorted(ids)
+            for chunk in _chunks(session, ordered):
+                stmt = sa.select(Notification).where(_among(session, Notification.id, chunk))
+                found.update((n.id, n) for n in session.scalars(stmt))
+            return found
+
+    def _fetch_counts(self, user_ids: set[int]) -> dict[int, int]:
+        with Session(store.engine) as session:
+            found = {}
+            ordered = sorted(user_ids)
+            for chunk in _chunks(session, ordered):
+                stmt = sa.select(UnreadCounter.user_id, UnreadCounter.unread).where(
+                    _among(session, UnreadCounter.user_id, chunk)
+                )
+                found.update((uid, unread) for uid, unread in session.execute(stmt))
+            return found
+
+
+def _chunks(session: Session, ids: list[int]):
+    """All ids at once on PostgreSQL (one array parameter); CHUNK at a time elsewhere."""
+    size = max(len(ids), 1) if session.get_bind().dialect.name == "postgresql" else CHUNK
+    return (ids[start : start + size] for start in range(0, len(ids), size))
+
+
+def _among(session: Session, column, ids: list[int]):
+    # `IN (...)` binds a parameter per id, and psycopg re-parses such a query every
+    # time (5 % of a fan-out's CPU); `= ANY(array)` is one parameter, one cached plan.
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(ids)
+
+
+def body(new: list, changed=(), up_to: int | None = None, **context) -> str:
+    """`_push.html` without the badge: new items, their toasts, the mark-all bound, changes.
+
+    Pass the socket's `csrf_token` (a callable) in `context`: it renders as nobody.
+    """
+    return anonymous.render(
+        "tocsin/_push.html",
+        new=new,
+        # Oldest first, so the newest toast ends up at the bottom of the stack; low
+        # priority is badge only, and one already read in another tab is old news.
+        toasts=[n for n in reversed(new) if n.priority != "low" and n.is_unread],
+        changed=changed,
+        up_to=max([n.id for n in new], default=0) if up_to is None else up_to,
+        **context,
+    )
+
+
+_create_lock = threading.Lock()
+
+
+def for_app() -> Stencils:
+    """This process's Stencils for the current app."""
+    extensions = current_app.extensions
+    stencils = extensions.get("tocsin.stencils")
+    if stencils is None:
+        with _create_lock:
+            stencils = extensions.setdefault(
+                "tocsin.stencils", Stencils(current_app._get_current_object())
+            )
+    return stencils

@@ -1,0 +1,151 @@
+"""The WebSocket endpoint: check Origin and session, register, snapshot, then push."""
+
+import contextlib
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, g, render_template, request, session
+from flask_login import current_user
+from simple_websocket import ConnectionClosed
+
+from .. import broker, login_session, unavailable
+from ..extensions import store
+from . import push, server
+from .connection import POLICY_VIOLATION, TOO_MANY_SOCKETS, Connection
+
+bp = Blueprint("tocsin_live", __name__, url_prefix="/notifications")
+
+#: How long the socket thread waits for events before checking the socket again (a
+#: closed socket is noticed within this). Each wake costs: at 1 s, 3,000 idle sockets
+#: took 10 % of a core. A login's expiry wakes the thread on time regardless.
+WAKE_INTERVAL = 5.0
+
+
+#: Port a URL means when it names none, by scheme.
+DEFAULT_PORTS = {"http": 80, "https": 443}
+#: The page scheme a socket's scheme stands for.
+PAGE_SCHEMES = {"ws": "http", "wss": "https"}
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """Accept the app's own origin and the configured ones; refuse a missing Origin."""
+    if not origin:
+        return False
+    if origin in current_app.config["TOCSIN_ALLOWED_ORIGINS"]:
+        return True
+    # Scheme, host and port, as a browser compares origins: https://host is another
+    # origin than the http://host this app is served on. request.scheme is the one the
+    # WSGI server reports (gunicorn takes X-Forwarded-Proto from forwarded_allow_ips).
+    own = _origin_key(f"{request.scheme}://{request.host}")
+    return own is not None and _origin_key(origin) == own
+
+
+def _origin_key(url: str) -> tuple[str, str, int] | None:
+    """Return (scheme, host, port) with the default port filled in; None if not http(s)."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme = PAGE_SCHEMES.get(parts.scheme.lower(), parts.scheme.lower())
+        if scheme not in DEFAULT_PORTS or not parts.hostname:
+            return None
+        return scheme, parts.hostname, parts.port or DEFAULT_PORTS[scheme]
+    except ValueError:  # a port that is not a number, or out of range
+        return None
+
+
+def database_down(exc: Exception):
+    """Refuse the upgrade with 503 while the database is down; the page retries the socket."""
+    if not unavailable.is_outage(exc):
+        raise exc  # a bug: Flask's 500
+    unavailable.note(exc)
+    headers = {"Retry-After": str(unavailable.retry_after())}
+    return "The database is busy or unreachable; try again shortly.", 503, headers
+
+
+for _error in unavailable.DATABASE_ERRORS:
+    bp.register_error_handler(_error, database_down)
+
+
+@bp.before_request
+def guard():
+    """Refuse the upgrade (403) for a foreign Origin or a request without a login.
+
+    A login that was ended or expired is already logged out here (login_session.check_login).
+    """
+    if not origin_allowed(request.headers.get("Origin")):
+        abort(403, description="Origin not allowed.")
+    if not current_user.is_authenticated:
+        abort(403, description="Log in first.")
+    push.since_arg(request.args)  # a malformed ?since= is a 400 before the upgrade
+
+
+@bp.route("/ws", websocket=True)
+def ws():
+    """Accept the socket and serve it until it closes."""
+    socket = server.accept(request.environ, current_app.config)
+    with contextlib.suppress(ConnectionClosed):
+        _serve(socket)
+    return server.finished(socket)
+
+
+def _serve(socket: server.Server) -> None:
+    b = broker.current()
+    conn = Connection(
+        current_user.id, current_app.config["TOCSIN_CONNECTION_QUEUE_SIZE"], session.get("sid")
+    )
+    conn.expires_at = g.get("tocsin_login_ends")  # None: not a session login (request loader)
+    csrf_token = current_app.jinja_env.globals.get("csrf_token")
+    conn.csrf_token = csrf_token() if csrf_token else None
+    # Registered before the snapshot is read: an event in between is queued, not lost.
+    b.registry.add(conn)
+    try:
+        if conn.close_code is not None:  # this worker is stopping: try the next one
+            socket.close(reason=conn.close_code, message=conn.close_reason)
+            return
+        b.ensure_listening()
+        socket.send(push.snapshot(store.session, conn, push.since_arg(request.args)))
+        store.session.rollback()  # end the read transaction so later reads see new commits
+        while socket.connected:
+            # What the client sends is dropped as it arrives, within limits (server.py).
+            events = conn.wait(_wake_in(conn))
+            if _session_over(events, conn):
+                # Some servers turn every close into 1006, which the client retries;
+                # removing the ws-connect element is what reliably stops it.
+                socket.send(render_template("tocsin/_signed_out.html"))
+                conn.close(POLICY_VIOLATION)
+            if conn.close_code is not None:
+                if conn.close_reason == TOO_MANY_SOCKETS:
+                    # Like signing out: without ws-connect this tab stops, even where a
+                    # proxy turns the 1008 into a retried 1006.
+                    socket.send(render_template("tocsin/_too_many_sockets.html"))
+                socket.close(reason=conn.close_code, message=conn.close_reason)
+                return
+            if any(e.get("kind") == "resync" for e in events):
+                message = push.snapshot(store.session, conn)  # events may have been lost
+            else:
+                message = push.render(store.session, conn, events) if events else ""
+            store.session.rollback()
+            if message:
+                socket.send(message)
+    finally:
+        b.registry.remove(conn)
+        store.session.remove()
+
+
+def _wake_in(conn: Connection) -> float:
+    """Seconds until the thread should look again: the wake interval, or the expiry."""
+    if conn.expires_at is None:
+        return WAKE_INTERVAL
+    return max(0.0, min(WAKE_INTERVAL, conn.expires_at - time.time()))
+
+
+def _session_over(events: list[dict], conn: Connection) -> bool:
+    """Tell whether this socket's login ended: logged out anywhere, or expired."""
+    if any(e.get("kind") == "logout" and e.get("session") == conn.session_id for e in events):
+        return True
+    due = conn.expires_at is not None and time.time() >= conn.expires_at
+    # At its expiry the login may have been used since (idle limit), so ask the records;
+    # after a resync too, as a logout event may have been lost with the others.
+    if conn.expires_at is not None and (due or any(e.get("kind") == "resync" for e in events)):
+        conn.expires_at = login_session.login_ends(conn.session_id, conn.user_id, touch=False)
+        return conn.expires_at is None
+    return False

@@ -1,0 +1,56 @@
+"""Helpers for the host's action handlers: check the click, record the outcome, answer.
+
+A type's action buttons POST to an endpoint the host registers
+(``Tocsin(app, action_endpoints={"friend_request": "friends.answer"})``), built with the
+URL values ``notification_id`` and ``action``. The handler does the app's part between
+these two calls::
+
+    @bp.post("/friend-requests/<int:notification_id>/<action>")
+    @login_required
+    def answer(notification_id: int, action: str):
+        notification = actions.pending(notification_id, action)  # else 404, 400 or 409
+        if action == "accept":
+            befriend(current_user, notification.data["from_user_id"])  # same session
+        return actions.done(notification, action)  # commits both; re-renders the item
+"""
+
+from flask import abort, make_response, render_template
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..extensions import store
+from ..models import Notification
+from . import queries, service
+from .types import type_info
+from .views import database_guard, is_htmx, redirect_back
+
+
+def pending(notification_id: int, action: str) -> Notification:
+    """Return the user's notification still awaiting `action`; abort 404, 400 or 409."""
+    with database_guard():
+        notification = queries.get(store.session, current_user.id, notification_id)
+    if notification is None:
+        abort(404, description="No such notification.")
+    if type_info(notification.type).action(action) is None:
+        abort(400, description=f"A {notification.type} notification has no action {action!r}.")
+    if notification.acted_at is not None:
+        abort(409, description=f"Already answered: {notification.outcome}.")
+    return notification
+
+
+def done(notification: Notification, action: str, outcome: str | None = None) -> Response:
+    """Record the outcome and return the re-rendered item and badge (htmx) or a 303 back."""
+    try:
+        with database_guard():  # rolled back whole, the host's own change included
+            service.resolve_action(store.session, current_user.id, notification.id, action, outcome)
+    except service.NotificationNotFound:
+        abort(404, description="No such notification.")
+    except service.UnknownAction as exc:
+        abort(400, description=str(exc))
+    except service.ActionAlreadyTaken:
+        abort(409, description="Already answered.")
+    if is_htmx():
+        with database_guard():  # the badge is read after the commit
+            body = render_template("tocsin/_read.html", items=[notification])
+        return make_response(body)
+    return redirect_back()

@@ -1,0 +1,44 @@
+"""Template filters and globals the notification partials use."""
+
+from urllib.parse import urlsplit
+
+from flask import Flask, url_for
+from flask_login import current_user
+
+from ..extensions import store
+from . import queries
+from .links import safe_link
+from .timefmt import isotime, relative_time
+from .types import type_info
+
+
+def current_unread_count() -> int:
+    """Return the logged-in user's unread count, for the bell and badge partials."""
+    return queries.unread_count(store.session, current_user.id)
+
+
+def websocket_path() -> str:
+    """Return the socket's path: the htmx extension picks ws: or wss: from the page.
+
+    It carries the newest id the page accounts for, so that the socket's first snapshot
+    toasts what arrived before the socket opened (live/push.py).
+    """
+    path = urlsplit(url_for("tocsin_live.ws")).path
+    if not current_user.is_authenticated:
+        return path
+    return f"{path}?since={queries.latest_id(store.session, current_user.id)}"
+
+
+def static_url(filename: str) -> str:
+    """Return the URL of one of Tocsin's static files, wherever the host mounts it."""
+    return url_for("tocsin_assets.static", filename=filename)
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(relative_time, "relative_time")
+    app.add_template_filter(isotime, "isotime")
+    app.add_template_filter(safe_link, "tocsin_link")
+    app.add_template_global(current_unread_count, "tocsin_unread_count")
+    app.add_template_global(type_info, "tocsin_type")
+    app.add_template_global(websocket_path, "tocsin_ws_path")
+    app.add_template_global(static_url, "tocsin_static")

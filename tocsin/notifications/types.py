@@ -1,0 +1,118 @@
+"""The notification types an app knows: icon, default priority, text template, actions.
+
+The built-in types below are every app's defaults. A host adds or overrides one with an
+entry (``Tocsin(app, types=[NotificationType(...)])``) and a template at
+``tocsin/types/<name>.html`` in its own templates folder, which Flask searches
+before Tocsin's.
+"""
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+from flask import Flask, current_app, has_app_context
+
+#: Type names go into template paths and a 40-character column.
+NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+DEFAULT_TEMPLATE = "tocsin/types/_default.html"
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button on a type's items; the type's action endpoint receives its `name`."""
+
+    name: str
+    label: str
+    #: "primary" or "secondary": how the button looks.
+    style: str = "secondary"
+    #: What the item says once this action is taken, unless the handler says otherwise.
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class NotificationType:
+    name: str
+    icon: str
+    label: str
+    default_priority: str = "normal"
+    actions: tuple[Action, ...] = ()
+    #: The host's endpoint the actions POST to, built with `notification_id` and `action`;
+    #: until one is set, no buttons are shown.
+    action_endpoint: str | None = None
+    #: The template for an item's text; ``None`` means ``tocsin/types/<name>.html``.
+    template: str | None = None
+
+    @property
+    def text_template(self) -> str:
+        return self.template or f"tocsin/types/{self.name}.html"
+
+    def action(self, name: str) -> Action | None:
+        """Return the declared action called `name`, or None."""
+        return next((a for a in self.actions if a.name == name), None)
+
+
+FRIEND_REQUEST_ACTIONS = (
+    Action("accept", "Accept", style="primary", outcome="Accepted"),
+    Action("decline", "Decline", outcome="Declined"),
+)
+
+NOTIFICATION_TYPES: dict[str, NotificationType] = {
+    t.name: t
+    for t in (
+        NotificationType("comment", "comment", "Comment"),
+        NotificationType("mention", "mention", "Mention"),
+        NotificationType("like", "like", "Like", "low"),
+        NotificationType("follow", "follow", "New follower", "low"),
+        NotificationType("message", "message", "Message"),
+        NotificationType("friend_request", "follow", "Friend request",
+                         actions=FRIEND_REQUEST_ACTIONS),
+        NotificationType("order", "order", "Order"),
+        NotificationType("payment", "payment", "Payment", "high"),
+        NotificationType("system", "system", "System"),
+        NotificationType("security", "security", "Security", "urgent"),
+    )
+}
+
+
+class TypeCatalog:
+    """The types one app knows: the built-ins, with the host's added or overriding them."""
+
+    def __init__(self, types: Iterable[NotificationType] = ()) -> None:
+        self._types = dict(NOTIFICATION_TYPES)
+        for type_ in types:
+            self.add(type_)
+
+    def add(self, type_: NotificationType) -> None:
+        """Add a type, or replace the one of the same name."""
+        if not NAME_RE.fullmatch(type_.name):
+            raise ValueError(f"type name {type_.name!r}: use a-z, 0-9 and _, at most 40")
+        self._types[type_.name] = type_
+
+    def route_actions(self, name: str, endpoint: str) -> None:
+        """Send the actions of type `name` to the Flask endpoint `endpoint`."""
+        self._types[name] = replace(self._types[name], action_endpoint=endpoint)
+
+    def get(self, name: str) -> NotificationType:
+        """Return the type, or a generic look for a retired one (its rows still render)."""
+        generic = NotificationType(name, "system", name.replace("_", " ").capitalize())
+        return self._types.get(name) or generic
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._types))
+
+
+def catalog(app: Flask | None = None) -> TypeCatalog:
+    """Return the app's catalog (the current app's by default; the built-ins outside one)."""
+    if app is not None:
+        return app.extensions["tocsin"].types
+    if has_app_context() and "tocsin" in current_app.extensions:
+        return current_app.extensions["tocsin"].types
+    return TypeCatalog()
+
+
+def type_info(name: str) -> NotificationType:
+    """Return the type's description, falling back to a generic one for retired types."""
+    return catalog().get(name)
