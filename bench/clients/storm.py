@@ -66,6 +66,8 @@ def htmx_delay(retry: int) -> float:
 
 
 BACKOFF = {"tocsin": tocsin_delay, "htmx": htmx_delay}
+REPORTED = ("user", "connected", "ids", "badge", "snapshot_ids", "duplicates", "opens", "closes")
+REPORTED += ("failures", "attempts", "gave_up")
 
 
 class Tab:
@@ -107,35 +109,17 @@ class Tab:
             self.badge = int(found[-1])
 
     def report(self) -> dict:
-        return {
-            "user": self.user,
-            "connected": self.connected,
-            "ids": self.ids,
-            "badge": self.badge,
-            "snapshot_ids": self.snapshot_ids,
-            "duplicates": self.duplicates,
-            "received": {str(k): v for k, v in self.received.items()},
-            "first_seen": {str(k): v for k, v in self.first_seen.items()},
-            "opens": self.opens,
-            "closes": self.closes,
-            "failures": self.failures,
-            "attempts": self.attempts,
-            "gave_up": self.gave_up,
-        }
+        """What the bench checks: the tab's whole life, and its page at the end."""
+        out = {name: getattr(self, name) for name in REPORTED}
+        out["received"] = {str(k): v for k, v in self.received.items()}
+        out["first_seen"] = {str(k): v for k, v in self.first_seen.items()}
+        return out
 
 
 class Storm:
     """Many tabs against one server, each reconnecting on its own."""
 
-    def __init__(
-        self,
-        ws_url,
-        origin,
-        cookies: dict[str, str],
-        compression: bool,
-        backoff: str,
-        protocol: str = "ws",
-    ):
+    def __init__(self, ws_url, origin, cookies, compression, backoff, protocol="ws"):
         self.protocol = protocol
         self.ws_url = ws_url
         self.origin = origin
