@@ -22,12 +22,11 @@ import time
 from pathlib import Path
 
 from bench.harness import cli, schemas, tocsin_app
+from bench.harness.deployment import Deployment
 from bench.harness.driver import STAMPED, LoadClient
 from bench.harness.machine import can_pin, cpu_seconds, pin_apart, raise_nofile, stack_info
 from bench.harness.peers import PeerA, PeerB, bench_cookies, peer_a_publisher, peer_b_publisher
 from bench.harness.push import push_template
-from bench.harness.servers import Gunicorn, server_env
-from bench.harness.services import Redis
 from bench.harness.stats import summary
 from bench.harness.users import probe_keys, username
 from bench.report import emit
@@ -152,25 +151,21 @@ def main(argv: list[str] | None = None) -> None:
     load_at_start = tuple(round(x, 2) for x in os.getloadavg())
     results: dict[str, dict] = {}
     template = None
-    with cli.workdir("tocsin-fanout-") as workdir:
-        redis = server = peer = app = None
+    with (
+        cli.workdir("tocsin-fanout-") as workdir,
+        Deployment(
+            workdir, schema, prefix=PREFIXES["tocsin"], connections=args.users + 100
+        ) as deployed,
+    ):
+        peer = None
         try:
-            redis = Redis(workdir)
-            db_url = schemas.fresh_schema_url(schema)
-            extra = {
-                "TOCSIN_REDIS_URL": redis.url,
-                "TOCSIN_REDIS_CHANNEL_PREFIX": PREFIXES["tocsin"],
-                "TOCSIN_WORKER_CONNECTIONS": str(args.users + 100),
-            }
-            env = server_env(workdir, db_url, **extra)
-            os.environ.update({k: env[k] for k in ("TOCSIN_INSTANCE_PATH", *extra)})
-            app = tocsin_app.make_app(db_url, env["TOCSIN_SECRET_KEY"])
+            app, redis_url = deployed.app, deployed.redis_url
             print(f"== creating {args.users:,} users", flush=True)
             names = {k: username("fan", k) for k in probe_keys(args.users)}
             ids, _ = tocsin_app.create_users_bulk(app, names)
             by_id = tocsin_app.session_cookies(app, list(ids.values()))
             if "tocsin" in servers:
-                server = Gunicorn("gevent", env, workdir / "gunicorn.log")
+                server = deployed.serve()
                 server.name = "Tocsin"
                 order = list(ids)
 
@@ -188,8 +183,8 @@ def main(argv: list[str] | None = None) -> None:
                 (workdir / "push.html").write_text(template)
             path = workdir / "push.html" if template else None
             if "peer_a" in servers:
-                peer = PeerA(redis.url, PREFIXES["peer_a"], template=path)
-                publish = peer_a_publisher(redis.url, PREFIXES["peer_a"], ids)
+                peer = PeerA(redis_url, PREFIXES["peer_a"], template=path)
+                publish = peer_a_publisher(redis_url, PREFIXES["peer_a"], ids)
                 peer.name = "peer A"
                 results["peer_a"], _ = run(
                     peer, bench_cookies(ids), publish.broadcast, args, workdir
@@ -197,8 +192,8 @@ def main(argv: list[str] | None = None) -> None:
                 publish.close()
                 peer.stop()
             if "peer_b" in servers:
-                peer = PeerB(redis.url, PREFIXES["peer_b"], template=path)
-                publish = peer_b_publisher(redis.url, PREFIXES["peer_b"], template)
+                peer = PeerB(redis_url, PREFIXES["peer_b"], template=path)
+                publish = peer_b_publisher(redis_url, PREFIXES["peer_b"], template)
                 peer.name = "peer B"
 
                 def emit_each(stamp: int) -> list[list]:  # one emit per user's room
@@ -207,12 +202,8 @@ def main(argv: list[str] | None = None) -> None:
                 results["peer_b"], _ = run(peer, bench_cookies(ids), emit_each, args, workdir)
                 publish.close()
         finally:
-            for p in (peer, server, redis):
-                if p is not None:
-                    p.stop()
-            if app is not None:
-                tocsin_app.dispose(app)
-            schemas.drop_schema(schema)
+            if peer is not None:
+                peer.stop()
     data = {
         "settings": {
             "users": args.users,

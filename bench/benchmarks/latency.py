@@ -19,12 +19,11 @@ import sys
 import time
 
 from bench.harness import cli, schemas, tocsin_app
+from bench.harness.deployment import Deployment
 from bench.harness.driver import STAMPED, LoadClient
 from bench.harness.machine import can_pin, cpu_seconds, pin_apart, raise_nofile, stack_info
 from bench.harness.peers import PeerA, PeerB, bench_cookies, peer_a_publisher, peer_b_publisher
 from bench.harness.push import push_template
-from bench.harness.servers import Gunicorn, server_env
-from bench.harness.services import Redis
 from bench.harness.stats import summary
 from bench.harness.users import crowd_keys, login_all, probe_keys, username
 from bench.report import emit
@@ -175,22 +174,18 @@ def main(argv: list[str] | None = None) -> None:
     raise_nofile()
     load_at_start = tuple(round(x, 2) for x in os.getloadavg())
     runs, template, problems = [], None, []
-    with cli.workdir("tocsin-latency-") as workdir:
-        redis = server = peer_a = peer_b = app = None
+    with (
+        cli.workdir("tocsin-latency-") as workdir,
+        Deployment(
+            workdir, schema, prefix=PREFIXES["tocsin"], connections=max(counts) + 100
+        ) as deployed,
+    ):
+        peer_a = peer_b = None
         try:
-            redis = Redis(workdir)
-            db_url = schemas.fresh_schema_url(schema)
-            extra = {
-                "TOCSIN_REDIS_URL": redis.url,
-                "TOCSIN_REDIS_CHANNEL_PREFIX": PREFIXES["tocsin"],
-                "TOCSIN_WORKER_CONNECTIONS": str(max(counts) + 100),
-            }
-            env = server_env(workdir, db_url, **extra)
-            os.environ.update({k: env[k] for k in ("TOCSIN_INSTANCE_PATH", *extra)})
-            app = tocsin_app.make_app(db_url, env["TOCSIN_SECRET_KEY"])
+            app, redis_url = deployed.app, deployed.redis_url
             names = {k: username("lat", k) for k in probe_keys(PROBES) + crowd_keys(USERS)}
             user_ids = tocsin_app.create_users(app, names)
-            server = Gunicorn("gevent", env, workdir / "gunicorn.log")
+            server = deployed.serve()
             print("== logging in", flush=True)
             cookies = login_all(server.url, names)
             for clients in counts:
@@ -207,21 +202,21 @@ def main(argv: list[str] | None = None) -> None:
                 peer_ids = {k: i + 1 for i, k in enumerate(keys)}
                 if "peer_a" in servers:
                     peer_a = peer_a or PeerA(
-                        redis.url, PREFIXES["peer_a"], template=workdir / "push.html"
+                        redis_url, PREFIXES["peer_a"], template=workdir / "push.html"
                     )
                     print(f"== {clients} clients: peer A", flush=True)
-                    publish = peer_a_publisher(redis.url, PREFIXES["peer_a"], peer_ids)
+                    publish = peer_a_publisher(redis_url, PREFIXES["peer_a"], peer_ids)
                     row["peer_a"] = run(
                         peer_a, publish, peer_ids, bench_cookies(peer_ids), clients, args, workdir
                     )
                     publish.close()
                 if "peer_b" in servers:
                     if peer_b is None:
-                        peer_b = PeerB(redis.url, PREFIXES["peer_b"], workdir / "push.html")
+                        peer_b = PeerB(redis_url, PREFIXES["peer_b"], workdir / "push.html")
                         if not peer_b.refuses_anonymous():
                             problems.append("peer B accepted a socket without a user")
                     print(f"== {clients} clients: peer B", flush=True)
-                    publish = peer_b_publisher(redis.url, PREFIXES["peer_b"], template, peer_ids)
+                    publish = peer_b_publisher(redis_url, PREFIXES["peer_b"], template, peer_ids)
                     row["peer_b"] = run(
                         peer_b, publish, peer_ids, bench_cookies(peer_ids), clients, args, workdir
                     )
@@ -232,13 +227,10 @@ def main(argv: list[str] | None = None) -> None:
                         print(f"   {name} {r['mode']}: {brief(r)}", flush=True)
                 runs.append(row)
         finally:
-            for p in (peer_a, peer_b, server, redis):
+            for p in (peer_a, peer_b):
                 if p is not None:
                     p.stop()
-            if app is not None:
-                tocsin_app.dispose(app)
-            schemas.drop_schema(schema)
-    if server is not None and server.returncode != 0:
+    if server.returncode != 0:
         problems.append(f"gunicorn's master exited with {server.returncode}")
     data = {
         "settings": {
