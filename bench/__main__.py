@@ -1,10 +1,12 @@
-"""Run every benchmark, one after another: `python -m bench` (or `make bench`).
+"""Run the benchmarks: `python -m bench` (or `make bench`) runs every one, one after another.
 
-Each one runs in its own process with its default sizes and writes its results to
-bench/results/; one that fails is reported and the others still run. `--only` picks
-some (`--only latency,fanout`), `--list` shows them. A full run takes about an hour
-on a 2-core machine; nothing else should run meanwhile (every figure is a ratio
-against a peer measured in the same run, but a busy machine still adds noise).
+`python -m bench NAME [OPTIONS]` runs one (`python -m bench latency --help`); `--only`
+picks some (`--only latency,fanout`), `--list` shows them, `--smoke` runs each at tiny
+sizes to check it works (writing results only to `--out DIR`). Each runs in its own
+process with its default sizes and writes its results to bench/results/; one that fails
+is reported and the others still run. A full run takes about an hour on a 2-core
+machine; nothing else should run meanwhile (every figure is a ratio against a peer
+measured in the same run, but a busy machine still adds noise).
 """
 
 import argparse
@@ -12,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from .report import ROOT
+from bench.harness.paths import ROOT
 
 #: (name, arguments, what it measures: issue 5's measurement number)
 BENCHES = [
@@ -28,29 +30,43 @@ BENCHES = [
     ("reconnect", [], "6: a worker killed under 1,000 clients: back, and nothing missed"),
     ("toast_latency", [], "publish to toast on screen in Chromium"),
 ]
+#: Run by name only, not by `python -m bench`: a profile, not a figure.
+EXTRA = [("ingest_profile", "where the ingest paths spend their time (pyinstrument)")]
+NAMES = [name for name, _, _ in BENCHES] + [name for name, _ in EXTRA]
+
+
+def run(name: str, args: list[str]) -> int:
+    """Run one benchmark in its own process; return its exit code."""
+    return subprocess.call([sys.executable, "-m", f"bench.benchmarks.{name}", *args], cwd=ROOT)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in NAMES:
+        sys.exit(run(argv[0], argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__)
     parser.add_argument("--only", help="comma-separated names")
     parser.add_argument("--list", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: does each one work?")
+    parser.add_argument("--out", help="results folder (a smoke run writes only here)")
     args = parser.parse_args(argv)
     if args.list:
         for name, _, what in BENCHES:
             print(f"{name:14} {what}")
+        for name, what in EXTRA:
+            print(f"{name:14} {what} (by name only)")
         return
     chosen = set(args.only.split(",")) if args.only else {name for name, _, _ in BENCHES}
-    unknown = chosen - {name for name, _, _ in BENCHES}
-    if unknown:
+    if unknown := chosen - set(NAMES):
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    shared = (["--smoke"] if args.smoke else []) + (["--out", args.out] if args.out else [])
     outcomes = []
-    for name, extra, what in BENCHES:
+    for name, extra, what in BENCHES + [(name, [], what) for name, what in EXTRA]:
         if name not in chosen:
             continue
-        print(f"\n#### bench.{name}: {what}", flush=True)
+        print(f"\n#### bench {name}: {what}", flush=True)
         start = time.monotonic()
-        code = subprocess.call([sys.executable, "-m", f"bench.{name}", *extra], cwd=ROOT)
-        outcomes.append((name, code, time.monotonic() - start))
+        outcomes.append((name, run(name, [*extra, *shared]), time.monotonic() - start))
     print("\n#### summary")
     for name, code, took in outcomes:
         print(f"{name:14} {'ok' if code == 0 else f'FAILED (exit {code})':18} {took / 60:.1f} min")

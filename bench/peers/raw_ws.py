@@ -33,21 +33,11 @@ from urllib.parse import parse_qs, urlsplit
 import redis.asyncio as aioredis
 from websockets.asyncio.server import broadcast, serve
 
-#: Length of one Tocsin push for a one-line notification (measured by bench.latency).
-DEFAULT_SIZE = 2600
+from bench.harness.machine import raise_nofile
+from bench.harness.push import DEFAULT_SIZE, fill
+
 SNAPSHOT = '<div id="notification-snapshot" data-peer="raw_ws"></div>'
 STAMP_RE = re.compile(r"^\d+$")
-TEMPLATE_ID, TEMPLATE_STAMP = "@@ID@@", "@@STAMP@@"
-
-
-def fragment(nid: int, stamp: str, size: int) -> str:
-    """The push for one new notification, padded with spaces to `size` characters."""
-    head = (
-        f'<ul id="notification-list" hx-swap-oob="afterbegin">'
-        f'<li id="notification-{nid}" class="tocsin-item is-unread">t={stamp}</li></ul>'
-    )
-    tail = '<span id="notification-badge" hx-swap-oob="true"></span>'
-    return head + " " * max(0, size - len(head) - len(tail)) + tail
 
 
 def user_of(request) -> int | None:
@@ -71,9 +61,7 @@ class Peer:
         self.sockets: dict[int, set] = defaultdict(set)
 
     def message(self, nid: int, stamp: str) -> str:
-        if self.template is None:
-            return fragment(nid, stamp, self.size)
-        return self.template.replace(TEMPLATE_ID, str(nid)).replace(TEMPLATE_STAMP, stamp)
+        return fill(self.template, nid, stamp, self.size)
 
     async def handler(self, ws) -> None:
         user = user_of(ws.request)
@@ -146,8 +134,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=DEFAULT_SIZE)
     parser.add_argument("--template", type=Path, help="a captured Tocsin push, placeholders in")
     args = parser.parse_args(argv)
-    from bench.serving_client import raise_nofile
-
     raise_nofile()
     asyncio.run(main_async(args))
 

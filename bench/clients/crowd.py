@@ -1,13 +1,13 @@
-"""The load client for bench.serving: thousands of WebSockets in one asyncio process.
+"""The load client of the serving benchmark: thousands of WebSockets in one asyncio process.
 
-Run by bench.serving, not by hand: it reads one JSON command per line on stdin and
+Run by bench.harness.driver, not by hand: it reads one JSON command per line on stdin and
 answers each with one JSON line on stdout. Every socket sends its user's session
 cookie and the server's own Origin, like a browser tab. The cookies file maps user
 keys to Cookie headers: probe users ("p0", "p1", ...) get one socket each, and crowd
 sockets are dealt round-robin over the crowd users ("c0", "c1", ...).
 
 ``--protocol socketio`` speaks Socket.IO over the same sockets (peer B,
-bench.peers.socketio_peer): the URL is the server's
+bench.peers.socketio_app): the URL is the server's
 ``/socket.io/?EIO=4&transport=websocket`` (the websocket transport only, as a browser
 client given ``transports: ["websocket"]``); each socket waits for Engine.IO's open
 packet, sends the namespace CONNECT ``40``, and counts as open once both the ``40{...}``
@@ -22,12 +22,13 @@ import asyncio
 import json
 import random
 import re
-import resource
 import sys
 import time
 from collections import defaultdict
 
 from websockets.asyncio.client import connect
+
+from bench.harness.machine import raise_nofile
 
 ITEM_RE = re.compile(r'id="notification-(\d+)"')
 #: Handshakes in flight at once while ramping up, as a crowd of browsers would.
@@ -76,13 +77,6 @@ async def socketio_messages(ws):
         elif packet.startswith("41") or packet == "1":  # namespace or Engine.IO close
             await ws.close()
             return
-
-
-def raise_nofile() -> int:
-    """Raise this process's open-file limit to its hard limit; return the new limit."""
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
 
 
 class Crowd:

@@ -1,30 +1,23 @@
 """Benchmark the badge count and the first panel page for one user with up to 1M notifications.
 
-Run: .venv/bin/python -m bench.badge_count [--sizes 100,100000,1000000]
-     [--backends sqlite,postgresql] [--runs 200] [--pg-url URL]
+Run: .venv/bin/python -m bench badge_count [--sizes 100,100000,1000000]
+     [--backends sqlite,postgresql] [--runs 200] [--pg-url URL] [--smoke]
 
 Tocsin reads the badge from a counter row (queries.unread_count); the peer is the
 naive `SELECT count(*) ... WHERE user_id = ? AND read_at IS NULL`, measured in the
 same run, on the same data, through the same session.
 """
 
-import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 
+import psycopg
 import sqlalchemy as sa
 
-from app import create_app
-from tocsin.extensions import db
-from tocsin.models import Notification, User, utcnow
-from tocsin.notifications import queries, service
-
-from .datasets import (
-    PG_URL,
+from bench.harness import cli, tocsin_app
+from bench.harness.datasets import (
     UNREAD_EVERY,
     Backend,
     backends,
@@ -32,8 +25,13 @@ from .datasets import (
     drop_partial_indexes,
     load,
 )
-from .report import machine_info, summarize, write_results
-from .tables import badge_markdown
+from bench.harness.machine import machine_info
+from bench.harness.schemas import PG_URL, schema_name
+from bench.harness.stats import summarize
+from bench.report import emit
+from tocsin.extensions import db
+from tocsin.models import Notification, User, utcnow
+from tocsin.notifications import queries, service
 
 SIZES = (100, 100_000, 1_000_000)
 PAGE_SIZE = 20
@@ -44,6 +42,8 @@ WARMUP_ROUNDS = 50  # warm-up: at most this many rounds, at least 2, stopping af
 WARMUP_S = 1.0
 NAIVE_SQL = "SELECT count(*) FROM tocsin_notifications WHERE user_id = :user_id AND read_at IS NULL"
 BADGE_SQL = "SELECT unread FROM tocsin_unread_counters WHERE user_id = :user_id"
+TABLE = Notification.__table__
+PG_SCHEMA = "tocsin_bench"
 
 
 def log(message: str) -> None:
@@ -151,12 +151,12 @@ def measure_size(backend: Backend, user_id: int, size: int, runs: int, budget: f
         "naive": plan(backend, NAIVE_SQL, params, tag),
         "page": plan(backend, page_sql(user_id), {}, tag),
     }
-    out["partial_index"] = create_partial_indexes(backend)
+    out["partial_index"] = create_partial_indexes(db.engine, TABLE, backend)
     log(f"  {backend.name} {size:>9,} rows: count(*) with the partial index")
     partial = {"naive_partial": lambda: db.session.scalar(sa.text(NAIVE_SQL), params)}
     out.update(time_interleaved(partial, runs, budget))
     out["plans"]["naive_partial"] = plan(backend, NAIVE_SQL, params, f"{tag}, partial index")
-    drop_partial_indexes()
+    drop_partial_indexes(db.engine, TABLE)
     out["ratio_tocsin_naive"] = out["tocsin"]["p50_ms"] / out["naive"]["p50_ms"]
     out["ratio_tocsin_naive_partial"] = out["tocsin"]["p50_ms"] / out["naive_partial"]["p50_ms"]
     return out
@@ -176,7 +176,7 @@ def mark_all_read_twice(backend: Backend, user_id: int, size: int) -> dict:
     check("recount after reset", service.recount_unread(db.session, user_id), size // UNREAD_EVERY)
     db.session.remove()
     backend.after_load(db.engine)
-    indexes = create_partial_indexes(backend)
+    indexes = create_partial_indexes(db.engine, TABLE, backend)
     return {
         "without_partial_index": without,
         "with_partial_index": {**mark_all_read_once(user_id, size), "indexes": indexes},
@@ -203,24 +203,24 @@ def run_backend(backend: Backend, instance: str, sizes: list[int], runs: int, bu
     backend.setup()
     app = None
     try:
-        config = {"SQLALCHEMY_DATABASE_URI": backend.url, "SECRET_KEY": "bench"}
-        if backend.engine_options:
-            config["SQLALCHEMY_ENGINE_OPTIONS"] = backend.engine_options
-        app = create_app(config)
+        config = {"SQLALCHEMY_ENGINE_OPTIONS": backend.engine_options}
+        app = tocsin_app.make_app(
+            backend.url, "bench", **(config if backend.engine_options else {})
+        )
         with app.app_context():
             db.create_all()
-            drop_partial_indexes()  # put back only for the "+ partial index" column
+            drop_partial_indexes(db.engine, TABLE)  # put back only for the "+ partial index" column
             # "!" is no valid hash: the bench user can never log in.
             user = User(username="bench", password_hash="!")  # noqa: S106
             db.session.add(user)
             db.session.commit()
             user_id = user.id
-            result: dict = {"version": backend.version(), "sizes": [], "loads": []}
+            result: dict = {"version": backend.version(db.session), "sizes": [], "loads": []}
             loaded = 0
             for size in sizes:
                 log(f"{backend.name}: loading rows {loaded + 1:,}..{size:,}")
                 start = time.perf_counter()
-                load(backend, user_id, loaded + 1, size)
+                load(db.engine, backend, user_id, loaded + 1, size)
                 backend.after_load(db.engine)
                 recount = service.recount_unread(db.session, user_id)
                 check("recount_unread", recount, size // UNREAD_EVERY)
@@ -240,47 +240,42 @@ def run_backend(backend: Backend, instance: str, sizes: list[int], runs: int, bu
         backend.teardown()
 
 
+def report_context(data: dict) -> dict:
+    return {"unread_every": UNREAD_EVERY}
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = cli.parser(__doc__, "badge_count")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--budget", type=float, default=BUDGET_S, help="seconds per measure")
     parser.add_argument("--pg-url", default=PG_URL)
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.sizes, args.runs, args.budget = "100,200", 5, 1.0
     sizes = sorted(int(s) for s in args.sizes.split(","))
     if any(s % UNREAD_EVERY for s in sizes):
         parser.error(f"sizes must be multiples of {UNREAD_EVERY}")
-
+    schema = schema_name(PG_SCHEMA, args.smoke)
     data: dict = {"sizes": sizes, "runs": args.runs, "budget_s": args.budget, "backends": {}}
     started = time.perf_counter()
     load_before = os.getloadavg()
     for name in args.backends.split(","):
-        instance = tempfile.mkdtemp(prefix=f"tocsin-bench-{name}-")
-        try:
-            backend = backends(args.pg_url, instance)[name]
-            data["backends"][name] = run_backend(backend, instance, sizes, args.runs, args.budget)
-        finally:
-            shutil.rmtree(instance, ignore_errors=True)
+        with cli.workdir(f"tocsin-bench-{name}-") as instance:
+            backend = backends(args.pg_url, str(instance), schema)[name]
+            data["backends"][name] = run_backend(
+                backend, str(instance), sizes, args.runs, args.budget
+            )
     versions = {f"{n}_server": r["version"] for n, r in data["backends"].items()}
     data["machine"] = machine_info(
         **versions,
-        psycopg=_psycopg_version(),
+        psycopg=psycopg.__version__,
         load_avg_before=tuple(round(x, 2) for x in load_before),
     )
     data["wall_seconds"] = time.perf_counter() - started
-    text = badge_markdown(data)
-    json_path, md_path = write_results("badge_count", data, text)
-    print(text)
-    log(f"wrote {json_path} and {md_path} in {data['wall_seconds']:.0f} s")
-
-
-def _psycopg_version() -> str | None:
-    try:
-        import psycopg
-    except ImportError:
-        return None
-    return psycopg.__version__
+    emit(cli.out_dir(args), args.name, data, "badge_count", **report_context(data))
+    log(f"done in {data['wall_seconds']:.0f} s")
 
 
 if __name__ == "__main__":

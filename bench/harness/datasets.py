@@ -1,17 +1,15 @@
-"""The badge benchmark's data: one user's notifications, generated inside the database."""
+"""The badge benchmark's data: one user's notifications, generated inside the database.
 
-import os
+Everything here takes the app's engine and notifications table as arguments, so it
+imports nothing of the application.
+"""
+
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from tocsin.extensions import db
-from tocsin.models import Notification
-
 UNREAD_EVERY = 10  # every 10th row is unread: 10 % of the rows, spread over the whole range
 EPOCH = 1_700_000_000  # created_at of row n is EPOCH + n seconds: newer ids are newer
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PG_SCHEMA = "tocsin_bench"
 
 COLUMNS = (
     "user_id, type, title, body, url, priority, data, actor, group_key, "
@@ -50,18 +48,19 @@ class Backend:
     load_sql: str
     explain: str
     engine_options: dict = field(default_factory=dict)
+    schema: str = ""
 
     def setup(self) -> None:
         if self.name == "postgresql":
             with sa.create_engine(self.url).begin() as conn:
-                conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-                conn.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
+                conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
+                conn.execute(sa.text(f"CREATE SCHEMA {self.schema}"))
 
     def teardown(self) -> None:
         if self.name == "postgresql":
             engine = sa.create_engine(self.url)
             with engine.begin() as conn:
-                conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+                conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
             engine.dispose()
 
     def after_load(self, engine: sa.Engine) -> None:
@@ -70,13 +69,13 @@ class Backend:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(sa.text("VACUUM (ANALYZE) tocsin_notifications"))
 
-    def version(self) -> str:
+    def version(self, session) -> str:
         if self.name == "postgresql":
-            return db.session.scalar(sa.text("SHOW server_version"))
-        return db.session.scalar(sa.text("SELECT sqlite_version()"))
+            return session.scalar(sa.text("SHOW server_version"))
+        return session.scalar(sa.text("SELECT sqlite_version()"))
 
 
-def backends(pg_url: str, instance: str) -> dict[str, Backend]:
+def backends(pg_url: str, instance: str, schema: str) -> dict[str, Backend]:
     return {
         "sqlite": Backend(
             "sqlite", f"sqlite:///{instance}/bench.sqlite3", SQLITE_LOAD, "EXPLAIN QUERY PLAN"
@@ -86,14 +85,15 @@ def backends(pg_url: str, instance: str) -> dict[str, Backend]:
             pg_url,
             PG_LOAD,
             "EXPLAIN",
-            {"connect_args": {"options": f"-c search_path={PG_SCHEMA}"}},
+            {"connect_args": {"options": f"-c search_path={schema}"}},
+            schema,
         ),
     }
 
 
-def load(backend: Backend, user_id: int, first: int, last: int) -> None:
+def load(engine: sa.Engine, backend: Backend, user_id: int, first: int, last: int) -> None:
     """Insert the user's rows numbered first..last in one statement."""
-    with db.engine.begin() as conn:
+    with engine.begin() as conn:
         conn.execute(
             sa.text(backend.load_sql),
             {"first": first, "last": last, "user_id": user_id, "epoch": EPOCH},
@@ -104,28 +104,28 @@ def load(backend: Backend, user_id: int, first: int, last: int) -> None:
 FALLBACK_PARTIAL = "bench_ix_unread"
 
 
-def partial_indexes() -> list[sa.Index]:
+def partial_indexes(table: sa.Table) -> list[sa.Index]:
     """Return the model's indexes that hold unread rows only (those with a WHERE clause)."""
     return [
         ix
-        for ix in Notification.__table__.indexes
+        for ix in table.indexes
         if any(k.endswith("_where") and v is not None for k, v in ix.dialect_kwargs.items())
     ]
 
 
-def drop_partial_indexes() -> None:
+def drop_partial_indexes(engine: sa.Engine, table: sa.Table) -> None:
     """Drop every partial index, so count(*) runs as a naive implementation's would."""
-    names = [ix.name for ix in partial_indexes()] + [FALLBACK_PARTIAL]
-    with db.engine.begin() as conn:
+    names = [ix.name for ix in partial_indexes(table)] + [FALLBACK_PARTIAL]
+    with engine.begin() as conn:
         for name in names:
             conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
 
 
-def create_partial_indexes(backend: Backend) -> list[str]:
+def create_partial_indexes(engine: sa.Engine, table: sa.Table, backend: Backend) -> list[str]:
     """Create the model's partial indexes (or a fallback one); return their descriptions."""
-    found = partial_indexes()
+    found = partial_indexes(table)
     described = []
-    with db.engine.begin() as conn:
+    with engine.begin() as conn:
         for ix in found:
             ix.create(conn)
             where = next(
@@ -141,24 +141,5 @@ def create_partial_indexes(backend: Backend) -> list[str]:
                 )
             )
             described.append(f"{FALLBACK_PARTIAL} (user_id) WHERE read_at IS NULL, the bench's")
-    backend.after_load(db.engine)  # PostgreSQL: statistics, and a visibility map for it
+    backend.after_load(engine)  # PostgreSQL: statistics, and a visibility map for it
     return described
-
-
-def fresh_schema_url(schema: str) -> str:
-    """Empty (or create) a PostgreSQL schema; return a URL whose search_path is it."""
-    engine = sa.create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-
-
-def drop_schema(schema: str) -> None:
-    """Drop a benchmark's PostgreSQL schema and everything in it."""
-    engine = sa.create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    engine.dispose()

@@ -1,7 +1,7 @@
-"""The load client for bench.latency: bench.serving_client's Crowd, reading publish stamps.
+"""The load client of the latency, fan-out and ingest benchmarks: a Crowd reading stamps.
 
-Run by bench.latency, not by hand (one JSON command per line on stdin, one JSON answer
-per line on stdout, as bench.serving_client). Every message is parsed for the items it
+Run by bench.harness.driver, not by hand (one JSON command per line on stdin, one JSON answer
+per line on stdout, as bench.clients.crowd). Every message is parsed for the items it
 adds (``<li id="notification-<id>"``) and the publisher's stamp ``t=<time.time_ns()>``;
 the receipt is stamped with ``time.time_ns()`` on arrival, so publish-to-receipt
 latency spans processes on one clock. Every receipt is kept per socket, so a
@@ -17,7 +17,9 @@ import statistics
 import time
 from collections import defaultdict
 
-from .serving_client import PROTOCOLS, Crowd, raise_nofile, serve
+from bench.harness.machine import raise_nofile
+
+from .crowd import PROTOCOLS, Crowd, serve
 
 LI_RE = re.compile(r'<li id="notification-(\d+)"')
 STAMP_RE = re.compile(r"\bt=(\d{10,})")

@@ -1,19 +1,20 @@
-"""The load client for bench.reconnect: sockets that reconnect like the htmx ws extension.
+"""The load client of the reconnect benchmark: sockets that reconnect like the htmx ws extension.
 
-Run by bench.reconnect, not by hand: one JSON command per line on stdin, one JSON answer
-per line on stdout (bench.serving_client's protocol and `serve` loop). Every socket runs
-its own loop, as a browser tab does: connect with its user's session cookie and the
-server's Origin, wait for the first message (the snapshot), then read pushes until the
-socket closes; after a close with 1006, 1011, 1012 or 1013, or a failed handshake (a
-browser reports both as a close, a failed handshake as 1006), wait the reconnect delay and
-try again. Any other close code ends the loop: the htmx ws extension gives up on it too.
+Run by the reconnect benchmark (bench.harness.driver), not by hand: one JSON command per
+line on stdin, one JSON answer per line on stdout (bench.clients.crowd's protocol and
+`serve` loop). Every socket runs its own loop, as a browser tab does: connect with its
+user's session cookie and the server's Origin, wait for the first message (the snapshot),
+then read pushes until the socket closes; after a close with 1006, 1011, 1012 or 1013, or
+a failed handshake (a browser reports both as a close, a failed handshake as 1006), wait
+the reconnect delay and try again. Any other close code ends the loop: the htmx ws
+extension gives up on it too.
 
 The delay is the page's own (static/tocsin/tocsin.js, ``htmx.config.wsReconnectDelay``):
 ``m = min(400 ms * 2**retry, 8 s)``, then a uniform pick in ``[m/2, m]`` ("equal
 jitter"); ``retry`` counts failed attempts since the last open and starts at 0. With
 ``--backoff htmx`` it is htmx-ext-ws 2.0.4's default instead ("full-jitter"):
 ``1 s * 2**min(retry, 6) * random()``. With ``--protocol socketio`` (peer B) the sockets
-speak Socket.IO over the websocket transport (bench.serving_client's handshake and reader)
+speak Socket.IO over the websocket transport (bench.clients.crowd's handshake and reader)
 and reconnect after any close, as socket.io-client does, with the same delays.
 
 Each socket keeps a model of what its page shows, as tests.support.ClientModel does: a
@@ -35,7 +36,9 @@ from collections import defaultdict
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from .serving_client import raise_nofile, serve, socketio_handshake, socketio_messages
+from bench.harness.machine import raise_nofile
+
+from .crowd import serve, socketio_handshake, socketio_messages
 
 LIST_RE = re.compile(
     r'<ul id="notification-list" hx-swap-oob="(innerHTML|afterbegin)">(.*?)</ul>', re.DOTALL
@@ -63,6 +66,8 @@ def htmx_delay(retry: int) -> float:
 
 
 BACKOFF = {"tocsin": tocsin_delay, "htmx": htmx_delay}
+REPORTED = ("user", "connected", "ids", "badge", "snapshot_ids", "duplicates", "opens", "closes")
+REPORTED += ("failures", "attempts", "gave_up")
 
 
 class Tab:
@@ -104,35 +109,17 @@ class Tab:
             self.badge = int(found[-1])
 
     def report(self) -> dict:
-        return {
-            "user": self.user,
-            "connected": self.connected,
-            "ids": self.ids,
-            "badge": self.badge,
-            "snapshot_ids": self.snapshot_ids,
-            "duplicates": self.duplicates,
-            "received": {str(k): v for k, v in self.received.items()},
-            "first_seen": {str(k): v for k, v in self.first_seen.items()},
-            "opens": self.opens,
-            "closes": self.closes,
-            "failures": self.failures,
-            "attempts": self.attempts,
-            "gave_up": self.gave_up,
-        }
+        """What the bench checks: the tab's whole life, and its page at the end."""
+        out = {name: getattr(self, name) for name in REPORTED}
+        out["received"] = {str(k): v for k, v in self.received.items()}
+        out["first_seen"] = {str(k): v for k, v in self.first_seen.items()}
+        return out
 
 
 class Storm:
     """Many tabs against one server, each reconnecting on its own."""
 
-    def __init__(
-        self,
-        ws_url,
-        origin,
-        cookies: dict[str, str],
-        compression: bool,
-        backoff: str,
-        protocol: str = "ws",
-    ):
+    def __init__(self, ws_url, origin, cookies, compression, backoff, protocol="ws"):
         self.protocol = protocol
         self.ws_url = ws_url
         self.origin = origin

@@ -1,6 +1,6 @@
 """Measure publish-to-toast latency from another process through the embedded broker.
 
-Run: .venv/bin/python -m bench.toast_latency [--n 50] [--intervals 0.1,0.02]
+Run: .venv/bin/python -m bench toast_latency [--n 50] [--intervals 0.1,0.02] [--smoke]
 
 A real server (SQLite, embedded database broker) runs in a subprocess; this process
 publishes with service.create(), so every event crosses the broker's poll. Each poll
@@ -8,25 +8,19 @@ interval is measured with a raw WebSocket client (no browser) and with headless
 Chromium, where the toast must be attached to the page.
 """
 
-import argparse
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
+from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 
 from flask import Flask
 from playwright.sync_api import sync_playwright
+from websockets.sync.client import connect
 
-from app import create_app
-from tests.support import HttpSession, LiveServer, flask_cli, recv_until, server_env
-from tocsin.extensions import db
-from tocsin.notifications import service
-from tocsin.users import by_username
-
-from .clients import (
+from bench.clients.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     OBSERVER_JS,
@@ -36,8 +30,12 @@ from .clients import (
     login,
     seen_toast,
 )
-from .report import machine_info, summarize, write_results
-from .tables import toast_markdown
+from bench.harness import cli, tocsin_app
+from bench.harness.machine import machine_info
+from bench.harness.servers import LiveServer, flask_cli, server_env
+from bench.harness.stats import summarize
+from bench.harness.users import HttpSession
+from bench.report import emit
 
 N = 50
 INTERVALS = (0.1, 0.02)  # the default poll interval, and a faster one
@@ -53,36 +51,40 @@ def log(message: str) -> None:
 def publisher(instance: Path) -> tuple[Flask, int]:
     """Create the app in this process on the server's instance; return it and alice's id."""
     os.environ["TOCSIN_INSTANCE_PATH"] = str(instance)
-    app = create_app({"SECRET_KEY": "bench-publisher"})
-    with app.app_context():
-        alice = by_username(db.session, "alice").id
-        db.session.remove()
-    return app, alice
+    app = tocsin_app.make_app(None, "bench-publisher")
+    return app, tocsin_app.user_id(app, "alice")
 
 
-def publish(app: Flask, user_id: int, title: str) -> tuple[int, float, float, float]:
-    """Create one notification; return its id, wall time, perf time before, and after."""
-    with app.app_context():
-        wall = time.time()
-        start = time.perf_counter()
-        notification = service.create(db.session, user_id, type="comment", title=title)
-        returned = time.perf_counter()
-        nid = notification.id
-        db.session.remove()
-    return nid, wall, start, returned
+publish = tocsin_app.timed_create
+
+
+@contextmanager
+def websocket(server: LiveServer, user: str):
+    """A raw WebSocket of `user`, logged in over HTTP, as a page would open it."""
+    cookie = HttpSession(server.url).login(user).cookie_header
+    ws_url = server.url.replace("http://", "ws://") + "/notifications/ws"
+    headers = {"Cookie": cookie}
+    with connect(ws_url, origin=server.url, additional_headers=headers, open_timeout=5) as ws:
+        yield ws
+
+
+def recv_until(ws, marker: str, timeout: float) -> None:
+    """Read messages until one holds `marker`; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while marker not in ws.recv(timeout=max(0.001, deadline - time.monotonic())):
+        pass
 
 
 def measure_raw(server: LiveServer, app: Flask, user_id: int, n: int, rng) -> dict:
     """Publish, then wait for the WebSocket message that carries the toast."""
     latency, publish_call = [], []
-    session = HttpSession(server.url).login("alice")
-    with session.websocket() as ws:
+    with websocket(server, "alice") as ws:
         ws.recv(timeout=TIMEOUT_S)  # the connect snapshot
         for i in range(WARMUP + n):
             time.sleep(rng.uniform(*PAUSE_S))
             nid, _, start, returned = publish(app, user_id, f"Raw {i}")
             marker = f'id="toast-{nid}"'
-            recv_until(ws, lambda msgs, m=marker: any(m in x for x in msgs), TIMEOUT_S)
+            recv_until(ws, marker, TIMEOUT_S)
             done = time.perf_counter()
             if i >= WARMUP:
                 latency.append(done - start)
@@ -127,8 +129,7 @@ def measure_browser(browser, server: LiveServer, app: Flask, user_id: int, n: in
                 out["browser_wait"].append(done - start)
                 out["browser_attached"].append(seen["attached"] / 1000 - offset - wall)
                 out["browser_frame"].append(seen["frame"] / 1000 - offset - wall)
-        session = HttpSession(server.url).login("alice")
-        with session.websocket() as ws, Arrivals(ws) as arrivals:
+        with websocket(server, "alice") as ws, Arrivals(ws) as arrivals:
             for i in range(WARMUP + n):
                 time.sleep(rng.uniform(*PAUSE_S))
                 nid, wall, _, _ = publish(app, user_id, f"Paired {i}")
@@ -156,26 +157,22 @@ def measure_browser(browser, server: LiveServer, app: Flask, user_id: int, n: in
 
 
 def run_interval(browser, interval: float, n: int, seed: int) -> dict:
-    instance = Path(tempfile.mkdtemp(prefix="tocsin-toast-"))
-    env = server_env(instance, TOCSIN_BROKER_POLL_INTERVAL=str(interval))
-    server = None
-    try:
+    with cli.workdir("tocsin-toast-") as instance:
+        env = server_env(instance, TOCSIN_BROKER_POLL_INTERVAL=str(interval))
         init = flask_cli(env, "tocsin", "init", "--demo")
         if init.returncode != 0:
             raise RuntimeError(f"tocsin init failed: {init.stderr}")
-        server = LiveServer(env).start()
-        app, alice = publisher(instance)
-        rng = random.Random(seed)
-        log(f"poll interval {interval}s: raw WebSocket client")
-        samples = measure_raw(server, app, alice, n, rng)
-        log(f"poll interval {interval}s: Chromium")
-        samples.update(measure_browser(browser, server, app, alice, n, rng))
-        with app.app_context():
-            db.engine.dispose()
-    finally:
-        if server is not None:
+        server = LiveServer(env)
+        try:
+            app, alice = publisher(instance)
+            rng = random.Random(seed)
+            log(f"poll interval {interval}s: raw WebSocket client")
+            samples = measure_raw(server, app, alice, n, rng)
+            log(f"poll interval {interval}s: Chromium")
+            samples.update(measure_browser(browser, server, app, alice, n, rng))
+            tocsin_app.dispose(app)
+        finally:
             server.stop()
-        shutil.rmtree(instance, ignore_errors=True)
     clock = samples.pop("clock")
     result = {"poll_interval_s": interval, "clock": clock, "stats": {}, "samples_ms": {}}
     for key, values in samples.items():
@@ -185,13 +182,14 @@ def run_interval(browser, interval: float, n: int, seed: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = cli.parser(__doc__, "toast_latency")
     parser.add_argument("--n", type=int, default=N, help="timed publishes per interval and client")
     parser.add_argument("--intervals", default=",".join(map(str, INTERVALS)))
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.n, args.intervals = 3, "0.1"
     intervals = [float(x) for x in args.intervals.split(",")]
-
     started = time.perf_counter()
     load_before = tuple(round(x, 2) for x in os.getloadavg())
     data: dict = {"n": args.n, "warmup": WARMUP, "pause_s": PAUSE_S, "intervals": []}
@@ -204,19 +202,11 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             browser.close()
     data["machine"] = machine_info(
-        chromium=chromium, playwright=_playwright_version(), load_avg_before=load_before
+        chromium=chromium, playwright=metadata.version("playwright"), load_avg_before=load_before
     )
     data["wall_seconds"] = time.perf_counter() - started
-    text = toast_markdown(data)
-    json_path, md_path = write_results("toast_latency", data, text)
-    print(text)
-    log(f"wrote {json_path} and {md_path} in {data['wall_seconds']:.0f} s")
-
-
-def _playwright_version() -> str | None:
-    from importlib import metadata
-
-    return metadata.version("playwright")
+    emit(cli.out_dir(args), args.name, data, "toast_latency")
+    log(f"done in {data['wall_seconds']:.0f} s")
 
 
 if __name__ == "__main__":

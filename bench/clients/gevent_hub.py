@@ -1,9 +1,9 @@
-"""Does a database call under gevent let other greenlets run? Measured, one case a process.
+"""Does a database call under gevent let other greenlets run? One case, in this process.
 
-Each case runs in its own process (monkey-patching is for the whole process): a ticker
-greenlet sleeps 10 ms at a time and records its longest gap while the main greenlet
-makes a one-second database call. A gap near 10 ms means the call yielded to the hub;
-a gap near 1,000 ms means every socket of the worker froze for that long.
+Run by bench.harness.driver.run_hub_cases, one process per case (monkey-patching is for
+the whole process): a ticker greenlet sleeps 10 ms at a time and records its longest gap
+while the main greenlet makes a one-second database call. A gap near 10 ms means the call
+yielded to the hub; a gap near 1,000 ms means every socket of the worker froze that long.
 """
 
 import argparse
@@ -13,15 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-CASES = {
-    "psycopg-patched-first": "PostgreSQL `SELECT pg_sleep(1)`, psycopg imported after "
-    "`monkey.patch_all()` (gunicorn's gevent worker, no `preload_app`)",
-    "psycopg-imported-first": "the same, psycopg imported before patching (as `preload_app` "
-    "or a config file importing the app would do)",
-    "sqlite-locked": "SQLite `BEGIN IMMEDIATE` while another process holds the write lock "
-    "for 1 s (the app's `busy_timeout` wait)",
-    "sqlite-query": "SQLite, a plain `SELECT` (no lock held)",
-}
+#: The cases, in the order the report lists them (its template describes each).
+CASES = ("psycopg-patched-first", "psycopg-imported-first", "sqlite-locked", "sqlite-query")
 HOLD_S = 1.0
 HOLDER = """
 import sqlite3, sys, time
@@ -34,6 +27,11 @@ conn.execute("COMMIT")
 
 
 def run_case(case: str, pg_url: str, workdir: Path) -> dict:
+    """Tick while one database call runs; return the ticker's longest gap.
+
+    The imports are in here on purpose: what is measured is whether psycopg was imported
+    before or after gevent's monkey-patching, so their order is decided per case.
+    """
     if case == "psycopg-imported-first":
         import psycopg  # noqa: F401 - before the patch, on purpose
     from gevent import monkey
@@ -94,54 +92,6 @@ def run_case(case: str, pg_url: str, workdir: Path) -> dict:
     result["max_gap_ms"] = max(gaps) * 1000
     result["ticks"] = len(gaps)
     return result
-
-
-def run_all(pg_url: str, workdir: Path) -> dict:
-    """Run every case in a fresh process; return {case: result}."""
-    results = {}
-    for case in CASES:
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.serving_hub",
-                "--case",
-                case,
-                "--pg-url",
-                pg_url,
-                "--dir",
-                str(workdir),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=Path(__file__).resolve().parent.parent,
-        )
-        if out.returncode:
-            results[case] = {"error": out.stderr.strip().splitlines()[-1:]}
-        else:
-            results[case] = json.loads(out.stdout)
-        print(f"   hub {case}: {results[case]}", flush=True)
-    return results
-
-
-def markdown(results: dict) -> str:
-    lines = [
-        "A ticker greenlet sleeps 10 ms at a time while the main greenlet makes a one-second "
-        "database call; its longest gap is how long every other socket of the worker froze.",
-        "",
-        "| case | psycopg wait function | call s | longest ticker gap ms |",
-        "|---|---|---:|---:|",
-    ]
-    for case, r in results.items():
-        if "error" in r:
-            lines.append(f"| {CASES[case]} | error: {r['error']} | | |")
-            continue
-        lines.append(
-            f"| {CASES[case]} | {r.get('wait_function', '–')} | {r['call_s']:.2f} "
-            f"| {r['max_gap_ms']:.0f} |"
-        )
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -1,5 +1,11 @@
-"""Charts of the benchmark results (matplotlib, SVG): latency against connected clients."""
+"""Charts of the benchmark results (matplotlib, SVG): latency against connected clients.
 
+Run: .venv/bin/python -m bench.report.chart bench/results/latency.json (writes latency.svg);
+the latency benchmark runs it after writing its results. Needs the bench extra.
+"""
+
+import json
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -54,3 +60,15 @@ def latency_chart(data: dict, path: Path) -> Path:
     fig.savefig(path, format=path.suffix.lstrip(".") or "svg")
     plt.close(fig)
     return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Chart each latency results file given (JSON) into an SVG beside it."""
+    for name in argv if argv is not None else sys.argv[1:]:
+        source = Path(name)
+        path = latency_chart(json.loads(source.read_text()), source.with_suffix(".svg"))
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One module per benchmark; none imports another (run them with `python -m bench`)."""

@@ -1,0 +1,1 @@
+"""The processes the benchmarks drive: load clients (one JSON command a line) and probes."""
