@@ -19,8 +19,9 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from app import create_app
+from app.models import User
 from tocsin.extensions import db
-from tocsin.models import Notification, User, utcnow
+from tocsin.models import Notification, utcnow
 from tocsin.notifications import queries, service
 
 from .datasets import (

@@ -120,9 +120,10 @@ def setup_database(app, users: int) -> tuple[dict[str, int], str]:
     """Create the schema, `users` users (one password hash for all) and an API token."""
     from werkzeug.security import generate_password_hash
 
+    from app.models import User
     from tocsin.api import tokens
     from tocsin.extensions import db
-    from tocsin.models import UnreadCounter, User
+    from tocsin.models import UnreadCounter
 
     password_hash = generate_password_hash(PASSWORD)  # scrypt: once, not once per user
     with app.app_context():

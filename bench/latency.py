@@ -552,10 +552,9 @@ def main(argv: list[str] | None = None) -> None:
     modes = [m for m in args.modes.split(",") if m]
     servers = ["tocsin", *(p for p in args.peers.split(",") if p)]
 
-    from app import create_app
+    from app import create_app, users
     from bench.serving import Gunicorn
     from tests.support import server_env
-    from tocsin import users
     from tocsin.extensions import db
 
     raise_nofile()

@@ -575,7 +575,7 @@ def login_all(url: str, keys: list[str]) -> dict[str, str]:
 
 
 def create_users(app, keys: list[str]) -> dict[str, int]:
-    from tocsin import users
+    from app import users
     from tocsin.extensions import db
 
     with app.app_context():

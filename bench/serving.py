@@ -33,9 +33,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from app import create_app
+from app import create_app, users
 from tests.support import HttpSession, free_port, server_env
-from tocsin import users
 from tocsin.extensions import db
 from tocsin.notifications import service
 
@@ -193,7 +192,7 @@ class Gunicorn:
         }
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                [sys.executable, "-m", "gunicorn", "-c", "python:tocsin.gunicorn", "wsgi:app"],
                 cwd=ROOT,
                 env=env,
                 stdout=out,

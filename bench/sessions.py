@@ -14,8 +14,8 @@ from flask import Flask, session
 from flask_login import login_user
 from werkzeug.security import generate_password_hash
 
+from app.models import User
 from tocsin.extensions import db
-from tocsin.models import User
 
 #: The User-Agent the load client's `websockets` connections send.
 try:

@@ -19,12 +19,12 @@ from pathlib import Path
 
 from flask import Flask
 from playwright.sync_api import sync_playwright
+from tocsin.users import by_username
 
 from app import create_app
 from tests.support import HttpSession, LiveServer, flask_cli, recv_until, server_env
 from tocsin.extensions import db
 from tocsin.notifications import service
-from tocsin.users import by_username
 
 from .clients import (
     CHROMIUM,

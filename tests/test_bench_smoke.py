@@ -6,10 +6,10 @@ the figures themselves are never asserted (timings live in bench/results/).
 
 import pytest
 
-from app import create_app
+from app import create_app, users
 from bench import latency
 from tests.support import GunicornServer, server_env
-from tocsin import broker, users
+from tocsin import broker
 from tocsin.extensions import db
 
 CLIENTS = 6  # the 5 probe users plus one crowd socket, which must receive nothing

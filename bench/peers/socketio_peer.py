@@ -121,7 +121,7 @@ class PeerB:
             str(ROOT),
             "bench.peers.socketio_peer:create_app()",
         ]
-        # Not the repository root: gunicorn would read Tocsin's ./gunicorn.conf.py.
+        # Not the repository root: gunicorn would read a ./gunicorn.conf.py found there.
         self._cwd = tempfile.TemporaryDirectory(prefix="tocsin-peer-b-")
         self.log = log
         out = open(log, "ab") if log else None  # noqa: SIM115 - closed once started
