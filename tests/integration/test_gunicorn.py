@@ -9,9 +9,9 @@ from websockets.exceptions import ConnectionClosed
 from app import users
 from tests.support import GunicornServer, HttpSession, badge_count, item_ids, recv_until, server_env
 from tocsin.extensions import db
+from tocsin.live.connection import SERVICE_RESTART
 from tocsin.notifications import service
 
-SERVICE_RESTART = 1012
 #: Longer than any wait in these tests: a socket that closes with 1012 in time was
 #: closed by the shutdown hook, not cut when the worker ran out of grace.
 GRACE = "60"
