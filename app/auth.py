@@ -18,10 +18,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from tocsin import limits, login_session, users
+from tocsin import limits, login_session
 from tocsin.extensions import login_manager, store
-from tocsin.models import User
 from tocsin.notifications.links import is_local_path
+
+from . import users
+from .models import User
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"

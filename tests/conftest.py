@@ -5,9 +5,8 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from app import create_app
+from app import create_app, users
 from tests.support import CSRF_RE
-from tocsin import users
 from tocsin.extensions import db
 
 #: The real PostgreSQL server; tests use a schema of their own so they never touch others.

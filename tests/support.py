@@ -60,8 +60,12 @@ def flask_cli(env: dict, *args: str, input: str | None = None) -> subprocess.Com
 class LiveServer:
     """`flask --app wsgi run` on a free port; stop() and start() again to simulate a restart."""
 
-    def __init__(self, env: dict, port: int | None = None) -> None:
+    def __init__(
+        self, env: dict, port: int | None = None, python: str = sys.executable, cwd: Path = ROOT
+    ) -> None:
         self.env = env
+        #: The interpreter and folder it runs from: a fresh venv and a host app, or ours.
+        self.python, self.cwd = python, cwd
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.log = Path(env["TOCSIN_INSTANCE_PATH"]) / f"server-{self.port}.log"
@@ -77,9 +81,9 @@ class LiveServer:
     def start(self) -> "LiveServer":
         out = open(self.log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "run",
+            [self.python, "-m", "flask", "--app", "wsgi", "run",
              "--host", "127.0.0.1", "--port", str(self.port), "--no-reload", "--no-debugger"],
-            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT,
         )
         out.close()
         deadline = time.monotonic() + 30
@@ -250,13 +254,13 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: s
 
 
 class GunicornServer(LiveServer):
-    """`gunicorn -c gunicorn.conf.py wsgi:app` (or `app`) on a free port, as production runs."""
+    """`gunicorn -c python:tocsin.gunicorn wsgi:app` (or `app`) on a free port, as in production."""
 
     def __init__(
         self, env: dict, port: int | None = None, worker_class: str | None = None,
-        app: str = "wsgi:app",
+        app: str = "wsgi:app", python: str = sys.executable, cwd: Path = ROOT,
     ):
-        super().__init__(env, port)
+        super().__init__(env, port, python, cwd)
         self.app = app
         self.env = {**env, "TOCSIN_BIND": f"127.0.0.1:{self.port}", "TOCSIN_WORKERS": "1",
                     "TOCSIN_WORKER_CONNECTIONS": "100"}
@@ -268,8 +272,8 @@ class GunicornServer(LiveServer):
     def start(self) -> "GunicornServer":
         out = open(self.log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", self.app],
-            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            [self.python, "-m", "gunicorn", "-c", "python:tocsin.gunicorn", self.app],
+            cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT,
         )
         out.close()
         self.wait_ready()

@@ -30,8 +30,8 @@ def test_login_without_csrf_token_is_refused(client):
 
 
 def test_passwords_are_hashed(app):
+    from app.models import User
     from tocsin.extensions import db
-    from tocsin.models import User
 
     with app.app_context():
         stored = db.session.scalar(db.select(User.password_hash).where(User.username == "alice"))

@@ -3,9 +3,10 @@
 import pytest
 import sqlalchemy as sa
 
-from tocsin import users
+from app import users
+from app.models import User
 from tocsin.extensions import db
-from tocsin.models import UnreadCounter, User
+from tocsin.models import UnreadCounter
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from app import create_app
+from app import create_app, users
 from tests.conftest import POSTGRES_SCHEMA, POSTGRES_URL, postgres_url
 from tests.support import HttpSession, recv_until
-from tocsin import broker, users
+from tocsin import broker
 from tocsin.extensions import db
 from tocsin.notifications import service
 from tocsin.notifications.types import NOTIFICATION_TYPES, Action, NotificationType, catalog

@@ -4,9 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import create_app
+from app import create_app, users
 from tests.conftest import AuthActions
-from tocsin import users
 from tocsin.api import tokens
 from tocsin.extensions import db
 

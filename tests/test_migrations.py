@@ -8,9 +8,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from app import create_app
+from app import create_app, users
+from app import schema as app_schema
 from tests.conftest import POSTGRES_URL, postgres_url
-from tocsin import users
 from tocsin.extensions import db
 from tocsin.schema import BASELINE_REVISION, MIGRATIONS, VERSION_TABLE, schema_differences
 
@@ -79,6 +79,19 @@ def unread_index_where() -> str | None:
     return None
 
 
+def app_revision() -> str | None:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"version_table": app_schema.VERSION_TABLE})
+        return context.get_current_revision()
+
+
+def assert_app_matches_models() -> None:
+    """The app's own history (app/migrations) built its users table as its model says."""
+    assert app_revision() == ScriptDirectory(str(app_schema.MIGRATIONS)).get_current_head()
+    with db.engine.connect() as conn:
+        assert app_schema.schema_differences(conn) == []
+
+
 def assert_matches_models() -> None:
     assert current_revision() == HEAD
     # Autogenerate sees tables, columns, types, nullability, keys and indexes ...
@@ -135,7 +148,11 @@ def test_sqlite_ddl_is_exactly_what_create_all_writes(tmp_path, monkeypatch):
             db.engine.dispose()
         return result
 
-    migrated = ddl(f"sqlite:///{tmp_path / 'migrated.sqlite3'}", upgrade)
+    def migrate_both():
+        upgrade()
+        app_schema.upgrade_schema()
+
+    migrated = ddl(f"sqlite:///{tmp_path / 'migrated.sqlite3'}", migrate_both)
     created = ddl(f"sqlite:///{tmp_path / 'created.sqlite3'}", db.create_all)
     assert migrated == created
     sql = {name: text for _, name, text in migrated}
@@ -149,7 +166,29 @@ def test_init_builds_a_fresh_database(empty_app):
         result = empty_app.test_cli_runner().invoke(args=["tocsin", "init", "--demo"])
         assert result.exit_code == 0, result.output
     assert_matches_models()
+    assert_app_matches_models()
     assert users.by_username(db.session, "alice") is not None
+
+
+def test_tocsins_own_migrations_leave_no_users_table(empty_app):
+    """A host runs only Tocsin's history: it ends with no tocsin_users (0001 made one)."""
+    upgrade()
+    assert "tocsin_users" not in table_names()
+    assert_matches_models()
+
+
+def test_users_made_by_an_earlier_version_stay_and_the_app_adopts_their_table(empty_app):
+    """A standalone instance at 0006 with users: Tocsin 0007 keeps them, the app adopts."""
+    upgrade(revision="0006")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO tocsin_users (username, password_hash, created_at)"
+                             " VALUES ('dave', 'x', CURRENT_TIMESTAMP)"))
+    result = empty_app.test_cli_runner().invoke(args=["tocsin", "init"])
+    assert result.exit_code == 0, result.output
+    assert_matches_models()
+    assert_app_matches_models()
+    assert users.by_username(db.session, "dave") is not None
+    assert {"app_alembic_version", "tocsin_alembic_version"} <= table_names()
 
 
 def test_init_adopts_a_database_from_before_migrations(empty_app):
@@ -163,6 +202,7 @@ def test_init_adopts_a_database_from_before_migrations(empty_app):
     result = empty_app.test_cli_runner().invoke(args=["tocsin", "init"])
     assert result.exit_code == 0, result.output
     assert_matches_models()
+    assert_app_matches_models()
     assert users.by_username(db.session, "carol") is not None
 
 
@@ -171,3 +211,4 @@ def test_init_stamps_a_database_create_all_built_from_the_current_models(empty_a
     result = empty_app.test_cli_runner().invoke(args=["tocsin", "init"])
     assert result.exit_code == 0, result.output
     assert_matches_models()
+    assert_app_matches_models()

@@ -6,8 +6,7 @@ import stat
 import pytest
 import sqlalchemy as sa
 
-from app import create_app
-from tocsin import users
+from app import create_app, users
 from tocsin.extensions import db
 
 

@@ -1,11 +1,12 @@
 import pytest
 import sqlalchemy as sa
 
+from app.models import User
 from tests.conftest import user_id
 from tocsin import InvalidNotification, notify, notify_many
 from tocsin.extensions import db
 from tocsin.live.connection import Connection
-from tocsin.models import Notification, User
+from tocsin.models import Notification
 from tocsin.notifications import queries
 
 pytestmark = pytest.mark.usefixtures("ctx")

@@ -5,8 +5,9 @@ import re
 import pytest
 from flask_login import login_user
 
+from app import users
 from tests.conftest import user_id
-from tocsin import notify_many, users
+from tocsin import notify_many
 from tocsin.extensions import db
 from tocsin.live import push
 from tocsin.live.connection import Connection

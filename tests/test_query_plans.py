@@ -11,9 +11,10 @@ from functools import partial
 import pytest
 import sqlalchemy as sa
 
+from app.models import User
 from tests.conftest import user_id
 from tocsin.extensions import db
-from tocsin.models import Notification, User, UTCDateTime
+from tocsin.models import Notification, UTCDateTime
 from tocsin.notifications import queries, service
 
 ON_POSTGRES = pytest.mark.parametrize(

@@ -6,8 +6,9 @@ is another user's id, so that reading the value the wrong way reaches the wrong 
 
 import pytest
 
+from app import users
 from tests.conftest import user_id
-from tocsin import InvalidNotification, notify, users
+from tocsin import InvalidNotification, notify
 from tocsin.extensions import db
 from tocsin.notifications import queries
 from tocsin.recipients import parse_ref

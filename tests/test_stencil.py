@@ -9,9 +9,10 @@ from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
 from jinja2 import ChoiceLoader, DictLoader
 
+from app import users
 from tests.conftest import user_id
 from tests.support import wait_until
-from tocsin import notify_many, users
+from tocsin import notify_many
 from tocsin.extensions import db
 from tocsin.live import anonymous, push, stencil
 from tocsin.live.coalesce import Coalescer

@@ -5,9 +5,9 @@ import re
 import pytest
 from flask import Flask, current_app, render_template
 
-from app import create_app
+from app import create_app, users
 from tests.conftest import user_id
-from tocsin import Tocsin, users
+from tocsin import Tocsin
 from tocsin.config import PACKAGE
 from tocsin.extensions import db
 from tocsin.models import Notification, utcnow

@@ -46,7 +46,14 @@ def write_lock(app, user: str = "alice"):
     engine = sa.create_engine(uri)
     try:
         with engine.connect() as conn:
-            # Every write for the user (publish, read, read-all, action) moves this counter.
+            # Every write for the user (publish, read, read-all, action) moves this counter,
+            # which appears with the user's first notification: make it if need be.
+            conn.execute(
+                sa.text("INSERT INTO tocsin_unread_counters (user_id, unread) VALUES (:u, 0)"
+                        " ON CONFLICT (user_id) DO NOTHING"),
+                {"u": uid},
+            )
+            conn.commit()
             conn.execute(
                 sa.text("SELECT * FROM tocsin_unread_counters WHERE user_id = :u FOR UPDATE"),
                 {"u": uid},

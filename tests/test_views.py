@@ -44,7 +44,8 @@ def test_badge_shows_99_plus_with_exact_count(app, client, alice):
     from tocsin.models import UnreadCounter
 
     with app.app_context():
-        db.session.get(UnreadCounter, user_id("alice")).unread = 1234
+        # merge: the counter row appears with a user's first notification.
+        db.session.merge(UnreadCounter(user_id=user_id("alice"), unread=1234))
         db.session.commit()
     bell = client.get("/notifications/bell").text
     assert 'data-count="1234"' in bell and ">99+</span>" in bell

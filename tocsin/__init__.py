@@ -1,8 +1,35 @@
-"""Tocsin: a server-rendered live notification center for Flask."""
+"""Tocsin: a server-rendered live notification center for Flask.
 
-from .extension import Tocsin
-from .notifications.publish import notify, notify_many
-from .notifications.validation import InvalidNotification
-from .recipients import ModelDirectory
+The names below load on first use, so that importing the package alone stays light:
+`gunicorn -c python:tocsin.gunicorn` imports it in the master, before a gevent worker
+has patched the standard library (psycopg imported earlier would block the worker).
+"""
 
-__all__ = ["InvalidNotification", "ModelDirectory", "Tocsin", "notify", "notify_many"]
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the type checker sees the real names
+    from .extension import Tocsin
+    from .notifications.publish import notify, notify_many
+    from .notifications.validation import InvalidNotification
+    from .recipients import IdDirectory, ModelDirectory
+
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "Tocsin": ".extension",
+    "notify": ".notifications.publish",
+    "notify_many": ".notifications.publish",
+    "InvalidNotification": ".notifications.validation",
+    "IdDirectory": ".recipients",
+    "ModelDirectory": ".recipients",
+}
+
+__all__ = [
+    "IdDirectory", "InvalidNotification", "ModelDirectory", "Tocsin", "notify", "notify_many"
+]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name], __name__), name)

@@ -1,4 +1,10 @@
-"""Settings read from TOCSIN_* environment variables; defaults give the embedded set-up."""
+"""Tocsin's settings, read from TOCSIN_* environment variables; defaults give the embedded set-up.
+
+One rule for the standalone app and for a host: `Tocsin.init_app` takes each setting
+below from the app's config if the app set it, else from the environment, else the
+default here. Flask's own settings (SECRET_KEY, cookies, SQLALCHEMY_*) are the app's:
+the standalone app reads them from the environment in app/config.py.
+"""
 
 import os
 from pathlib import Path
@@ -12,24 +18,13 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 
 class Config:
-    """Read settings from the environment at instantiation, so tests can vary them."""
+    """Read Tocsin's settings from the environment at instantiation, so tests can vary them."""
 
-    @staticmethod
-    def instance_path(root: Path) -> Path:
-        """Return where the SQLite file and the generated secret live."""
-        return Path(_env("INSTANCE_PATH") or root / "instance").resolve()
-
-    @classmethod
-    def tocsin_defaults(cls) -> dict:
-        """Return only Tocsin's own settings, for an app that embeds it."""
-        settings = vars(cls())
-        return {k: v for k, v in settings.items() if k.startswith(("TOCSIN_", "SOCK_"))}
+    def defaults(self) -> dict:
+        """Return the settings, for `app.config.setdefault` (what the app set wins)."""
+        return dict(vars(self))
 
     def __init__(self) -> None:
-        #: SQLAlchemy URL; ``None`` means a SQLite file in the instance folder.
-        self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
-        #: Flask secret; ``None`` means one generated once and kept in the instance folder.
-        self.SECRET_KEY = _env("SECRET_KEY")
         #: Redis URL for cross-machine fan-out; ``None`` uses the embedded database broker.
         self.TOCSIN_REDIS_URL = _env("REDIS_URL")
         #: Channel prefix: events go to ``<prefix>:user:<id>``.
@@ -46,25 +41,21 @@ class Config:
         self.TOCSIN_PAGE_SIZE = int(_env("PAGE_SIZE", "20"))
         #: The template the inbox page extends; it needs a `content` block.
         self.TOCSIN_LAYOUT = _env("LAYOUT", "tocsin/layout.html")
+        #: Where Tocsin's pages, fragments and WebSocket are mounted.
+        self.TOCSIN_URL_PREFIX = _env("URL_PREFIX", "/notifications")
+        #: Serve the HTTP API for other services (``0``: no /api routes, no tokens used).
+        self.TOCSIN_HTTP_API = _env("HTTP_API", "1") == "1"
+        #: Where the HTTP API is mounted: its routes are ``<prefix>/v1/...``.
+        self.TOCSIN_API_PREFIX = _env("API_PREFIX", "/api")
         #: Largest request body the HTTP API reads, in bytes; a larger one gets 413.
         self.TOCSIN_API_MAX_BODY = int(_env("API_MAX_BODY", str(64 * 1024)))
         #: How long the HTTP API remembers an Idempotency-Key, in seconds (at least a day).
         self.TOCSIN_IDEMPOTENCY_TTL = int(_env("IDEMPOTENCY_TTL", str(24 * 3600)))
-        #: Demo mode: show the demo credentials on the login page; only then may the demo
-        #: users (``tocsin init --demo``) log in.
-        self.TOCSIN_DEMO = _env("DEMO", "0") == "1"
         #: Database connections each process keeps, and how many more it may open in a
         #: burst (not SQLite). A gevent worker runs hundreds of handshakes at once; with
         #: SQLAlchemy's 5 + 10 the slowest 1 % waited seconds for a connection.
         self.TOCSIN_DB_POOL_SIZE = int(_env("DB_POOL_SIZE", "20"))
         self.TOCSIN_DB_MAX_OVERFLOW = int(_env("DB_MAX_OVERFLOW", "10"))
-        self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-        self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.SESSION_COOKIE_HTTPONLY = True
-        self.SESSION_COOKIE_SECURE = _env("SECURE_COOKIES", "0") == "1"
-        self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
-        #: How long a login lasts, in seconds; open sockets close when it ends.
-        self.PERMANENT_SESSION_LIFETIME = int(_env("SESSION_LIFETIME", str(14 * 24 * 3600)))
         self.SOCK_SERVER_OPTIONS = {
             "ping_interval": float(_env("WS_PING_INTERVAL", "25")),
             "max_message_size": int(_env("WS_MAX_MESSAGE_SIZE", str(16 * 1024))),
@@ -87,8 +78,8 @@ class Config:
         self.TOCSIN_HEALTHZ_DETAILS = _env("HEALTHZ_DETAILS", "0") == "1"
         # -- Logins and rate limits (issue 9: items 3, 4 and 5) --
         #: A login ends this many seconds after it began, however active (the absolute
-        #: limit; the session cookie lasts as long).
-        self.TOCSIN_SESSION_LIFETIME = self.PERMANENT_SESSION_LIFETIME
+        #: limit; the standalone app's session cookie lasts as long).
+        self.TOCSIN_SESSION_LIFETIME = int(_env("SESSION_LIFETIME", str(14 * 24 * 3600)))
         #: A login also ends after this many seconds without a request (0: no idle limit).
         #: 3 days outlasts a weekend away from an open tab; a socket alone is not activity.
         self.TOCSIN_SESSION_IDLE = int(_env("SESSION_IDLE", str(3 * 24 * 3600)))
@@ -126,3 +117,9 @@ class Config:
         #: average, in bursts of as many; past it the socket closes with 1008. Tocsin's
         #: page sends only a pong per ping. 0: no limit.
         self.TOCSIN_WS_MAX_INBOUND_RATE = float(_env("WS_MAX_INBOUND_RATE", "10"))
+
+
+def init_app(app) -> None:
+    """Give `app` each Tocsin setting it lacks: from the environment, else the default."""
+    for key, value in Config().defaults().items():
+        app.config.setdefault(key, value)

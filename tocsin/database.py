@@ -9,25 +9,29 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 
-from . import private_files
+from . import config, private_files
 from .extensions import store
 
 
 def configure(app: Flask) -> None:
-    """Fill in the embedded defaults: a SQLite file and a persistent secret."""
+    """Fill in the standalone app's embedded defaults: a SQLite file and a persistent secret."""
     instance = Path(app.instance_path)
     private_files.private_dir(instance)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'tocsin.sqlite3'}"
     private_files.private_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
-    _engine_options(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
 
 
-def _engine_options(app: Flask) -> None:
-    """Choose pool and timeouts: a lock or outage answers 503 in time; a restart costs nothing."""
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+def engine_options(app: Flask) -> None:
+    """Choose pool and timeouts: a lock or outage answers 503 in time; a restart costs nothing.
+
+    Fills SQLALCHEMY_ENGINE_OPTIONS (what the app set wins); Flask-SQLAlchemy reads them
+    when it makes the engine, so a host whose db is set up before Tocsin calls this first.
+    """
+    config.init_app(app)
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI") or ""
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     lock_timeout = _lock_timeout(app)
     if uri.startswith("sqlite"):

@@ -7,20 +7,20 @@
 
 Tocsin runs on the app's Flask-SQLAlchemy instance if it has one (else its own), on
 the app's Flask-Login users (recipient id = ``current_user.id``), and adds its
-partials, routes, WebSocket, broker and ``flask tocsin`` commands.
+partials, routes, WebSocket, broker and ``flask tocsin`` commands. It defines no users:
+without a `directory`, recipients are user ids only.
 """
 
 from flask import Blueprint, Flask
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 
-from . import api, bodies, broker, cli, database, headers, limits, login_session
-from .config import PACKAGE, Config
+from . import api, bodies, broker, cli, config, database, headers, limits, login_session
+from .config import PACKAGE
 from .extensions import csrf, db, sock
 from .live import deflate, ws
-from .models import User
 from .notifications import jinja, views
 from .notifications.types import NotificationType, TypeCatalog
-from .recipients import ModelDirectory
+from .recipients import IdDirectory
 
 #: Tocsin's own CSS, JS, icons and vendored htmx, at a path no host app uses.
 assets = Blueprint(
@@ -38,22 +38,35 @@ class Tocsin:
         if app is not None:
             self.init_app(app, **options)
 
-    def init_app(self, app: Flask, *, directory=None, types=(), action_endpoints=None) -> None:
+    def init_app(
+        self,
+        app: Flask,
+        *,
+        directory=None,
+        types=(),
+        action_endpoints=None,
+        url_prefix: str | None = None,
+        api_prefix: str | None = None,
+        http_api: bool | None = None,
+    ) -> None:
         """Set Tocsin up on `app`.
 
-        `directory` maps publishers' user names to ids; `types` adds to or overrides the
-        built-in notification types; `action_endpoints` maps a type's name to the endpoint
-        its action buttons POST to.
+        `directory` maps publishers' user names to ids (default: ids only); `types` adds
+        to or overrides the built-in notification types; `action_endpoints` maps a type's
+        name to the endpoint its action buttons POST to. `url_prefix`, `api_prefix` and
+        `http_api` set TOCSIN_URL_PREFIX, TOCSIN_API_PREFIX and TOCSIN_HTTP_API.
         """
-        for key, value in Config.tocsin_defaults().items():
-            app.config.setdefault(key, value)
+        given = {"URL_PREFIX": url_prefix, "API_PREFIX": api_prefix, "HTTP_API": http_api}
+        app.config.update({f"TOCSIN_{k}": v for k, v in given.items() if v is not None})
+        config.init_app(app)
         if "sqlalchemy" not in app.extensions:
+            database.engine_options(app)
             db.init_app(app)
         if "csrf" not in app.extensions:
             csrf.init_app(app)
         sock.init_app(app)
         deflate.install()
-        directory = directory or ModelDirectory(User)
+        directory = directory or IdDirectory()
         catalog = TypeCatalog(types)
         for name, endpoint in (action_endpoints or {}).items():
             catalog.route_actions(name, endpoint)
@@ -68,14 +81,17 @@ class Tocsin:
         user_logged_out.connect(login_session.on_logout, app)
         app.before_request_funcs.setdefault(None, []).insert(0, login_session.check_login)
         limits.init_app(app)
-        for blueprint in (assets, views.bp, ws.bp):
-            app.register_blueprint(blueprint)
-        api.init_app(app)
+        app.register_blueprint(assets)
+        prefix = app.config["TOCSIN_URL_PREFIX"]
+        for blueprint in (views.bp, ws.bp):
+            app.register_blueprint(blueprint, url_prefix=prefix)
         bodies.cover(app, [views.bp.name, ws.bp.name])
-        bodies.cover(app, [api.bp.name], "TOCSIN_API_MAX_BODY")
-        limits.limit_api(app, api.bp.name)
+        if app.config["TOCSIN_HTTP_API"]:
+            api.init_app(app, app.config["TOCSIN_API_PREFIX"])
+            bodies.cover(app, [api.bp.name], "TOCSIN_API_MAX_BODY")
+            limits.limit_api(app, api.bp.name)
         headers.init_app(app)
-        app.cli.add_command(cli.tocsin)
+        app.cli.add_command(cli.group())
 
     def register_type(self, app: Flask, type_: NotificationType) -> None:
         """Add a notification type to `app`, or override the one of the same name."""

@@ -1,9 +1,11 @@
-"""Database models: users, logins, notifications, unread counters, API tokens and broker events."""
+"""Database models: logins, notifications, unread counters, API tokens and broker events.
+
+No users: recipients are user ids of whatever app Tocsin runs in (no foreign keys).
+"""
 
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -32,17 +34,6 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
-
-
-class User(UserMixin, db.Model):
-    __tablename__ = "tocsin_users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    password_hash: Mapped[str] = mapped_column(sa.String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: Made by ``tocsin init --demo`` with a published password: logs in only in demo mode.
-    demo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class Login(db.Model):
@@ -166,3 +157,11 @@ class BrokerEvent(db.Model):
     payload: Mapped[dict] = mapped_column(sa.JSON)
     origin: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+#: Tocsin's tables: its migrations create and compare these and no others (the app's
+#: own tables may share the database and even the SQLAlchemy metadata).
+TABLES = frozenset(
+    model.__table__.name
+    for model in (Login, Notification, UnreadCounter, ApiToken, IdempotencyKey, BrokerEvent)
+)

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .models import MAX_ID
+from .models import MAX_ID, UnreadCounter
 
 #: Values per IN (...) query, well under SQLite's and PostgreSQL's parameter limits.
 CHUNK = 1000
-#: A string naming a user by id: "id:42". No user name can contain ":" (users.USERNAME_RE).
+#: A string naming a user by id: "id:42". A directory's names must not contain ":".
 ID_PREFIX = "id:"
 
 
@@ -31,8 +31,34 @@ def parse_ref(ref: int | str) -> int | str:
     return ref
 
 
+class IdDirectory:
+    """Take recipients as user ids only: what Tocsin does when the host names no directory.
+
+    Tocsin has no users table of its own, so it cannot check an id or look up a name:
+    every name is unknown (the publisher gets "recipients: unknown 'bob'").
+    """
+
+    def resolve(self, session: Session, refs: Sequence[int | str]) -> tuple[list[int], list]:
+        """Return the ids among `refs` (in order, once each) and the other refs as unknown."""
+        resolved: list[int] = []
+        unknown, seen = [], set()
+        for ref in refs:
+            key = parse_ref(ref)
+            if not _ints([key]):
+                unknown.append(ref)
+            elif key not in seen:
+                seen.add(key)
+                resolved.append(key)  # type: ignore[arg-type]
+        return resolved, unknown
+
+    def all_ids(self, session: Session) -> list[int]:
+        """Return every user id Tocsin has ever counted for (it knows no others)."""
+        stmt = sa.select(UnreadCounter.user_id).order_by(UnreadCounter.user_id)
+        return list(session.scalars(stmt))
+
+
 class ModelDirectory:
-    """Resolve recipients through a SQLAlchemy user model (the host's or Tocsin's own)."""
+    """Resolve recipients through the host's SQLAlchemy user model."""
 
     def __init__(self, model, name: str = "username", id: str = "id") -> None:
         self.model = model

@@ -13,6 +13,7 @@ from alembic.migration import MigrationContext
 
 from .config import PACKAGE
 from .extensions import Base, store
+from .models import TABLES
 
 #: Tocsin's Alembic scripts, shipped inside the package.
 MIGRATIONS = PACKAGE / "migrations"
@@ -24,7 +25,12 @@ BASELINE_REVISION = "0001"
 
 def is_ours(name: str | None, type_: str, _parent=None) -> bool:
     """Tell Alembic to consider only Tocsin's tables (a host's live in the same database)."""
-    return type_ != "table" or name in Base.metadata.tables
+    return type_ != "table" or name in TABLES
+
+
+def is_our_object(obj, name: str | None, type_: str, _reflected, _compare_to) -> bool:
+    """Tell autogenerate to skip the app's models, even those on Tocsin's own metadata."""
+    return is_ours(name, type_) if type_ == "table" else is_ours(obj.table.name, "table")
 
 
 def alembic_config() -> AlembicConfig:
@@ -37,7 +43,7 @@ def upgrade_schema() -> None:
     """Bring the database up to the newest migration, adopting one made by create_all."""
     with store.engine.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names())
-        unversioned = "tocsin_users" in tables and VERSION_TABLE not in tables
+        unversioned = "tocsin_notifications" in tables and VERSION_TABLE not in tables
         # Matching the models means a current create_all (tests, benchmarks) built it;
         # anything else predates migrations and is the baseline.
         current = unversioned and not schema_differences(conn)
@@ -50,6 +56,11 @@ def upgrade_schema() -> None:
 def schema_differences(conn: sa.Connection) -> list:
     """Return how Tocsin's tables differ from the models, as Alembic's autogenerate sees it."""
     context = MigrationContext.configure(
-        conn, opts={"version_table": VERSION_TABLE, "include_name": is_ours}
+        conn,
+        opts={
+            "version_table": VERSION_TABLE,
+            "include_name": is_ours,
+            "include_object": is_our_object,
+        },
     )
     return compare_metadata(context, Base.metadata)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import psycopg
 import sqlalchemy as sa
 
+from app.models import User
 from bench.harness import cli, tocsin_app
 from bench.harness.datasets import (
     UNREAD_EVERY,
@@ -30,7 +31,7 @@ from bench.harness.schemas import PG_URL, schema_name
 from bench.harness.stats import summarize
 from bench.report import emit
 from tocsin.extensions import db
-from tocsin.models import Notification, User, utcnow
+from tocsin.models import Notification, utcnow
 from tocsin.notifications import queries, service
 
 SIZES = (100, 100_000, 1_000_000)

@@ -27,7 +27,7 @@ from .services import free_port, stop_process, wait_http
 
 #: gunicorn's --worker-connections for peer B: the most sockets its one worker serves.
 WORKER_CONNECTIONS = 10_000
-#: As Tocsin's gunicorn.conf.py: a stopping worker gets this long before it is killed.
+#: As tocsin.gunicorn: a stopping worker gets this long before it is killed.
 GRACEFUL_TIMEOUT_S = 10
 SOCKETIO_PATH = "/socket.io/?EIO=4&transport=websocket"
 
@@ -130,7 +130,7 @@ class PeerB:
             str(ROOT),
             "bench.peers.socketio_app:create_app()",
         ]
-        # Not the repository root: gunicorn would read Tocsin's ./gunicorn.conf.py.
+        # Not the repository root: gunicorn would read a ./gunicorn.conf.py found there.
         self._cwd = tempfile.TemporaryDirectory(prefix="tocsin-peer-b-")
         self.log = log
         out = open(log, "ab") if log else None  # noqa: SIM115 - closed once started

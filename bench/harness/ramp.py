@@ -26,7 +26,7 @@ PUBLISH_SPACING_S = 0.05
 SETTLE_S = 2.0
 CPU_WINDOW_S = 3.0
 SERVICE_RESTART = 1012
-#: gunicorn.conf.py's default unless TOCSIN_GRACEFUL_TIMEOUT says otherwise.
+#: tocsin.gunicorn's default unless TOCSIN_GRACEFUL_TIMEOUT says otherwise.
 GRACE_S = int(os.environ.get("TOCSIN_GRACEFUL_TIMEOUT") or 10)
 
 

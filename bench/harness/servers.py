@@ -63,7 +63,7 @@ def log_excerpt(log: Path | None, lines: int = 2) -> str:
 
 
 class Gunicorn:
-    """`gunicorn -c gunicorn.conf.py wsgi:app` with one worker of the given class."""
+    """`gunicorn -c python:tocsin.gunicorn wsgi:app` with one worker of the given class."""
 
     protocol = "ws"
 
@@ -82,7 +82,7 @@ class Gunicorn:
         }
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                [sys.executable, "-m", "gunicorn", "-c", "python:tocsin.gunicorn", "wsgi:app"],
                 cwd=ROOT,
                 env=env,
                 stdout=out,

@@ -1,7 +1,7 @@
 """The application, as the benchmarks use it in their own process: the one harness module
 that imports `app` and `tocsin`.
 
-Users are made with Tocsin's own `users.create` (a password hash each, for logins over
+Users are made with the standalone app's `users.create` (a password hash each, for logins over
 HTTP), or in bulk with one shared hash and a session cookie made by the app itself: a
 fan-out to 10,000 users cannot post 10,000 login forms. `session_cookies` runs
 Flask-Login's `login_user` in a request context shaped like the load client's handshake
@@ -17,11 +17,12 @@ from flask_login import login_user
 from websockets.http11 import USER_AGENT
 from werkzeug.security import generate_password_hash
 
-from app import create_app
-from tocsin import broker, notify, notify_many, users
+from app import create_app, users
+from app.models import User
+from tocsin import broker, notify, notify_many
 from tocsin.api import tokens
 from tocsin.extensions import db
-from tocsin.models import Notification, UnreadCounter, User, utcnow
+from tocsin.models import Notification, UnreadCounter, utcnow
 from tocsin.notifications import service
 from tocsin.notifications.validation import clean
 

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tocsin import ModelDirectory, Tocsin, notify
+from tocsin import ModelDirectory, Tocsin, database, notify
 
 
 class Base(DeclarativeBase):
@@ -35,6 +35,11 @@ class Member(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(unique=True)
     password_hash: Mapped[str]
+
+    @property
+    def display_name(self) -> str:
+        """What notifications show as the actor (a comment reads "<actor> commented: ...")."""
+        return self.email.partition("@")[0]
 
 
 @login_manager.user_loader
@@ -57,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=os.environ.get("HOST_DATABASE_URL", "sqlite:///host.sqlite3"),
     )
     app.config.update(config or {})
+    database.engine_options(app)  # Tocsin's pool settings, before the engine is made
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -90,7 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
     def ship(order_id: int):
         # Publishing from the host's own view: the buyer's bell rings on every device.
         notify(request.form["buyer"], "order", f"Order #{order_id} has shipped",
-               url=f"/orders/{order_id}", actor=current_user.email)
+               url=f"/orders/{order_id}", actor=current_user.display_name)
         return "", 204
 
     return app

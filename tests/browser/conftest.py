@@ -125,7 +125,7 @@ class Tocsin:
 
     def create(self, *specs: dict, to: str = "alice") -> list[int]:
         """Publish one notification per spec through the service, in order; return the ids."""
-        from tocsin import users
+        from app import users
         from tocsin.extensions import db
         from tocsin.notifications import service
 

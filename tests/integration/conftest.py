@@ -2,9 +2,8 @@
 
 import pytest
 
-from app import create_app
+from app import create_app, users
 from tests.support import HttpSession, LiveServer, server_env
-from tocsin import users
 from tocsin.extensions import db
 from tocsin.notifications import service
 

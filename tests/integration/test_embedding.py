@@ -62,6 +62,7 @@ def test_tocsin_keeps_to_its_own_tables(host_app):
     assert "members" in tables and "tocsin_alembic_version" in tables
     assert {"tocsin_notifications", "tocsin_unread_counters"} <= tables
     assert "alembic_version" not in tables  # the host's own Alembic would use that one
+    assert "tocsin_users" not in tables  # Tocsin keeps no users: the host's are its own
 
 
 def test_host_page_has_the_bell_and_assets(served):

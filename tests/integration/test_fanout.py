@@ -6,10 +6,11 @@ from contextlib import ExitStack
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from app.models import User
 from tests.support import ClientModel, HttpSession
 from tocsin import notify_many
 from tocsin.extensions import db
-from tocsin.models import Notification, UnreadCounter, User
+from tocsin.models import Notification, UnreadCounter
 
 RECIPIENTS = 10_000
 CONNECTED = 25

@@ -1,4 +1,4 @@
-"""Production serving: gunicorn with gunicorn.conf.py closes sockets with 1012 on SIGTERM."""
+"""Production serving: gunicorn with tocsin.gunicorn closes sockets with 1012 on SIGTERM."""
 
 import os
 import signal
@@ -6,12 +6,12 @@ import signal
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from app import users
 from tests.support import GunicornServer, HttpSession, badge_count, item_ids, recv_until, server_env
-from tocsin import users
 from tocsin.extensions import db
+from tocsin.live.connection import SERVICE_RESTART
 from tocsin.notifications import service
 
-SERVICE_RESTART = 1012
 #: Longer than any wait in these tests: a socket that closes with 1012 in time was
 #: closed by the shutdown hook, not cut when the worker ran out of grace.
 GRACE = "60"
@@ -90,7 +90,7 @@ def test_sigterm_to_a_worker_closes_with_1012_and_its_successor_serves_the_state
 def test_sigterm_to_the_master_closes_every_socket_with_1012_then_a_restart_resyncs(
     start_gunicorn, send
 ):
-    server = start_gunicorn()  # the worker class gunicorn.conf.py chooses
+    server = start_gunicorn()  # the worker class tocsin.gunicorn chooses
     alice, bob = HttpSession(server.url).login("alice"), HttpSession(server.url).login("bob")
     alices, bobs = [send(title="before")], []
     with alice.websocket() as tab1, alice.websocket() as tab2, bob.websocket() as tab3:

@@ -11,10 +11,9 @@ import urllib.request
 
 import pytest
 
-from app import create_app
+from app import create_app, users
 from tests.integration.postgres_server import PostgresServer
 from tests.support import ClientModel, HttpSession, LiveServer, flask_cli, server_env, wait_until
-from tocsin import users
 from tocsin.api import tokens
 from tocsin.extensions import db
 

@@ -10,8 +10,9 @@ from contextlib import ExitStack
 
 import pytest
 
+from app import users
 from tests.support import ClientModel, GunicornServer, HttpSession, recv_until, server_env
-from tocsin import notify_many, users
+from tocsin import notify_many
 from tocsin.extensions import db
 
 NAMES = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi")

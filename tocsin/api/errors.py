@@ -7,9 +7,6 @@ from werkzeug.wrappers import Response
 
 from .. import unavailable
 
-#: Paths whose errors are JSON even when no route matched (404, 405).
-PREFIX = "/api/"
-
 
 def error(status: int, message: str, field: str | None = None, **extra) -> Response:
     response = jsonify({"error": message, "field": field, **extra})
@@ -92,10 +89,11 @@ def _path(loc: tuple) -> tuple:
 
 
 def route_errors_as_json() -> Response | None:
-    """Answer an unmatched /api/ path with JSON: no blueprint handler sees routing errors."""
+    """Answer an unmatched API path with JSON: no blueprint handler sees routing errors."""
     exc = request.routing_exception
     failed = isinstance(exc, HTTPException) and (exc.code or 0) >= 400
-    if failed and request.path.startswith(PREFIX):
+    # Under the API's prefix, errors are JSON even when no route matched (404, 405).
+    if failed and request.path.startswith(current_app.config["TOCSIN_API_PREFIX"] + "/"):
         return http_error(exc)
     return None
 

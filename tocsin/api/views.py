@@ -63,7 +63,11 @@ def authenticate() -> Response | None:
 
 @bp.get("/openapi.json")
 def document():
-    return jsonify(openapi.document())
+    doc = openapi.document()
+    # The document names the default prefix; the app may mount the API elsewhere.
+    prefix = current_app.config["TOCSIN_API_PREFIX"]
+    doc["paths"] = {prefix + path.removeprefix("/api"): op for path, op in doc["paths"].items()}
+    return jsonify(doc)
 
 
 @bp.post("/v1/notifications")

@@ -1,6 +1,6 @@
 """Alembic environment: runs inside the app, on Tocsin's engine and Tocsin's tables only.
 
-Used by `flask tocsin init` (app.schema) and by Flask-Migrate's `flask db ...` in the
+Used by `flask tocsin init` (tocsin.schema) and by Flask-Migrate's `flask db ...` in the
 standalone app; the same either way, so a host app's own migrations never mix in.
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from tocsin.extensions import Base, store
-from tocsin.schema import VERSION_TABLE, is_ours
+from tocsin.schema import VERSION_TABLE, is_our_object, is_ours
 
 config = context.config
 
@@ -30,6 +30,7 @@ CONFIGURE = {
     "target_metadata": target_metadata,
     "version_table": VERSION_TABLE,
     "include_name": is_ours,
+    "include_object": is_our_object,
     "compare_type": True,
     "render_as_batch": True,
 }

@@ -1,4 +1,4 @@
-"""Gunicorn settings for Tocsin: `gunicorn -c gunicorn.conf.py wsgi:app`.
+"""Gunicorn settings for Tocsin and its hosts: `gunicorn -c python:tocsin.gunicorn wsgi:app`.
 
 Every setting can be changed through the environment (see docs/deploy.md). The
 worker class is gevent: one worker held 6,000 sockets (10,000 since the stencils and the
@@ -15,10 +15,9 @@ import sys
 import threading
 import time
 
-log = logging.getLogger("gunicorn.error")
+from tocsin.live.connection import SERVICE_RESTART
 
-#: Close code that tells the htmx ws extension to reconnect (here: to the next worker).
-SERVICE_RESTART = 1012
+log = logging.getLogger("gunicorn.error")
 
 
 def _env(name: str, default: str) -> str:
@@ -120,6 +119,7 @@ def _registry(worker):
     app = getattr(worker, "wsgi", None)
     if app is None:
         return None  # still booting: no sockets yet
+    # Here, not at the top: the master loads this file before the worker patches gevent in.
     from tocsin.broker import EXTENSION_KEY  # imported with the app already
 
     extensions = getattr(app, "extensions", None)

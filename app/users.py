@@ -1,4 +1,4 @@
-"""Create and authenticate users."""
+"""Create and authenticate the standalone app's users."""
 
 import functools
 import re
@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .models import UnreadCounter, User
+from .models import User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 #: NIST SP 800-63B (5.1.1.1): memorized secrets chosen by the user are at least 8 long.
@@ -42,8 +42,6 @@ def create(session: Session, username: str, password: str, *, demo: bool = False
         raise InvalidUser(f"username: {username!r} is taken")
     user = User(username=username, password_hash=generate_password_hash(password), demo=demo)
     session.add(user)
-    session.flush()
-    session.add(UnreadCounter(user_id=user.id, unread=0))
     session.commit()
     return user
 
