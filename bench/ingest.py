@@ -469,7 +469,7 @@ def run_backend(backend: str, s: Settings, workdir: Path) -> dict:
     """Start the server for `backend` as a deployment would, measure, tear everything down."""
     from bench.serving import Gunicorn
     from tests.support import server_env
-    from tocsin import broker
+    from tocsin import state
     from tocsin.extensions import db
 
     bdir = workdir / backend
@@ -531,7 +531,7 @@ def run_backend(backend: str, s: Settings, workdir: Path) -> dict:
         if server is not None:
             server.stop()
         if app is not None:
-            app.extensions[broker.EXTENSION_KEY].stop()
+            state.of(app).broker.stop()
             with app.app_context():
                 db.engine.dispose()
         if redis_proc is not None:

@@ -864,7 +864,7 @@ def main(argv: list[str] | None = None) -> None:
     from app import create_app
     from bench.serving import Gunicorn
     from tests.support import server_env
-    from tocsin import broker
+    from tocsin import state
     from tocsin.extensions import db
 
     raise_nofile()
@@ -908,7 +908,7 @@ def main(argv: list[str] | None = None) -> None:
             if args.keep_log:
                 shutil.copy(server.log, args.keep_log)
         if app is not None:
-            app.extensions[broker.EXTENSION_KEY].stop()
+            state.of(app).broker.stop()
             with app.app_context():
                 db.engine.dispose()
         if redis_proc is not None:

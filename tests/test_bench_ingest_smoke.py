@@ -9,7 +9,7 @@ import pytest
 
 from bench import ingest
 from tests.support import GunicornServer, server_env
-from tocsin import broker
+from tocsin import state
 from tocsin.extensions import db
 
 SETTINGS = ingest.Settings(
@@ -45,7 +45,7 @@ def run(tmp_path, db_url: str, worker_class: str, redis_url=None, prefix="tocsin
         result = ingest.measure(target, SETTINGS, tmp_path)
     finally:
         server.stop()
-        app.extensions[broker.EXTENSION_KEY].stop()
+        state.of(app).broker.stop()
         with app.app_context():
             db.engine.dispose()
     assert server.returncode == 0

@@ -11,7 +11,7 @@ import pytest
 from app import create_app
 from bench import reconnect
 from tests.support import GunicornServer, server_env
-from tocsin import broker
+from tocsin import state
 from tocsin.extensions import db
 
 SOCKETS = 10
@@ -53,7 +53,7 @@ def test_a_killed_worker_loses_no_notification(redis_url, channel_prefix, tmp_pa
         )
     finally:
         server.stop()
-        app.extensions[broker.EXTENSION_KEY].stop()
+        state.of(app).broker.stop()
         with app.app_context():
             db.engine.dispose()
     assert row["held_at_kill"] == SOCKETS

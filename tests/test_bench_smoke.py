@@ -9,7 +9,7 @@ import pytest
 from app import create_app
 from bench import latency
 from tests.support import GunicornServer, server_env
-from tocsin import broker, users
+from tocsin import state, users
 from tocsin.extensions import db
 
 CLIENTS = 6  # the 5 probe users plus one crowd socket, which must receive nothing
@@ -80,7 +80,7 @@ def test_tocsin_delivers_every_notification_exactly_once(
         )
     finally:
         server.stop()
-        app.extensions[broker.EXTENSION_KEY].stop()
+        state.of(app).broker.stop()
         with app.app_context():
             db.engine.dispose()
     assert_exactly_once(result)
