@@ -10,7 +10,7 @@ from flask import Flask
 
 from tocsin import ModelDirectory, Tocsin, bodies, database, unavailable
 from tocsin.extensions import db, login_manager, migrate
-from tocsin.notifications import views as notification_views
+from tocsin.notifications import responses
 from tocsin.schema import MIGRATIONS
 
 from . import auth, cli, pages
@@ -48,5 +48,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     bodies.cover(app, [auth.bp.name, pages.bp.name])
     # The demo's own pages (/, /login) answer an outage like Tocsin's do: 503, not 500.
     for error in unavailable.DATABASE_ERRORS:
-        app.register_error_handler(error, notification_views.database_error)
+        app.register_error_handler(error, responses.database_error)
     return app

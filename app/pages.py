@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template
 from flask_login import login_required
 
-from tocsin import broker
+from tocsin import state
 from tocsin.extensions import store
 from tocsin.models import MAX_ID
 from tocsin.notifications import actions
@@ -48,6 +48,10 @@ def healthz():
     status = 200 if database == "ok" else 503
     body = {"status": database}
     if current_app.config["TOCSIN_HEALTHZ_DETAILS"]:
-        b = broker.current()
-        body.update(database=database, broker=b.status(), connections=b.registry.count())
+        tocsin = state.current()
+        body.update(
+            database=database,
+            broker=tocsin.broker.status(),
+            connections=tocsin.registry.count(),
+        )
     return body, status

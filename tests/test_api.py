@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import user_id
-from tocsin import broker
+from tocsin import state
 from tocsin.api import openapi, schemas, tokens
 from tocsin.extensions import db
 from tocsin.live.connection import Connection
@@ -28,7 +28,7 @@ def rows(app) -> int:
 
 
 def test_publish_with_a_token_creates_and_pushes(app, api):
-    registry = app.extensions[broker.EXTENSION_KEY].registry
+    registry = state.of(app).registry
     with app.app_context():
         conns = [Connection(user_id(name), 10) for name in ("alice", "bob")]
     for conn in conns:

@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
-from tocsin import broker
+from tocsin import broker, state
 from tocsin.extensions import db
 from tocsin.live.connection import Connection
 from tocsin.models import BrokerEvent, utcnow
@@ -17,15 +17,15 @@ def other_process(app, database_url):
     other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
                         "SECRET_KEY": "test", "TOCSIN_BROKER_POLL_INTERVAL": 0.02})
     yield other
-    other.extensions[broker.EXTENSION_KEY].stop()
+    state.of(other).broker.stop()
     with other.app_context():
         db.engine.dispose()
 
 
 def listen(app, user_id=1) -> Connection:
     conn = Connection(user_id, 100)
-    b = app.extensions[broker.EXTENSION_KEY]
-    b.registry.add(conn)
+    b = state.of(app).broker
+    state.of(app).registry.add(conn)
     b.ensure_listening()
     return conn
 
@@ -42,7 +42,7 @@ def wait_for(conn, n, timeout=5.0):
 def test_publish_reaches_the_other_process_once(app, other_process):
     here, there = listen(app), listen(other_process)
     # ensure_listening() returns once the listener receives: nothing to wait for here.
-    assert other_process.extensions[broker.EXTENSION_KEY].state == "listening"
+    assert state.of(other_process).broker.state == "listening"
     with app.app_context():
         broker.publish(1, {"kind": "created", "ids": [1]})
     assert here.wait(0) == [{"kind": "created", "ids": [1]}]  # at once, in-process
@@ -50,13 +50,13 @@ def test_publish_reaches_the_other_process_once(app, other_process):
     # The publishing process skips its own rows, so its clients get each event once.
     assert here.wait(0.3) == []
     assert there.wait(0.3) == []
-    app.extensions[broker.EXTENSION_KEY].stop()
+    state.of(app).broker.stop()
 
 
 def test_ids_committed_out_of_order_are_not_missed(app):
-    b = app.extensions[broker.EXTENSION_KEY]
+    b = state.of(app).broker
     conn = Connection(1, 100)
-    b.registry.add(conn)
+    state.of(app).registry.add(conn)
 
     def row(id_):
         return {"id": id_, "user_id": 1, "payload": {"n": id_}, "origin": "elsewhere",

@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 from app.models import User
 from tests.conftest import user_id
-from tocsin import InvalidNotification, notify, notify_many
+from tocsin import InvalidNotification, notify, notify_many, state
 from tocsin.extensions import db
 from tocsin.live.connection import Connection
 from tocsin.models import Notification
@@ -27,9 +27,7 @@ def test_notify_takes_a_user_an_id_or_a_name():
 
 
 def test_notify_many_writes_once_per_recipient_and_pushes_each(app):
-    from tocsin import broker
-
-    registry = app.extensions[broker.EXTENSION_KEY].registry
+    registry = state.of(app).registry
     conns = {name: Connection(user_id(name), 10) for name in ("alice", "bob")}
     for conn in conns.values():
         registry.add(conn)

@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from app import create_app
-from tocsin import broker
+from tocsin import broker, state
 from tocsin.broker.redis import RedisBroker
 from tocsin.extensions import db
 from tocsin.live.connection import Connection
@@ -28,22 +28,22 @@ def make_app(tmp_path, monkeypatch, redis_url, channel_prefix):
 
     yield make_app
     for app in apps:
-        app.extensions[broker.EXTENSION_KEY].stop()
+        state.of(app).broker.stop()
         with app.app_context():
             db.engine.dispose()
 
 
 def listen(app, user_id=1) -> Connection:
     conn = Connection(user_id, 100)
-    b = app.extensions[broker.EXTENSION_KEY]
-    b.registry.add(conn)
+    b = state.of(app).broker
+    state.of(app).registry.add(conn)
     b.ensure_listening()
     assert b.status() == {"kind": "redis", "state": "listening"}
     return conn
 
 
 def test_configuration_picks_redis(make_app):
-    assert isinstance(make_app().extensions[broker.EXTENSION_KEY], RedisBroker)
+    assert isinstance(state.of(make_app()).broker, RedisBroker)
 
 
 def test_publish_reaches_the_other_process_once(make_app):
@@ -78,8 +78,7 @@ def test_publish_with_redis_down_still_reaches_local_sockets(make_app):
 
     app = make_app(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     conn = Connection(1, 10)
-    b = app.extensions[broker.EXTENSION_KEY]
-    b.registry.add(conn)
+    state.of(app).registry.add(conn)
     with app.app_context():
         broker.publish(1, {"kind": "created", "ids": [1]})  # must not raise
     assert conn.wait(0) == [{"kind": "created", "ids": [1]}]

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from app import create_app
 from tests.conftest import user_id
 from tests.support import free_port
+from tocsin import state
 from tocsin.extensions import db
 from tocsin.live.connection import Connection
 from tocsin.models import BrokerEvent, IdempotencyKey, Notification
@@ -75,7 +76,7 @@ def alice_socket(app):
     """A connection registered for alice in the app's broker, as an open tab would be."""
     with app.app_context():
         conn = Connection(user_id("alice"), 100)
-        app.extensions["tocsin.broker"].registry.add(conn)
+        state.of(app).registry.add(conn)
     return conn
 
 

@@ -14,16 +14,16 @@ from flask import Flask, request, request_started
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
-KEY = "tocsin.bodies"
+from . import state
+
 #: Bytes read from the client per call while buffering a chunked body.
 READ_SIZE = 64 * 1024
 
 
 def cover(app: Flask, blueprints: Iterable[str], setting: str = "TOCSIN_FORM_MAX_BODY") -> None:
     """Cap bodies sent to these blueprints' routes at the config value `setting`, in bytes."""
-    limits = app.extensions.get(KEY)
-    if limits is None:
-        limits = app.extensions[KEY] = {}
+    limits = state.of(app).body_limits
+    if not limits:
         # request_started runs before every before_request hook, Flask-WTF's CSRF check
         # (which parses the form) included, wherever the host registered it.
         request_started.connect(_cap, app)
@@ -31,7 +31,7 @@ def cover(app: Flask, blueprints: Iterable[str], setting: str = "TOCSIN_FORM_MAX
 
 
 def _cap(app: Flask, **_) -> None:
-    setting = app.extensions[KEY].get(request.blueprint)
+    setting = state.of(app).body_limits.get(request.blueprint)
     if setting is None:
         return  # a host's own route: its own MAX_CONTENT_LENGTH applies
     limit = app.config[setting]

@@ -14,13 +14,16 @@ without a `directory`, recipients are user ids only.
 from flask import Blueprint, Flask
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 
-from . import api, bodies, broker, cli, config, database, headers, limits, login_session
+from . import api, bodies, broker, cli, config, database, headers, limits, login_session, state
 from .config import PACKAGE
 from .extensions import csrf, db, sock
 from .live import deflate, ws
+from .live.registry import Registry
+from .live.stencil import Stencils
 from .notifications import jinja, views
 from .notifications.types import NotificationType, TypeCatalog
 from .recipients import IdDirectory
+from .state import State
 
 #: Tocsin's own CSS, JS, icons and vendored htmx, at a path no host app uses.
 assets = Blueprint(
@@ -70,9 +73,17 @@ class Tocsin:
         catalog = TypeCatalog(types)
         for name, endpoint in (action_endpoints or {}).items():
             catalog.route_actions(name, endpoint)
-        app.extensions["tocsin"] = State(app.extensions["sqlalchemy"], directory, catalog)
+        # The data path, one way: publish -> broker -> this registry's sockets -> render.
+        registry = Registry(app.config["TOCSIN_MAX_SOCKETS_PER_USER"])
+        app.extensions[state.KEY] = State(
+            db=app.extensions["sqlalchemy"],
+            directory=directory,
+            types=catalog,
+            registry=registry,
+            broker=broker.create(app, registry.dispatch),
+            stencils=Stencils(app),
+        )
         database.init_app(app)
-        broker.init_app(app)
         jinja.init_app(app)
         # Logins are records on the server: started here, checked before anything else
         # reads current_user, ended by a logout (the host's too).
@@ -95,13 +106,9 @@ class Tocsin:
 
     def register_type(self, app: Flask, type_: NotificationType) -> None:
         """Add a notification type to `app`, or override the one of the same name."""
-        app.extensions["tocsin"].types.add(type_)
+        state.of(app).types.add(type_)
 
 
-class State:
-    """What Tocsin keeps per app: its database, recipient directory and type catalog."""
-
-    def __init__(self, db, directory, types: TypeCatalog) -> None:
-        self.db = db
-        self.directory = directory
-        self.types = types
+def registry_of(app: Flask) -> Registry | None:
+    """Return the open sockets of `app` in this process; None if Tocsin is not on it."""
+    return state.of(app).registry if state.installed(app) else None

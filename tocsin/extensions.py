@@ -1,6 +1,5 @@
 """Extension objects, created unbound and initialised in the app factory."""
 
-from flask import current_app
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sock import Sock
@@ -8,6 +7,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 from werkzeug.local import LocalProxy
+
+from . import state
 
 
 class Base(DeclarativeBase):
@@ -21,4 +22,4 @@ csrf = CSRFProtect()
 sock = Sock()
 
 #: The Flask-SQLAlchemy instance Tocsin runs on: its own, or the host app's.
-store: SQLAlchemy = LocalProxy(lambda: current_app.extensions["tocsin"].db)  # type: ignore
+store: SQLAlchemy = LocalProxy(lambda: state.current().db)  # type: ignore

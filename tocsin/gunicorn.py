@@ -119,14 +119,15 @@ def _registry(worker):
     app = getattr(worker, "wsgi", None)
     if app is None:
         return None  # still booting: no sockets yet
-    # Here, not at the top: the master loads this file before the worker patches gevent in.
-    from tocsin.broker import EXTENSION_KEY  # imported with the app already
+    # Not at the top: this file is read before gevent patches the worker, and importing
+    # Tocsin then would import psycopg unpatched. Here the app has loaded it already.
+    from tocsin.extension import registry_of
 
-    extensions = getattr(app, "extensions", None)
-    if extensions is None:  # a wrapped app: fall back on the wsgi module's
-        extensions = getattr(getattr(sys.modules.get("wsgi"), "app", None), "extensions", {})
-    broker = extensions.get(EXTENSION_KEY)
-    return getattr(broker, "registry", None)
+    if getattr(app, "extensions", None) is None:  # a wrapped app: fall back on the wsgi module's
+        app = getattr(sys.modules.get("wsgi"), "app", None)
+        if getattr(app, "extensions", None) is None:
+            return None
+    return registry_of(app)
 
 
 def _gevent_patched() -> bool:

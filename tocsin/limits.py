@@ -10,7 +10,8 @@ from collections.abc import Callable
 from flask import Flask, current_app, g, request
 from flask_limiter import HeaderNames, Limiter
 
-EXTENSION_KEY = "tocsin.limiter"
+from . import state
+
 #: The API's endpoints not limited: the OpenAPI document needs no token.
 UNLIMITED = {"tocsin_api.document"}
 #: The limiter's own seconds-until-reset header; copied to Retry-After on a 429 only.
@@ -34,12 +35,12 @@ def init_app(app: Flask) -> None:
         swallow_errors=True,
     )
     limiter.init_app(app)
-    app.extensions[EXTENSION_KEY] = limiter
+    state.of(app).limiter = limiter
 
 
 def limit_login(app: Flask, endpoint: str, on_breach: Callable) -> None:
     """Limit failed POSTs to the login view `endpoint`, per user name and per client."""
-    limiter = app.extensions[EXTENSION_KEY]
+    limiter = _limiter(app)
     view = app.view_functions[endpoint]
     for setting, key, scope in (
         ("TOCSIN_LOGIN_RATE_LIMIT", _username, "name"),
@@ -64,7 +65,7 @@ def limit_api(app: Flask, blueprint: str) -> None:
     value = app.config["TOCSIN_API_RATE_LIMIT"]
     if not value:
         return
-    limiter = app.extensions[EXTENSION_KEY]
+    limiter = _limiter(app)
     # The views run after the blueprint's before_request has checked the token.
     per_token = limiter.shared_limit(
         value,
@@ -75,6 +76,13 @@ def limit_api(app: Flask, blueprint: str) -> None:
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith(f"{blueprint}.") and endpoint not in UNLIMITED:
             app.view_functions[endpoint] = per_token(view)
+
+
+def _limiter(app: Flask) -> Limiter:
+    limiter = state.of(app).limiter
+    if limiter is None:
+        raise RuntimeError("set Tocsin up on the app (Tocsin.init_app) before limiting views")
+    return limiter
 
 
 def client_address() -> str:

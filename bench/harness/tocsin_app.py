@@ -19,7 +19,7 @@ from werkzeug.security import generate_password_hash
 
 from app import create_app, users
 from app.models import User
-from tocsin import broker, notify, notify_many
+from tocsin import notify, notify_many, state
 from tocsin.api import tokens
 from tocsin.extensions import db
 from tocsin.models import Notification, UnreadCounter, utcnow
@@ -43,7 +43,7 @@ def make_app(db_url: str | None, secret: str, **config) -> Flask:
 
 def dispose(app: Flask) -> None:
     """Stop the app's broker listener and close its database connections."""
-    app.extensions[broker.EXTENSION_KEY].stop()
+    state.of(app).broker.stop()
     with app.app_context():
         db.engine.dispose()
 

@@ -20,7 +20,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.wrappers import Response
 
-from .. import unavailable
+from .. import state, unavailable
 from ..extensions import store
 from ..notifications import queries
 from ..notifications import service as notifications
@@ -146,7 +146,7 @@ def _user_id(user: str) -> int | None:
 
 
 def _purge_now_and_then(ttl: int) -> None:
-    state = current_app.extensions.setdefault("tocsin.api", {"purged_at": 0.0})
-    if time.monotonic() - state["purged_at"] >= PURGE_EVERY:
-        state["purged_at"] = time.monotonic()
+    tocsin = state.current()
+    if time.monotonic() - tocsin.idempotency_purged_at >= PURGE_EVERY:
+        tocsin.idempotency_purged_at = time.monotonic()
         idempotency.purge_expired(store.session, ttl)

@@ -1,30 +1,28 @@
 """Carry events from publishers to the processes holding the users' connections.
 
 The database is the source of truth; the broker is only a doorbell. Every broker
-dispatches to this process's registry at once and tells the other processes.
+hands an event to this process's `deliver` callback at once and tells the other
+processes, whose brokers hand it to theirs.
 """
 
-from flask import Flask, current_app
+from flask import Flask
 
-from ..live.registry import Registry
+from .. import state
+from .base import Deliver, ListeningBroker
 from .database import DatabaseBroker
 from .redis import RedisBroker
 
-EXTENSION_KEY = "tocsin.broker"
 
-
-def init_app(app: Flask) -> None:
-    registry = Registry(app.config.get("TOCSIN_MAX_SOCKETS_PER_USER", 0))
+def create(app: Flask, deliver: Deliver) -> ListeningBroker:
+    """Return the broker `app`'s configuration picks, delivering to `deliver`."""
     url = app.config.get("TOCSIN_REDIS_URL")
     # Same interface either way; the configuration picks the transport.
-    app.extensions[EXTENSION_KEY] = (
-        RedisBroker(app, registry, url) if url else DatabaseBroker(app, registry)
-    )
+    return RedisBroker(app, deliver, url) if url else DatabaseBroker(app, deliver)
 
 
-def current():
+def current() -> ListeningBroker:
     """Return the app's broker."""
-    return current_app.extensions[EXTENSION_KEY]
+    return state.current().broker
 
 
 def publish(user_id: int, event: dict) -> None:

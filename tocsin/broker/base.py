@@ -1,19 +1,19 @@
-"""What every broker shares: local dispatch at once, one listener thread per process."""
+"""What every broker shares: local delivery at once, one listener thread per process."""
 
-import atexit
 import logging
 import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 
 from flask import Flask
 
-from ..live.connection import SERVICE_RESTART
-from ..live.registry import Registry
-
 log = logging.getLogger(__name__)
 
+#: Where a broker hands this process's events: `deliver(user_id, event)`, or
+#: `deliver(None, event)` for every local socket. The live layer gives it at init.
+Deliver = Callable[[int | None, dict], object]
 #: An event that makes every local socket send a fresh snapshot (events may be lost).
 RESYNC = {"kind": "resync"}
 #: How long the first socket waits for the listener before it sends its snapshot.
@@ -21,7 +21,7 @@ READY_TIMEOUT = 3.0
 
 
 class ListeningBroker:
-    """Hand events to local sockets at once and to other processes through `_send`.
+    """Hand events to `deliver` at once and to other processes through `_send`.
 
     Subclasses implement `_send(user_id, event)` and `_listen()`, which runs on the
     listener thread until `self._stop` is set and calls `_ready()` whenever it starts
@@ -30,9 +30,9 @@ class ListeningBroker:
 
     kind = "abstract"
 
-    def __init__(self, app: Flask, registry: Registry) -> None:
+    def __init__(self, app: Flask, deliver: Deliver) -> None:
         self.app = app
-        self.registry = registry
+        self.deliver = deliver
         self.origin = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.state = "idle"
         self._thread: threading.Thread | None = None
@@ -42,8 +42,8 @@ class ListeningBroker:
         self._missed = False
 
     def publish(self, user_id: int, event: dict) -> None:
-        """Dispatch to this process's sockets, then tell the others; never raise."""
-        self.registry.dispatch(user_id, event)
+        """Deliver to this process's sockets, then tell the others; never raise."""
+        self.deliver(user_id, event)
         try:
             self._send(user_id, event)
         except Exception:
@@ -53,7 +53,7 @@ class ListeningBroker:
     def publish_many(self, events: list[tuple[int, dict]]) -> None:
         """Publish (user_id, event) pairs: a fan-out tells other processes in one go."""
         for user_id, event in events:
-            self.registry.dispatch(user_id, event)
+            self.deliver(user_id, event)
         try:
             self._send_many(events)
         except Exception:
@@ -62,10 +62,6 @@ class ListeningBroker:
     def ensure_listening(self) -> None:
         """Start this process's single listener once; wait briefly until it receives."""
         with self._start_lock:
-            if self._thread is None:
-                # Only a process that serves sockets gets here. On exit, close them with
-                # 1012 so browsers reconnect (to the next worker) at once.
-                atexit.register(self.registry.close_all, SERVICE_RESTART)
             if self._thread is None or not self._thread.is_alive():
                 self._stop.clear()
                 self._thread = threading.Thread(
@@ -95,7 +91,7 @@ class ListeningBroker:
         self._is_ready.set()
         if self._missed:
             self._missed = False
-            self.registry.broadcast(RESYNC)
+            self.deliver(None, RESYNC)
 
     def _lost(self) -> None:
         """Mark the listener as not receiving: events published now will be missed."""

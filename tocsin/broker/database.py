@@ -96,7 +96,7 @@ class DatabaseBroker(ListeningBroker):
                     gaps[missing] = now + GAP_TIMEOUT
                 last = row.id
             if row.origin != self.origin:
-                self.registry.dispatch(row.user_id, row.payload)
+                self.deliver(row.user_id, row.payload)
         for gap, deadline in list(gaps.items()):
             if deadline < now:
                 del gaps[gap]

@@ -12,7 +12,7 @@ import logging
 
 import redis
 
-from .base import ListeningBroker
+from .base import Deliver, ListeningBroker
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ class RedisBroker(ListeningBroker):
 
     kind = "redis"
 
-    def __init__(self, app, registry, url: str) -> None:
-        super().__init__(app, registry)
+    def __init__(self, app, deliver: Deliver, url: str) -> None:
+        super().__init__(app, deliver)
         #: Channels are ``<prefix>:user:<id>``; pub/sub ignores Redis database numbers,
         #: so apps sharing one Redis keep apart by prefix.
         self.prefix = f"{app.config['TOCSIN_REDIS_CHANNEL_PREFIX']}:user:"
@@ -65,7 +65,7 @@ class RedisBroker(ListeningBroker):
                         self._ready()
                         backoff = BACKOFF_MIN
                     elif message["type"] == "pmessage":
-                        self._deliver(message)
+                        self._receive(message)
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 if self.state != "reconnecting":
                     log.warning("redis broker: lost the subscription (%s); reconnecting", exc)
@@ -76,7 +76,7 @@ class RedisBroker(ListeningBroker):
                 with contextlib.suppress(Exception):  # a broken link may fail to close
                     pubsub.close()
 
-    def _deliver(self, message: dict) -> None:
+    def _receive(self, message: dict) -> None:
         try:
             user_id = int(message["channel"][len(self.prefix) :])
             payload = json.loads(message["data"])
@@ -84,4 +84,4 @@ class RedisBroker(ListeningBroker):
             log.warning("redis broker: ignoring a malformed message on %r", message["channel"])
             return
         if payload.get("origin") != self.origin:
-            self.registry.dispatch(user_id, payload["event"])
+            self.deliver(user_id, payload["event"])

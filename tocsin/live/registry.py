@@ -1,10 +1,11 @@
 """This process's open connections, by user, and the hand-off of events to them."""
 
+import atexit
 import threading
 import time
 from collections import defaultdict
 
-from .connection import POLICY_VIOLATION, TOO_MANY_SOCKETS, Connection
+from .connection import POLICY_VIOLATION, SERVICE_RESTART, TOO_MANY_SOCKETS, Connection
 
 
 class Registry:
@@ -18,6 +19,7 @@ class Registry:
         self.max_per_user = max_per_user
         #: Set by close_all: the close code for sockets that arrive after it.
         self.closing: int | None = None
+        self._closes_at_exit = False
 
     def add(self, conn: Connection) -> None:
         """Track the connection, closing the user's oldest beyond the cap; one arriving
@@ -44,11 +46,22 @@ class Registry:
                 if not conns:
                     del self._by_user[conn.user_id]
 
-    def dispatch(self, user_id: int, event: dict) -> int:
-        """Offer the event to the user's local connections; return how many took it."""
+    def dispatch(self, user_id: int | None, event: dict) -> int:
+        """Offer the event to the user's local sockets (None: to all); return how many took it."""
+        if user_id is None:
+            return self.broadcast(event)
         with self._lock:
             conns = list(self._by_user.get(user_id, ()))
         return sum(conn.offer(event) for conn in conns)
+
+    def close_at_exit(self) -> None:
+        """Close every socket with 1012 when the process exits (registered once)."""
+        # Browsers then reconnect (to the next worker) at once instead of after a timeout.
+        with self._lock:
+            if self._closes_at_exit:
+                return
+            self._closes_at_exit = True
+        atexit.register(self.close_all, SERVICE_RESTART)
 
     def close_all(self, code: int, wait: float = 2.0) -> None:
         """Ask every local connection, and any later one, to close with `code`; wait up
@@ -66,9 +79,8 @@ class Registry:
         with self._lock:
             return sum(len(cs) for cs in self._by_user.values())
 
-    def broadcast(self, event: dict) -> None:
-        """Offer the event to every local connection."""
+    def broadcast(self, event: dict) -> int:
+        """Offer the event to every local connection; return how many took it."""
         with self._lock:
             conns = [c for cs in self._by_user.values() for c in cs]
-        for conn in conns:
-            conn.offer(event)
+        return sum(conn.offer(event) for conn in conns)

@@ -19,11 +19,11 @@ import threading
 from collections import OrderedDict
 
 import sqlalchemy as sa
-from flask import current_app
 from markupsafe import Markup
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from .. import state
 from ..extensions import store
 from ..models import Notification, UnreadCounter
 from ..notifications.timefmt import relative_time
@@ -205,16 +205,6 @@ def body(new: list, changed=(), up_to: int | None = None, **context) -> str:
     )
 
 
-_create_lock = threading.Lock()
-
-
 def for_app() -> Stencils:
     """This process's Stencils for the current app."""
-    extensions = current_app.extensions
-    stencils = extensions.get("tocsin.stencils")
-    if stencils is None:
-        with _create_lock:
-            stencils = extensions.setdefault(
-                "tocsin.stencils", Stencils(current_app._get_current_object())
-            )
-    return stencils
+    return state.current().stencils

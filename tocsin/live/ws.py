@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, g, render_template, request, se
 from flask_login import current_user
 from simple_websocket import ConnectionClosed
 
-from .. import broker, login_session, unavailable
+from .. import login_session, state, unavailable
 from ..extensions import store
 from . import push, server
 from .connection import POLICY_VIOLATION, TOO_MANY_SOCKETS, Connection
@@ -88,7 +88,7 @@ def ws():
 
 
 def _serve(socket: server.Server) -> None:
-    b = broker.current()
+    tocsin = state.current()
     conn = Connection(
         current_user.id, current_app.config["TOCSIN_CONNECTION_QUEUE_SIZE"], session.get("sid")
     )
@@ -96,12 +96,14 @@ def _serve(socket: server.Server) -> None:
     csrf_token = current_app.jinja_env.globals.get("csrf_token")
     conn.csrf_token = csrf_token() if csrf_token else None
     # Registered before the snapshot is read: an event in between is queued, not lost.
-    b.registry.add(conn)
+    tocsin.registry.add(conn)
     try:
         if conn.close_code is not None:  # this worker is stopping: try the next one
             socket.close(reason=conn.close_code, message=conn.close_reason)
             return
-        b.ensure_listening()
+        # Only a process that serves sockets gets here: it closes them on its way out.
+        tocsin.registry.close_at_exit()
+        tocsin.broker.ensure_listening()
         socket.send(push.snapshot(store.session, conn, push.since_arg(request.args)))
         store.session.rollback()  # end the read transaction so later reads see new commits
         while socket.connected:
@@ -127,7 +129,7 @@ def _serve(socket: server.Server) -> None:
             if message:
                 socket.send(message)
     finally:
-        b.registry.remove(conn)
+        tocsin.registry.remove(conn)
         store.session.remove()
 
 

@@ -21,8 +21,8 @@ from werkzeug.wrappers import Response
 from ..extensions import store
 from ..models import Notification
 from . import queries, service
+from .responses import database_guard, is_htmx, redirect_back
 from .types import type_info
-from .views import database_guard, is_htmx, redirect_back
 
 
 def pending(notification_id: int, action: str) -> Notification:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 
 from flask import Flask, current_app, has_app_context
 
+from .. import state
+
 #: Type names go into template paths and a 40-character column.
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 DEFAULT_TEMPLATE = "tocsin/types/_default.html"
@@ -107,9 +109,9 @@ class TypeCatalog:
 def catalog(app: Flask | None = None) -> TypeCatalog:
     """Return the app's catalog (the current app's by default; the built-ins outside one)."""
     if app is not None:
-        return app.extensions["tocsin"].types
-    if has_app_context() and "tocsin" in current_app.extensions:
-        return current_app.extensions["tocsin"].types
+        return state.of(app).types
+    if has_app_context() and state.installed(current_app):
+        return state.current().types
     return TypeCatalog()
 
 

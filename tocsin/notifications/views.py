@@ -1,27 +1,15 @@
 """Notification routes: bell, panel, inbox page, mark read, mark all read."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, redirect, render_template, request
 from flask_login import current_user, login_required
-from werkzeug.wrappers import Response
 
 from .. import unavailable
 from ..config import PACKAGE
 from ..extensions import store
 from ..models import MAX_ID
 from . import queries, service
-from .links import is_local_path, safe_link
+from .links import safe_link
+from .responses import database_error, is_htmx, redirect_back
 
 #: Its templates folder makes "tocsin/_bell.html" includable from a host app.
 bp = Blueprint(
@@ -36,10 +24,6 @@ bp = Blueprint(
 @login_required
 def require_login():
     """Every notification route needs a logged-in user."""
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _int_arg(source, name: str, *, required: bool = False) -> int | None:
@@ -78,51 +62,6 @@ def inbox():
     return render_template(
         "tocsin/inbox.html", page=page, up_to=page.newest_id, before=before, bell_panel=False
     )
-
-
-def back_path() -> str:
-    """Return where a plain form post came from: its `next` field, the referrer or the inbox."""
-    target = request.form.get("next")
-    if not is_local_path(target):
-        ref = request.referrer or ""
-        host = request.host_url
-        target = "/" + ref[len(host) :] if ref.startswith(host) else None
-    return target if is_local_path(target) else url_for("tocsin.inbox")
-
-
-def redirect_back() -> Response:
-    """Redirect a plain form post back where it came from (303, so the browser GETs)."""
-    return redirect(back_path(), 303)
-
-
-def database_error(exc: Exception) -> Response:
-    """Answer a locked or unreachable database with 503: an alert for htmx, else a page.
-
-    Neither reads the database: it is what just failed. Not render_template() either: its
-    context processors load current_user, which queries it again.
-    """
-    if not unavailable.is_outage(exc):
-        raise exc  # a bug: Flask's 500
-    unavailable.note(exc)
-    seconds = unavailable.retry_after()
-    name = "tocsin/_unavailable.html" if is_htmx() else "tocsin/unavailable.html"
-    body = current_app.jinja_env.get_template(name).render(retry_after=seconds, back=back_path())
-    response = make_response(body, 503)
-    response.headers["Retry-After"] = str(seconds)
-    if is_htmx():
-        response.headers["HX-Reswap"] = "none"  # only the alert, out of band; the rest stays
-    return response
-
-
-@contextmanager
-def database_guard() -> Iterator[None]:
-    """Turn a database outage inside a host's view (an action handler) into the same 503."""
-    try:
-        yield
-    except unavailable.DATABASE_ERRORS as exc:
-        if not unavailable.is_outage(exc):
-            raise
-        abort(database_error(exc))
 
 
 for _error in unavailable.DATABASE_ERRORS:

@@ -1,0 +1,63 @@
+"""What Tocsin keeps per app, in one object: ``app.extensions["tocsin"]``.
+
+Tocsin.init_app builds it; every layer reads its own part through `current()` or
+`of(app)`. The parts come from several layers (the broker, the live registry and render
+cache), so they are named here for annotations only and never imported at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from flask_limiter import Limiter
+    from flask_sqlalchemy import SQLAlchemy
+
+    from .broker.base import ListeningBroker
+    from .live.registry import Registry
+    from .live.stencil import Stencils
+    from .notifications.types import TypeCatalog
+    from .recipients import ModelDirectory
+
+#: Where the state lives in ``app.extensions``.
+KEY = "tocsin"
+
+
+@dataclass(eq=False)
+class State:
+    """Tocsin's parts for one app in this process."""
+
+    #: The Flask-SQLAlchemy instance Tocsin runs on: its own, or the host app's.
+    db: SQLAlchemy
+    #: Maps publishers' user names to recipient ids.
+    directory: ModelDirectory
+    types: TypeCatalog
+    #: This process's open sockets; the broker delivers events to it.
+    registry: Registry
+    broker: ListeningBroker
+    #: The render cache: pushes and snapshot items rendered once for many sockets.
+    stencils: Stencils
+    #: Rate limits on logins and API calls (limits.py); set right after the state.
+    limiter: Limiter | None = None
+    #: The body-size setting that caps each covered blueprint's requests (bodies.py).
+    body_limits: dict[str, str] = field(default_factory=dict)
+    #: When this process last deleted expired idempotency keys (time.monotonic()).
+    idempotency_purged_at: float = 0.0
+
+
+def of(app: Flask) -> State:
+    """Return Tocsin's state on `app`."""
+    return app.extensions[KEY]
+
+
+def current() -> State:
+    """Return Tocsin's state on the current app."""
+    return current_app.extensions[KEY]
+
+
+def installed(app: Flask) -> bool:
+    """Tell whether Tocsin is set up on `app`."""
+    return KEY in app.extensions
