@@ -19,6 +19,8 @@ from .extensions import csrf, db, sock
 from .live import deflate, ws
 from .models import User
 from .notifications import jinja, views
+from .notifications.channels import Channel, LiveChannel
+from .notifications.policy import Policy, Rule
 from .notifications.types import NotificationType, TypeCatalog
 from .recipients import ModelDirectory
 
@@ -38,12 +40,14 @@ class Tocsin:
         if app is not None:
             self.init_app(app, **options)
 
-    def init_app(self, app: Flask, *, directory=None, types=(), action_endpoints=None) -> None:
+    def init_app(self, app: Flask, *, directory=None, types=(), action_endpoints=None,
+                 rules=(), channels=None) -> None:
         """Set Tocsin up on `app`.
 
         `directory` maps publishers' user names to ids; `types` adds to or overrides the
         built-in notification types; `action_endpoints` maps a type's name to the endpoint
-        its action buttons POST to.
+        its action buttons POST to; `rules` are the delivery policy's rules, in order;
+        `channels` replace the default, the live channel to open tabs.
         """
         for key, value in Config.tocsin_defaults().items():
             app.config.setdefault(key, value)
@@ -57,7 +61,9 @@ class Tocsin:
         catalog = TypeCatalog(types)
         for name, endpoint in (action_endpoints or {}).items():
             catalog.route_actions(name, endpoint)
-        app.extensions["tocsin"] = State(app.extensions["sqlalchemy"], directory, catalog)
+        app.extensions["tocsin"] = State(
+            app.extensions["sqlalchemy"], directory, catalog, Policy(rules), channels
+        )
         database.init_app(app)
         broker.init_app(app)
         jinja.init_app(app)
@@ -81,11 +87,22 @@ class Tocsin:
         """Add a notification type to `app`, or override the one of the same name."""
         app.extensions["tocsin"].types.add(type_)
 
+    def add_rule(self, app: Flask, rule: Rule) -> None:
+        """Append a delivery-policy rule on `app`; earlier rules take precedence."""
+        app.extensions["tocsin"].policy.add(rule)
+
+    def add_channel(self, app: Flask, channel: Channel) -> None:
+        """Deliver through one more channel on `app`."""
+        app.extensions["tocsin"].channels.append(channel)
+
 
 class State:
-    """What Tocsin keeps per app: its database, recipient directory and type catalog."""
+    """What Tocsin keeps per app: database, recipients, types, delivery policy and channels."""
 
-    def __init__(self, db, directory, types: TypeCatalog) -> None:
+    def __init__(self, db, directory, types: TypeCatalog, policy: Policy | None = None,
+                 channels=None) -> None:
         self.db = db
         self.directory = directory
         self.types = types
+        self.policy = policy or Policy()
+        self.channels: list[Channel] = list(channels or [LiveChannel()])
