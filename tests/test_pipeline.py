@@ -119,3 +119,20 @@ def test_a_failing_channel_loses_nothing_and_spares_the_others(app, recorder):
     n = notify("alice", "comment", "Still here")
     assert recorder.delivered == [(user_id("alice"), n.id)]
     assert rows() == 1
+
+
+def test_an_action_handlers_reply_commits_and_rolls_back_with_the_action(recorder):
+    from tocsin.notifications import service
+
+    alice, bob = user_id("alice"), user_id("bob")
+    request = service.create(db.session, alice, type="friend_request", title="Hi", actor="bob")
+    recorder.delivered.clear()
+    # A handler's reply, stored in the action's transaction: resolve_action commits both.
+    (reply,) = notify_many(["bob"], "follow", "alice accepted", session=db.session)
+    service.resolve_action(db.session, alice, request.id, "accept")
+    assert recorder.delivered == [(bob, reply)]
+    # A second click loses: its reply is rolled back with it, and never announced.
+    notify_many(["bob"], "follow", "alice accepted again", session=db.session)
+    with pytest.raises(service.ActionAlreadyTaken):
+        service.resolve_action(db.session, alice, request.id, "decline")
+    assert recorder.delivered == [(bob, reply)] and rows() == 2
