@@ -1,3 +1,5 @@
+import pytest
+
 from tests.conftest import user_id
 from tocsin.extensions import db
 from tocsin.notifications import queries
@@ -78,3 +80,31 @@ def test_send_accepts_a_type_the_app_registered(app, runner):
     with app.app_context():
         n = queries.get(db.session, user_id("alice"), int(result.output))
         assert (n.type, n.priority) == ("invoice", "high")
+
+
+def test_send_takes_data_actor_and_group(app, runner):
+    result = runner.invoke(args=["tocsin", "send", "--to", "alice", "--type", "order",
+                                 "--title", "Shipped", "--data", '{"order_id": "A-1"}',
+                                 "--actor", "shop", "--group", "order:A-1"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        n = queries.get(db.session, user_id("alice"), int(result.output))
+        assert (n.data, n.actor, n.group_key) == ({"order_id": "A-1"}, "shop", "order:A-1")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--data", "{nope"], "Invalid value for --data: not JSON"),
+        (["--data", "[1, 2]"], "Invalid value for --data: must be a JSON object"),
+        (["--data", '{"x": NaN}'], "Invalid value for --data: numbers must be finite"),
+        (["--actor", "a" * 121], "Invalid value for --actor: "),
+        (["--group", "g" * 201], "Invalid value for --group: "),
+    ],
+)
+def test_send_refuses_bad_data_actor_and_group(app, runner, extra, message):
+    base = ["tocsin", "send", "--to", "alice", "--type", "comment", "--title", "Hi"]
+    result = runner.invoke(args=base + extra)
+    assert result.exit_code == 2 and message in result.output, result.output
+    with app.app_context():
+        assert queries.unread_count(db.session, user_id("alice")) == 0

@@ -32,7 +32,8 @@ LAYERS: list[tuple[str, str]] = [
         """tocsin.notifications.types tocsin.notifications.validation
         tocsin.notifications.queries tocsin.notifications.bulk_postgres tocsin.recipients
         tocsin.users tocsin.logins tocsin.database tocsin.schema tocsin.api.tokens
-        tocsin.api.idempotency tocsin.api.schemas""",
+        tocsin.api.idempotency tocsin.api.schemas tocsin.notifications.policy
+        tocsin.notifications.store""",
     ),
     # Carries events between processes; hands them to a callback, knows no sockets.
     ("broker", "tocsin.broker tocsin.broker.*"),
@@ -40,7 +41,7 @@ LAYERS: list[tuple[str, str]] = [
     (
         "pipeline",
         """tocsin.notifications.publish tocsin.notifications.service tocsin.api.service
-        tocsin.login_session""",
+        tocsin.login_session tocsin.notifications.pipeline tocsin.notifications.channels""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (

@@ -63,3 +63,20 @@ def test_fan_out_to_thousands_in_batches():
         "SELECT count(*), min(unread), max(unread) FROM tocsin_unread_counters"
     )).one()
     assert tuple(counts) == (2502, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"title": "bell\x07"}, "title: must not contain control characters"),
+        ({"body": "nul\x00"}, "body: must not contain NUL characters"),
+        ({"data": {"x": float("inf")}}, "data: numbers must be finite"),
+        ({"priority": "extreme"}, "priority: Input should be 'low', 'normal', 'high' or 'urgent'"),
+        ({"actor": 7}, "actor: Input should be a valid string"),
+    ],
+)
+def test_the_python_api_names_the_field_and_the_reason(fields, message):
+    with pytest.raises(InvalidNotification) as caught:
+        notify("alice", **{"type": "comment", "title": "Hi", **fields})
+    assert str(caught.value) == message
+    assert rows() == 0

@@ -216,3 +216,20 @@ def test_a_host_template_never_shows_the_rendering_users_data_to_another(app):
             for html in (message, snapshot):
                 assert "alice" not in html and "bob" not in html
                 assert "Hi : Hey" in html  # current_user is nobody in what a socket is sent
+
+
+def test_a_row_already_seen_shares_the_stencil_of_one_not_seen(app, logged_in):
+    from tocsin.models import Notification
+    from tocsin.notifications import service
+
+    ids = dict(zip(("alice", "bob"), notify_many(["alice", "bob"], "comment", title="Same"),
+                   strict=True))
+    # alice's panel listed hers: seen_at differs between the two rows, the markup does not.
+    service.mark_seen(db.session, user_id("alice"), [db.session.get(Notification, ids["alice"])])
+    stencils = stencil.for_app()
+    before = len(stencils._stencils)
+    for name in ("alice", "bob"):
+        conn = socket_of(name, app)
+        message = push.render(db.session, conn, [{"kind": "created", "ids": [ids[name]]}])
+        assert message == ordinary(conn, ids[name])
+    assert len(stencils._stencils) == before + 1

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the type checker sees the real names
     from .extension import Tocsin
+    from .notifications.channels import Channel
+    from .notifications.policy import Decision, Delivery, Rule
     from .notifications.publish import notify, notify_many
-    from .notifications.validation import InvalidNotification
+    from .notifications.validation import InvalidNotification, NotificationInput
     from .recipients import IdDirectory, ModelDirectory
 
 #: Public name -> the module that defines it.
@@ -21,11 +23,26 @@ _EXPORTS = {
     "notify_many": ".notifications.publish",
     "InvalidNotification": ".notifications.validation",
     "IdDirectory": ".recipients",
+    "Channel": ".notifications.channels",
+    "Decision": ".notifications.policy",
+    "Delivery": ".notifications.policy",
+    "Rule": ".notifications.policy",
+    "NotificationInput": ".notifications.validation",
     "ModelDirectory": ".recipients",
 }
 
 __all__ = [
-    "IdDirectory", "InvalidNotification", "ModelDirectory", "Tocsin", "notify", "notify_many"
+    "Channel",
+    "Decision",
+    "Delivery",
+    "IdDirectory",
+    "InvalidNotification",
+    "ModelDirectory",
+    "NotificationInput",
+    "Rule",
+    "Tocsin",
+    "notify",
+    "notify_many",
 ]
 
 

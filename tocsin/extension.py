@@ -21,6 +21,8 @@ from .live import deflate, ws
 from .live.registry import Registry
 from .live.stencil import Stencils
 from .notifications import jinja, views
+from .notifications.channels import Channel, LiveChannel
+from .notifications.policy import Policy, Rule
 from .notifications.types import NotificationType, TypeCatalog
 from .recipients import IdDirectory
 from .state import State
@@ -51,13 +53,17 @@ class Tocsin:
         url_prefix: str | None = None,
         api_prefix: str | None = None,
         http_api: bool | None = None,
+        rules=(),
+        channels=None,
     ) -> None:
         """Set Tocsin up on `app`.
 
         `directory` maps publishers' user names to ids (default: ids only); `types` adds
         to or overrides the built-in notification types; `action_endpoints` maps a type's
         name to the endpoint its action buttons POST to. `url_prefix`, `api_prefix` and
-        `http_api` set TOCSIN_URL_PREFIX, TOCSIN_API_PREFIX and TOCSIN_HTTP_API.
+        `http_api` set TOCSIN_URL_PREFIX, TOCSIN_API_PREFIX and TOCSIN_HTTP_API; `rules` are
+        the delivery policy's rules, in order; `channels` replace the default, the live
+        channel to open tabs.
         """
         given = {"URL_PREFIX": url_prefix, "API_PREFIX": api_prefix, "HTTP_API": http_api}
         app.config.update({f"TOCSIN_{k}": v for k, v in given.items() if v is not None})
@@ -82,6 +88,8 @@ class Tocsin:
             registry=registry,
             broker=broker.create(app, registry.dispatch),
             stencils=Stencils(app),
+            policy=Policy(rules),
+            channels=list(channels or [LiveChannel()]),
         )
         database.init_app(app)
         jinja.init_app(app)
@@ -107,6 +115,14 @@ class Tocsin:
     def register_type(self, app: Flask, type_: NotificationType) -> None:
         """Add a notification type to `app`, or override the one of the same name."""
         state.of(app).types.add(type_)
+
+    def add_rule(self, app: Flask, rule: Rule) -> None:
+        """Append a delivery-policy rule on `app`; earlier rules take precedence."""
+        state.of(app).policy.add(rule)
+
+    def add_channel(self, app: Flask, channel: Channel) -> None:
+        """Deliver through one more channel on `app`."""
+        state.of(app).channels.append(channel)
 
 
 def registry_of(app: Flask) -> Registry | None:

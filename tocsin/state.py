@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from .broker.base import ListeningBroker
     from .live.registry import Registry
     from .live.stencil import Stencils
+    from .notifications.channels import Channel
+    from .notifications.policy import Policy
     from .notifications.types import TypeCatalog
     from .recipients import ModelDirectory
 
@@ -40,6 +42,10 @@ class State:
     broker: ListeningBroker
     #: The render cache: pushes and snapshot items rendered once for many sockets.
     stencils: Stencils
+    #: The delivery policy: its rules decide per recipient and channel.
+    policy: Policy
+    #: Where a stored notification goes after the commit (the live channel by default).
+    channels: list[Channel]
     #: Rate limits on logins and API calls (limits.py); set right after the state.
     limiter: Limiter | None = None
     #: The body-size setting that caps each covered blueprint's requests (bodies.py).

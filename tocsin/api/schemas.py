@@ -1,52 +1,32 @@
 """The HTTP API's request and response models: they validate, and they are the OpenAPI schemas."""
 
-import json
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    JsonValue,
-    StringConstraints,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
-from ..notifications.links import validate_link_url
-from ..notifications.types import catalog
+from ..models import MAX_ID
+from ..notifications.links import URL_MAX
 from ..notifications.validation import (
     BODY_MAX,
-    PRIORITIES,
+    DATA_MAX,
+    LINE,
     TITLE_MAX,
     NotificationInput,
-    clean,
 )
+
+__all__ = ["BODY_MAX", "DATA_MAX", "TITLE_MAX", "URL_MAX"]
 
 #: Most recipients one request may name.
 RECIPIENTS_MAX = 10_000
-#: Most bytes `data` may take as compact JSON.
-DATA_MAX = 8 * 1024
-#: Ids are INTEGER columns: 32-bit on PostgreSQL, which refuses a larger parameter.
-ID_MAX = 2**31 - 1
 NAME_MAX = 255
-URL_MAX = 2048
-#: No control characters (PostgreSQL text cannot hold NUL, and none belongs in a title).
-LINE = r"^[^\x00-\x1f\x7f]*$"
-#: Tabs and line breaks allowed, no other control character.
-TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
-UserId = Annotated[int, Field(ge=1, le=ID_MAX)]
+UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
 UserName = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX, pattern=LINE)]
-Line = Annotated[str, StringConstraints(pattern=LINE)]
-Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class NewNotification(BaseModel):
-    """A notification to publish: one row per recipient, one push each."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
+class _Recipients(BaseModel):
     recipients: list[Annotated[UserId | UserName, Field(union_mode="left_to_right")]] = Field(
         min_length=1, max_length=RECIPIENTS_MAX,
         description=(
@@ -55,55 +35,17 @@ class NewNotification(BaseModel):
             "Duplicates count once."
         ),
     )
-    type: Annotated[str, StringConstraints(max_length=40)] = Field(
-        description="A notification type the app's catalog declares."
-    )
-    title: Annotated[Line, StringConstraints(min_length=1, max_length=TITLE_MAX)]
-    body: Annotated[str, StringConstraints(max_length=BODY_MAX, pattern=TEXT)] | None = None
-    url: Annotated[Line, StringConstraints(max_length=URL_MAX)] | None = Field(
-        None, description="A relative link or an absolute http(s) one."
-    )
-    priority: Literal[PRIORITIES] | None = Field(  # type: ignore[valid-type]
-        None, description="Defaults to the type's own."
-    )
-    data: dict[str, JsonValue] | None = Field(
-        None, description=f"Any JSON object, at most {DATA_MAX} bytes serialized."
-    )
-    actor: Annotated[Line, StringConstraints(max_length=120)] | None = Field(
-        None, description="Who caused it, as the item shows it."
-    )
-    group_key: Annotated[Line, StringConstraints(max_length=200)] | None = None
 
-    @field_validator("type")
-    @classmethod
-    def _known_type(cls, value: str) -> str:
-        if value not in catalog():
-            raise ValueError(f"unknown type {value!r} (known: {', '.join(catalog())})")
-        return value
 
-    @field_validator("url")
-    @classmethod
-    def _safe_url(cls, value: str | None) -> str | None:
-        return validate_link_url(value)
+class NewNotification(NotificationInput, _Recipients):
+    """A notification to publish: one row per recipient, one push each."""
 
-    @field_validator("data")
-    @classmethod
-    def _small_data(cls, value: dict | None) -> dict | None:
-        if value is None:
-            return None
-        try:
-            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False,
-                                  allow_nan=False).encode())
-        except ValueError:
-            raise ValueError("numbers must be finite") from None
-        if size > DATA_MAX:
-            raise ValueError(f"at most {DATA_MAX} bytes as JSON, not {size}")
-        return value
+    # Recipients first (they come first in errors and the document): pydantic lists the
+    # fields of the last base first.
 
-    def payload(self) -> NotificationInput:
-        """Return the checked input notify() stores; raise InvalidNotification naming the field."""
-        fields = self.model_dump(exclude={"recipients"})
-        return clean(**fields)
+    def content(self) -> NotificationInput:
+        """Return what the notification says, without its recipients."""
+        return NotificationInput.model_construct(**self.model_dump(exclude={"recipients"}))
 
 
 class Created(BaseModel):

@@ -22,12 +22,13 @@ from werkzeug.wrappers import Response
 
 from .. import state, unavailable
 from ..extensions import store
+from ..models import MAX_ID
 from ..notifications import queries
 from ..notifications import service as notifications
+from ..notifications.pipeline import UnknownRecipients
 from ..notifications.validation import InvalidNotification
 from . import errors, idempotency, openapi, service, tokens
 from .schemas import (
-    ID_MAX,
     Created,
     NewNotification,
     Notification,
@@ -71,7 +72,7 @@ def document():
 
 
 @bp.post("/v1/notifications")
-def publish():
+def create():
     key = request.headers.get(idempotency.HEADER)
     if key is not None and not idempotency.valid_key(key):
         return errors.error(422, "Idempotency-Key: 1-255 printable ASCII characters",
@@ -82,14 +83,14 @@ def publish():
     if key is not None:
         _purge_now_and_then(ttl)
     try:
-        outcome = service.publish(store.session, g.tocsin_token_id, new, key,
-                                  idempotency.request_hash(body), ttl)
+        outcome = service.create(store.session, g.tocsin_token_id, new, key,
+                                 idempotency.request_hash(body), ttl)
+    except UnknownRecipients as exc:
+        return errors.error(422, f"recipients: {len(exc.unknown)} unknown", "recipients",
+                            unknown=exc.unknown)
     except InvalidNotification as exc:
         field, _, message = str(exc).partition(": ")
         return errors.error(422, str(exc), field if message else None)
-    except service.UnknownRecipients as exc:
-        return errors.error(422, f"recipients: {len(exc.unknown)} unknown", "recipients",
-                            unknown=exc.unknown)
     except idempotency.KeyReused:
         return errors.error(422, "Idempotency-Key: already used with a different body",
                             idempotency.HEADER)
@@ -114,7 +115,7 @@ def page():
     ).model_dump(mode="json"))
 
 
-@bp.post(f"/v1/notifications/<int(min=1, max={ID_MAX}):notification_id>/read")
+@bp.post(f"/v1/notifications/<int(min=1, max={MAX_ID}):notification_id>/read")
 def read(notification_id: int):
     query = UserQuery.model_validate(request.args.to_dict())
     user_id = _user_id(query.user)

@@ -39,7 +39,11 @@ BADGES = 1024
 #: Ids per query; SQLite builds before 3.32 allow 999 parameters.
 CHUNK = 900
 
-_CONTENT = [c.key for c in Notification.__table__.columns if c.key not in ("id", "user_id")]
+#: What an item's markup depends on. Not seen_at: no partial shows it, and it differs per
+#: recipient once a list has shown the row, which would split one stencil into many.
+_CONTENT = [
+    c.key for c in Notification.__table__.columns if c.key not in ("id", "user_id", "seen_at")
+]
 
 
 class _WithId:

@@ -11,7 +11,12 @@ these two calls::
         notification = actions.pending(notification_id, action)  # else 404, 400 or 409
         if action == "accept":
             befriend(current_user, notification.data["from_user_id"])  # same session
-        return actions.done(notification, action)  # commits both; re-renders the item
+            notify(notification.actor, "follow", f"{current_user.name} accepted",
+                   session=store.session)  # a reply in the same transaction
+        return actions.done(notification, action)  # commits all; re-renders the item
+
+A reply published with ``session=store.session`` goes through the same pipeline as any
+notification; it is pushed once done() commits, and dropped if the action fails.
 """
 
 from flask import abort, make_response, render_template

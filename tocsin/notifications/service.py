@@ -2,11 +2,12 @@
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import broker
 from ..models import Notification, UnreadCounter, utcnow
-from . import queries
-from .publish import add_unread, deliver, resolve
+from . import pipeline, queries
+from .store import add_unread
 from .types import type_info
 from .validation import clean
 
@@ -23,9 +24,13 @@ def _add_unread(session: Session, user_id: int, delta: int) -> None:
 
 
 def create(session: Session, user_id: int, **fields) -> Notification:
-    """Validate, store and publish one notification for the user; return it."""
-    payload = clean(**fields)
-    (nid,) = deliver(session, resolve(session, [user_id]), payload)
+    """Validate, store, commit `session` and publish one notification for the user."""
+    try:
+        (nid,) = pipeline.publish(session, [user_id], clean(**fields))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
     return session.get(Notification, nid)
 
 
@@ -73,6 +78,28 @@ def mark_all_read(session: Session, user_id: int, up_to: int) -> list[int]:
         newest = sorted(ids, reverse=True)[:READ_EVENT_MAX_IDS]
         broker.publish(user_id, {"kind": "read", "ids": newest})
     return ids
+
+
+def mark_seen(session: Session, user_id: int, notifications: list[Notification]) -> None:
+    """Stamp seen_at on the listed notifications the user had not seen yet; commit that alone."""
+    unseen = [n for n in notifications if n.seen_at is None]
+    if not unseen:
+        return  # the usual case once a list has been shown: no write at all
+    now = utcnow()
+    # Its own short transaction: committing the caller's session would expire the rows
+    # about to be rendered (a reload each). The guard keeps the first time seen.
+    with session.get_bind().begin() as conn:
+        conn.execute(
+            sa.update(Notification)
+            .where(
+                Notification.user_id == user_id,
+                Notification.id.in_([n.id for n in unseen]),
+                Notification.seen_at.is_(None),
+            )
+            .values(seen_at=now)
+        )
+    for n in unseen:
+        set_committed_value(n, "seen_at", now)
 
 
 def recount_unread(session: Session, user_id: int) -> int:

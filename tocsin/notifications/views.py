@@ -36,9 +36,14 @@ def _int_arg(source, name: str, *, required: bool = False) -> int | None:
 
 
 def _page(before: int | None):
-    return queries.page(
+    """Return a page of the user's list, stamping its rows seen: the user is looking at them."""
+    page = queries.page(
         store.session, current_user.id, before, current_app.config["TOCSIN_PAGE_SIZE"]
     )
+    # A GET that writes, as Login.seen_at does: a receipt, not a state the user changes;
+    # guarded, and no write at all once the listed rows are seen.
+    service.mark_seen(store.session, current_user.id, page.items)
+    return page
 
 
 @bp.get("/bell")

@@ -1,0 +1,91 @@
+"""One way in for every notification: validate → resolve → policy → store → commit → announce.
+
+The Python API (notify, notify_many), the HTTP API, the CLI and action handlers all
+come through `publish`. It validates nothing itself (its `content` is a checked
+NotificationInput), writes in the transaction of the session it is given and never
+commits or rolls that back: whoever opened the transaction ends it. Once that
+transaction commits, each channel delivers what the policy let through; if it rolls
+back, nothing is announced. Persist first, push second: a broker that is down loses
+no row, since every client's next snapshot reads the database.
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, SessionTransaction
+
+from .. import state as tocsin_state
+from . import store
+from .validation import InvalidNotification, NotificationInput
+
+log = logging.getLogger(__name__)
+
+#: session.info key: what to announce when the session's transaction commits.
+PENDING = "tocsin.announce"
+#: Unknown recipients named in an error message; the rest are counted.
+SHOWN_UNKNOWN = 20
+
+
+class UnknownRecipients(InvalidNotification):
+    """Some recipients match no user; `unknown` lists every one."""
+
+    def __init__(self, unknown: list) -> None:
+        shown = ", ".join(repr(u) for u in unknown[:SHOWN_UNKNOWN])
+        more = f" and {len(unknown) - SHOWN_UNKNOWN} more" if len(unknown) > SHOWN_UNKNOWN else ""
+        super().__init__(f"recipients: unknown {shown}{more}")
+        self.unknown = unknown
+
+
+def publish(session: Session, refs: Sequence[int | str], content: NotificationInput) -> list[int]:
+    """Store a notification per recipient in `session`'s transaction; return the ids.
+
+    Each channel delivers after that transaction commits. Raises UnknownRecipients or
+    InvalidNotification before anything is written.
+    """
+    recipients = resolve(session, refs)
+    state = tocsin_state.current()
+    plan = state.policy.plan(recipients, [c.name for c in state.channels], content)
+    ids = store.insert(session, recipients, content)
+    by_user = dict(zip(recipients, ids, strict=True))
+
+    def announce() -> None:
+        for channel in state.channels:
+            deliveries = [(uid, by_user[uid]) for uid in plan.recipients(channel.name)]
+            try:
+                channel.deliver(deliveries)
+            except Exception:
+                # Committed already: the inbox and the next snapshot still show the rows.
+                log.exception("channel %s: delivery failed", channel.name)
+
+    after_commit(session, announce)
+    return ids
+
+
+def resolve(session: Session, refs: Sequence[int | str]) -> list[int]:
+    """Return recipient ids for ids or names, once each; raise if none or some unknown."""
+    if not refs:
+        raise InvalidNotification("recipients: at least one is needed")
+    ids, unknown = tocsin_state.current().directory.resolve(session, refs)
+    if unknown:
+        raise UnknownRecipients(unknown)
+    return ids
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Call `callback` once `session`'s current transaction commits; forget it on rollback."""
+    session.info.setdefault(PENDING, []).append(callback)
+    if not sa.event.contains(session, "after_commit", _run_pending):
+        sa.event.listen(session, "after_commit", _run_pending)
+        sa.event.listen(session, "after_transaction_end", _drop_pending)
+
+
+def _run_pending(session: Session) -> None:
+    for callback in session.info.pop(PENDING, ()):
+        callback()
+
+
+def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended without a commit (after_commit ran first otherwise).
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)

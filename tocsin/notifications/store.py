@@ -1,0 +1,57 @@
+"""The pipeline's store stage: insert rows and bump unread counters in the caller's transaction."""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ..models import Notification, UnreadCounter, utcnow
+from . import bulk_postgres
+from .validation import NotificationInput
+
+#: Rows per INSERT statement when fanning out.
+BATCH = 1000
+
+
+def insert(session: Session, recipients: list[int], content: NotificationInput) -> list[int]:
+    """Insert a notification per recipient and bump their counters; return the ids in order.
+
+    Neither commits nor rolls back: the transaction belongs to whoever opened it.
+    """
+    fields = {"created_at": utcnow(), **content.columns()}
+    if session.get_bind().dialect.name == "postgresql":
+        # Counters included: one statement.
+        return bulk_postgres.insert_notifications(session, recipients, fields)
+    rows = [{"user_id": uid, **fields} for uid in recipients]
+    ids: list[int] = []
+    for start in range(0, len(rows), BATCH):
+        stmt = sa.insert(Notification).returning(Notification.id, sort_by_parameter_order=True)
+        ids += session.scalars(stmt, rows[start : start + BATCH]).all()
+    add_unread(session, {uid: 1 for uid in recipients})
+    return ids
+
+
+def add_unread(session: Session, deltas: dict[int, int]) -> None:
+    """Change users' unread counters inside the caller's transaction."""
+    deltas = {uid: d for uid, d in deltas.items() if d}
+    if not deltas:
+        return
+    # Always in id order: concurrent fan-outs then lock counter rows in the same order.
+    params = [{"user_id": uid, "unread": deltas[uid]} for uid in sorted(deltas)]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        bulk_postgres.add_unread(session, deltas)
+        return
+    if dialect == "sqlite":
+        stmt = sqlite_insert(UnreadCounter)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["user_id"], set_={"unread": UnreadCounter.unread + stmt.excluded.unread}
+        )
+        session.execute(stmt, params)
+        return
+    for p in params:  # other databases: update, else insert
+        updated = session.execute(
+            sa.update(UnreadCounter).where(UnreadCounter.user_id == p["user_id"])
+            .values(unread=UnreadCounter.unread + p["unread"])
+        )
+        if updated.rowcount == 0:
+            session.add(UnreadCounter(**p))
