@@ -46,6 +46,8 @@ class Config:
         self.TOCSIN_PAGE_SIZE = int(_env("PAGE_SIZE", "20"))
         #: The template the inbox page extends; it needs a `content` block.
         self.TOCSIN_LAYOUT = _env("LAYOUT", "tocsin/layout.html")
+        #: The inbox page's <title>: the host's words, not Tocsin's name.
+        self.TOCSIN_INBOX_TITLE = _env("INBOX_TITLE", "Notifications")
         #: Largest request body the HTTP API reads, in bytes; a larger one gets 413.
         self.TOCSIN_API_MAX_BODY = int(_env("API_MAX_BODY", str(64 * 1024)))
         #: How long the HTTP API remembers an Idempotency-Key, in seconds (at least a day).
