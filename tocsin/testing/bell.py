@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 try:
     from playwright.sync_api import expect
 except ImportError:  # a host without Playwright still imports tocsin.testing
-    expect = None
+    expect = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page

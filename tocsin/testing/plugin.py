@@ -9,6 +9,7 @@ bell. Without Playwright the browser fixtures skip; everything else still loads.
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -18,7 +19,7 @@ from .server import LiveServer, login_cookie
 try:
     from playwright.sync_api import sync_playwright
 except ImportError:  # browser fixtures skip; a host's other tests run as before
-    sync_playwright = None
+    sync_playwright = None  # type: ignore[assignment]
 
 #: Where a system Chromium usually is, tried after Playwright's own build.
 SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -45,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _unavailable(reason: str):
+def _unavailable(reason: str) -> NoReturn:
     # CI sets TOCSIN_REQUIRE_BROWSER=1 so that a missing browser fails instead of skipping.
     if os.environ.get("TOCSIN_REQUIRE_BROWSER") == "1":
         pytest.fail(f"TOCSIN_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
@@ -61,7 +62,7 @@ def _chromium(pw, chosen: str | None) -> str | None:
     for path in SYSTEM_CHROMIUMS:
         if Path(path).exists():
             return path
-    return _unavailable("no Chromium: set --tocsin-chromium or run `playwright install chromium`")
+    _unavailable("no Chromium: set --tocsin-chromium or run `playwright install chromium`")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from http.cookies import SimpleCookie
 
 from flask import Flask, session
 from flask_login import login_user
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 
 class LiveServer:
@@ -15,7 +15,7 @@ class LiveServer:
         self.app = app
         self.host = host
         self.port = port
-        self._server = None
+        self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -37,8 +37,10 @@ class LiveServer:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
-            self._thread.join(timeout=5)
             self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
 
 
 def login_cookie(app: Flask, user) -> tuple[str, str]:
