@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, str]] = [
         "rules",
         """tocsin.notifications.types tocsin.notifications.validation
         tocsin.notifications.queries tocsin.notifications.bulk_postgres tocsin.recipients
-        tocsin.users tocsin.logins tocsin.database tocsin.schema tocsin.api.tokens
+        tocsin.logins tocsin.database tocsin.schema tocsin.api.tokens
         tocsin.api.idempotency tocsin.api.schemas tocsin.notifications.policy
         tocsin.notifications.store""",
     ),
@@ -48,7 +48,7 @@ LAYERS: list[tuple[str, str]] = [
         "live",
         """tocsin.live tocsin.live.anonymous tocsin.live.coalesce tocsin.live.connection
         tocsin.live.deflate tocsin.live.push tocsin.live.registry tocsin.live.server
-        tocsin.live.stencil""",
+        tocsin.live.stencil tocsin.live.csrf""",
     ),
     # What the routes share: responses, the host's action helpers, Jinja globals, guards.
     (

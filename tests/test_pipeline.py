@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import user_id
-from tocsin import Channel, Decision, Delivery, Rule, Tocsin, notify, notify_many
+from tocsin import Channel, Decision, Delivery, Rule, Tocsin, notify, notify_many, state
 from tocsin.extensions import db
 from tocsin.models import ApiToken, Notification
 from tocsin.notifications import queries
@@ -100,7 +100,7 @@ def test_policy_decides_per_recipient_and_channel_and_every_row_is_stored(app, r
         ids = notify_many(["alice", "bob"], "comment", f"{decision}")
         assert recorder.delivered == [(alice, ids[0])], decision
         recorder.delivered.clear()
-        app.extensions["tocsin"].policy.rules.clear()
+        state.of(app).policy.rules.clear()
     # Muted or not, the inbox is the record and the badge counts every unread row.
     assert rows() == 6 and queries.unread_count(db.session, bob) == 3
 
@@ -115,7 +115,7 @@ def test_the_first_rule_that_answers_decides(app, recorder):
 
 
 def test_a_failing_channel_loses_nothing_and_spares_the_others(app, recorder):
-    app.extensions["tocsin"].channels.insert(0, Broken())
+    state.of(app).channels.insert(0, Broken())
     n = notify("alice", "comment", "Still here")
     assert recorder.delivered == [(user_id("alice"), n.id)]
     assert rows() == 1

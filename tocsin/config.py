@@ -47,6 +47,8 @@ class Config:
         self.TOCSIN_HTTP_API = _env("HTTP_API", "1") == "1"
         #: Where the HTTP API is mounted: its routes are ``<prefix>/v1/...``.
         self.TOCSIN_API_PREFIX = _env("API_PREFIX", "/api")
+        #: The inbox page's <title>: the host's words, not Tocsin's name.
+        self.TOCSIN_INBOX_TITLE = _env("INBOX_TITLE", "Notifications")
         #: Largest request body the HTTP API reads, in bytes; a larger one gets 413.
         self.TOCSIN_API_MAX_BODY = int(_env("API_MAX_BODY", str(64 * 1024)))
         #: How long the HTTP API remembers an Idempotency-Key, in seconds (at least a day).

@@ -1,76 +1,38 @@
-"""Browser fixtures: system Chromium through Playwright, a real Tocsin server per test.
+"""Browser fixtures: the test kit's Chromium (tocsin.testing), a real Tocsin server per test.
 
 Every test gets a fresh instance folder with the demo users alice and bob, its own
-`flask run` process and a fresh browser context. Notifications are published from
-other processes, as in production: the `flask tocsin send` CLI, or an app created in
-the test process on the same database (faster when a test needs many).
+`flask run` process (a restart is a new process, as in production) and a fresh browser
+context. Notifications are published from other processes, as in production: the
+`flask tocsin send` CLI, or an app created in the test process on the same database
+(faster when a test needs many). Pages are read and driven through the kit's Bell.
 """
 
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
 from tests.support import LiveServer, flask_cli, server_env
+from tocsin.testing import Bell
 
 REQUIRE_BROWSER = os.environ.get("TOCSIN_REQUIRE_BROWSER") == "1"
 try:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 except ImportError:
     if REQUIRE_BROWSER:
         raise
     collect_ignore_glob = ["test_*.py"]  # no Playwright: nothing here can run
 
-SYSTEM_CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "tocsin"
-
-#: Test instrumentation on <html>: socket messages swapped in since the socket last opened,
-#: so a test can wait for the (re)connect snapshot before publishing.
-WS_MESSAGES = "data-test-ws-messages"
-COUNT_WS_MESSAGES = f"""
-document.addEventListener('htmx:wsOpen', function () {{
-  document.documentElement.removeAttribute('{WS_MESSAGES}');
-}});
-document.addEventListener('htmx:wsAfterMessage', function () {{
-  var html = document.documentElement;
-  html.setAttribute('{WS_MESSAGES}', String(Number(html.getAttribute('{WS_MESSAGES}') || 0) + 1));
-}});
-"""
-
-
-def _browser_unavailable(reason: str):
-    if REQUIRE_BROWSER:
-        pytest.fail(f"TOCSIN_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
+#: Playwright's default of 30 s hides a missed push for half a minute.
+TIMEOUT_MS = 10_000
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the session: Debian's, else Playwright's own if installed."""
-    pw = sync_playwright().start()
-    try:
-        if Path(SYSTEM_CHROMIUM).exists():
-            executable = SYSTEM_CHROMIUM
-        elif Path(pw.chromium.executable_path).exists():
-            executable = None  # Playwright's own build; never downloaded from here
-        else:
-            _browser_unavailable(f"no Chromium: neither {SYSTEM_CHROMIUM} nor Playwright's own")
-        browser = pw.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-    finally:
-        pw.stop()
+def browser(tocsin_browser):
+    """The kit's headless Chromium: the system's (TOCSIN_CHROMIUM), else Playwright's own."""
+    return tocsin_browser
 
 
 @pytest.fixture
@@ -162,8 +124,7 @@ def new_context(browser):
 
     def new_context():
         context = browser.new_context()
-        context.set_default_timeout(10_000)
-        context.add_init_script(COUNT_WS_MESSAGES)
+        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context
 
@@ -212,13 +173,9 @@ def page(new_page):
     return new_page()
 
 
-def wait_live(page, timeout: float = 10_000) -> None:
-    """Wait until the socket is open and its first message (the snapshot) was swapped in."""
-    status = page.locator("#connection-status")
-    expect(status).to_have_attribute("data-state", "connected", timeout=timeout)
-    expect(page.locator("html")).to_have_attribute(
-        WS_MESSAGES, re.compile(r"^[1-9]\d*$"), timeout=timeout
-    )
+def wait_live(page, timeout: float = TIMEOUT_MS, after: int = 0) -> None:
+    """Wait until the socket is open and a snapshot newer than the `after`-th is applied."""
+    Bell(page).wait_live(after, timeout=timeout)
 
 
 @pytest.fixture
@@ -244,13 +201,15 @@ def live():
 
 def open_bell_panel(page):
     """Click the bell and wait for the panel fragment; return the panel locator."""
-    page.locator("#notification-bell-button").click()
-    panel = page.locator("section#notification-panel")
-    expect(panel).to_be_visible()
-    expect(page.locator("#notification-bell-button")).to_have_attribute("aria-expanded", "true")
-    return panel
+    return Bell(page).open_panel()
 
 
 @pytest.fixture
 def open_panel():
     return open_bell_panel
+
+
+@pytest.fixture
+def bell(page) -> Bell:
+    """The kit's page object for the test's page (log it in first)."""
+    return Bell(page)

@@ -19,7 +19,7 @@ def test_login_form_then_bell_in_nav_with_hidden_badge(tocsin, page, login, cons
     login(page)
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.locator("#notification-bell")).to_be_visible()
-    expect(nav.get_by_role("button", name="Notifications")).to_be_visible()
+    expect(page.get_by_role("button", name="Notifications")).to_have_id("notification-bell-button")
     badge = page.locator("#notification-badge")
     expect(badge).to_have_attribute("data-count", "0")
     expect(badge).to_be_hidden()
@@ -47,9 +47,11 @@ def test_badge_counts_live_and_caps_at_99_plus(tocsin, page, login, console_erro
     assert console_errors == []
 
 
-def test_badge_singular_label(tocsin, page, login):
+def test_badge_singular_label(tocsin, page, bell, login):
     login(page)
+    assert bell.snapshots() == 1 and bell.connection_state() == "connected"
     tocsin.send("Just one")
-    badge = page.locator("#notification-badge")
+    bell.expect_count(1)
+    badge = bell.badge
     expect(badge).to_have_text("1")
     expect(badge).to_have_attribute("aria-label", "1 unread notification")

@@ -11,24 +11,21 @@ pytestmark = pytest.mark.browser
 UNREAD = re.compile(r"\bis-unread\b")
 
 
-def test_published_notification_appears_without_reload(
-    tocsin, page, login, open_panel, console_errors
-):
+def test_published_notification_appears_without_reload(tocsin, page, bell, login, console_errors):
     older = tocsin.send("Already here")
     login(page)
     page.evaluate("window.tocsinSamePage = true")  # gone if the page reloads
-    open_panel(page)
-    badge = page.locator("#notification-badge")
-    expect(badge).to_have_attribute("data-count", "1")
+    bell.open_panel()
+    badge = bell.badge
+    bell.expect_count(1)
     stack = page.locator("#toast-stack")
     expect(stack).to_have_attribute("aria-live", "polite")
 
     new = tocsin.send("Ann replied", body="Sounds good")
-    expect(badge).to_have_attribute("data-count", "2")
+    bell.expect_count(2)
     expect(badge).to_have_text("2")
-    toast = stack.locator(f"#toast-{new}")
-    expect(toast).to_be_visible()
-    expect(toast).to_contain_text("Ann replied")
+    toast = bell.wait_for_toast("Ann replied")
+    expect(toast).to_have_id(f"toast-{new}")
     expect(toast.get_by_role("button", name="Dismiss: Ann replied")).to_be_visible()
     items = page.locator("#notification-list > li")
     expect(items).to_have_count(2)
@@ -40,15 +37,15 @@ def test_published_notification_appears_without_reload(
     assert console_errors == []
 
 
-def test_low_priority_updates_badge_without_toast(tocsin, page, login, open_panel):
+def test_low_priority_updates_badge_without_toast(tocsin, page, bell, login):
     login(page)
-    open_panel(page)
+    bell.open_panel()
     low = tocsin.send("Someone liked your post", type_="like")  # the type's default: low
     urgent_low = tocsin.send("Explicitly low", priority="low")
     sentinel = tocsin.send("Normal one", priority="normal")
     # Pushed in order: once the later toast is in, the low ones have been handled.
-    expect(page.locator(f"#toast-{sentinel}")).to_be_visible()
-    expect(page.locator("#notification-badge")).to_have_attribute("data-count", "3")
+    expect(bell.wait_for_toast("Normal one")).to_have_id(f"toast-{sentinel}")
+    bell.expect_count(3)
     for low_id in (low, urgent_low):
         expect(page.locator(f"#notification-{low_id}")).to_have_class(UNREAD)
         expect(page.locator(f"#toast-{low_id}")).to_have_count(0)

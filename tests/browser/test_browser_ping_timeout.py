@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, Tocsin, wait_live
 from tests.support import GunicornServer, flask_cli, server_env
+from tocsin.testing import Bell
 
 pytestmark = pytest.mark.browser
 
@@ -148,6 +149,7 @@ def test_a_tab_whose_pong_never_arrived_reconnects_and_catches_up(
     expect(page).to_have_url(proxy.url + "/")
     wait_live(page)
     open_panel(page)
+    snapshots = Bell(page).snapshots()
     socket_pipe = proxy.sockets[-1]
 
     proxy.hold()  # the browser's pongs stop here: the server gives up after a ping interval
@@ -157,7 +159,7 @@ def test_a_tab_whose_pong_never_arrived_reconnects_and_catches_up(
 
     html = page.locator("html")
     expect(html).to_have_attribute(CLOSE_CODES, re.compile(r"^1013 "))
-    wait_live(page, timeout=20_000)  # reconnected by itself, fresh snapshot in
+    wait_live(page, timeout=20_000, after=snapshots)  # reconnected by itself, snapshot in
     expect(page.locator("#connection-status")).to_have_attribute("data-state", "connected")
     expect(page.locator("#notification-badge")).to_have_attribute("data-count", "1")
     expect(page.locator(f"#notification-{missed}")).to_have_count(1)

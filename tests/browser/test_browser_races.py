@@ -8,6 +8,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from tocsin.testing import Bell
+
 pytestmark = pytest.mark.browser
 
 #: Every toast ever added to the stack, in order: toasts time out, this record does not.
@@ -100,11 +102,12 @@ def test_notifications_between_render_and_socket_get_their_toasts_once(
     assert console_errors == []  # the restart below logs refused connections
 
     # A reconnect asks for what came after the newest id this page has seen: no repeats.
+    snapshots = Bell(page).snapshots()
     with page.expect_websocket() as reconnected:
         tocsin.server.stop()
         tocsin.server.start()
     assert reconnected.value.url.endswith(f"?since={gap[-1]}")
-    live(page)
+    live(page, after=snapshots)
     (later,) = tocsin.create({"title": "After the reconnect"})
     expect(page.locator(f"#toast-{later}")).to_be_attached()
     assert len(page.evaluate("window.tocsinToasts")) == len(toasts) + 1

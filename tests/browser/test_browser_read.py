@@ -11,42 +11,41 @@ UNREAD = re.compile(r"\bis-unread\b")
 
 
 def test_clicking_an_item_marks_it_read_and_follows_its_url(
-    tocsin, page, login, open_panel, console_errors
+    tocsin, page, bell, login, console_errors
 ):
     other = tocsin.send("Stays unread")
     target = tocsin.send("Open me", url="/notifications")
     login(page)
-    expect(page.locator("#notification-badge")).to_have_attribute("data-count", "2")
-    panel = open_panel(page)
+    bell.expect_count(2)
+    panel = bell.open_panel()
     panel.locator(f"#notification-{target} .tocsin-item-link").click()
 
     expect(page).to_have_url(tocsin.url + "/notifications")
     expect(page.get_by_role("heading", name="Notifications", level=1)).to_be_visible()
     expect(page.locator(f"#notification-{target}")).not_to_have_class(UNREAD)
     expect(page.locator(f"#notification-{other}")).to_have_class(UNREAD)
-    expect(page.locator("#notification-badge")).to_have_attribute("data-count", "1")
+    bell.expect_count(1)
     assert console_errors == []
 
 
-def test_mark_read_button_reads_only_that_item(tocsin, page, login, open_panel, console_errors):
+def test_mark_read_button_reads_only_that_item(tocsin, page, bell, login, console_errors):
     first = tocsin.send("First")
     second = tocsin.send("Second")
     login(page)
-    open_panel(page)
+    bell.open_panel()
     page.get_by_role("button", name="Mark as read: First").click()
 
     item = page.locator(f"#notification-{first}")
     expect(item).not_to_have_class(UNREAD)
     expect(item.get_by_role("button", name=re.compile("Mark as read"))).to_have_count(0)
     expect(page.locator(f"#notification-{second}")).to_have_class(UNREAD)
-    badge = page.locator("#notification-badge")
-    expect(badge).to_have_attribute("data-count", "1")
+    bell.expect_count(1)
     expect(page).to_have_url(tocsin.url + "/")  # no navigation
-    expect(page.locator("section#notification-panel")).to_be_visible()
+    expect(bell.panel).to_be_visible()
 
-    page.get_by_role("button", name="Mark as read: Second").click()
-    expect(badge).to_have_attribute("data-count", "0")
-    expect(badge).to_be_hidden()
+    bell.mark_read(second)
+    bell.expect_count(0)
+    expect(bell.badge).to_be_hidden()
     assert console_errors == []
 
 

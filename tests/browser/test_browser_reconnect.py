@@ -8,6 +8,13 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 DOWN = re.compile(r"^(reconnecting|offline)$")
+#: The counts of the bell's tocsin:snapshot events, in order.
+RECORD_SNAPSHOTS = """
+window.tocsinSnapshots = [];
+document.addEventListener('tocsin:snapshot', function (e) {
+  window.tocsinSnapshots.push(e.detail.count);
+});
+"""
 
 
 def expect_each_once(page, ids) -> None:
@@ -15,13 +22,15 @@ def expect_each_once(page, ids) -> None:
         expect(page.locator(f"#notification-{nid}")).to_have_count(1)
 
 
-def test_server_restart_reconnects_and_catches_up(tocsin, page, login, live, open_panel):
+def test_server_restart_reconnects_and_catches_up(tocsin, page, bell, login, live, open_panel):
     before = tocsin.send("Before the restart")
+    page.add_init_script(RECORD_SNAPSHOTS)
     login(page)
     panel = open_panel(page)
     status = page.locator("#connection-status")
     expect(status).to_have_attribute("data-state", "connected")
 
+    snapshots = bell.snapshots()
     tocsin.server.stop()
     expect(status).to_have_attribute("data-state", DOWN)
     expect(status).not_to_have_text("Live")
@@ -30,7 +39,9 @@ def test_server_restart_reconnects_and_catches_up(tocsin, page, login, live, ope
     tocsin.server.start()  # same port, same database
 
     # Reconnected (the client backs off up to 8 s), and the fresh snapshot is in.
-    live(page, timeout=20_000)
+    live(page, timeout=20_000, after=snapshots)
+    assert bell.snapshots() == snapshots + 1
+    assert page.evaluate("window.tocsinSnapshots") == [1, 2]  # an event for each
     expect(status).to_have_attribute("data-state", "connected")
     expect(status).to_have_text("Live")
     badge = page.locator("#notification-badge")

@@ -7,7 +7,15 @@ from the socket whose request happened to render it: a host type template that p
 empty, while `url_for` still builds the socket's own paths (scheme, host, script root).
 """
 
-from flask import current_app, has_request_context, render_template, request
+from contextlib import contextmanager
+
+from flask import (
+    current_app,
+    get_template_attribute,
+    has_request_context,
+    render_template,
+    request,
+)
 from flask.testing import EnvironBuilder
 
 
@@ -18,6 +26,19 @@ def base() -> str | None:
 
 def render(template: str, **context) -> str:
     """Render `template` with `context` in a clean request on the current request's base."""
+    with _clean_request():
+        return render_template(template, **context)
+
+
+def call(template: str, macro: str, *args, **kwargs) -> str:
+    """Call a template's macro with explicit arguments in a clean request."""
+    with _clean_request():
+        return str(get_template_attribute(template, macro)(*args, **kwargs))
+
+
+@contextmanager
+def _clean_request():
+    """Push a fresh app context and a cookieless request on the current request's base."""
     app = current_app._get_current_object()
     # With no base: the app's SERVER_NAME, APPLICATION_ROOT and PREFERRED_URL_SCHEME.
     # Building the environ takes 21 µs, pushing both contexts 37 µs: once per stencil.
@@ -25,4 +46,4 @@ def render(template: str, **context) -> str:
     # A fresh app context as well: Flask-Login keeps the loaded user in `g`, which a new
     # request context shares with an app context already pushed.
     with app.app_context(), app.request_context(environ):
-        return render_template(template, **context)
+        yield

@@ -30,6 +30,8 @@ class Connection:
         self.sent_ids: set[int] = set()
         #: The CSRF token this socket's pages post with (put into shared renderings).
         self.csrf_token: str | None = None
+        #: When it was signed (time.monotonic()): renewed before the time limit (csrf.py).
+        self.csrf_issued_at = 0.0
         self._events: deque[dict] = deque()
         self._cond = threading.Condition()
 

@@ -103,7 +103,7 @@ class Stencils:
         key = (anonymous.base(), count)
         html = self._badges.get(key)
         if html is None:
-            html = anonymous.render("tocsin/_badge.html", count=count, oob=True)
+            html = anonymous.call("tocsin/_badge.html", "badge", count, oob=True)
             with self._lock:
                 if len(self._badges) >= BADGES:
                     self._badges.clear()
@@ -111,7 +111,7 @@ class Stencils:
         return html
 
     def items(self, rows: list[Notification], csrf_token: str | None) -> Markup | None:
-        """`_item.html` for each row from stencils (a snapshot's list), or None to render
+        """The item macro for each row from stencils (a snapshot's list), or None to render
         them the ordinary way."""
         if csrf_token is None:
             return None
@@ -142,9 +142,7 @@ class Stencils:
             html = None  # the content holds a stand-in: no stencil for it
         elif kind == "item":
             html = anonymous.render(
-                "tocsin/_item.html",
-                n=_WithId(row, self.id_token),
-                csrf_token=lambda: self.csrf_token,
+                "tocsin/_items.html", items=[_WithId(row, self.id_token)], token=self.csrf_token
             )
         else:
             html = body(

@@ -10,7 +10,7 @@ from simple_websocket import ConnectionClosed
 
 from .. import login_session, state, unavailable
 from ..extensions import store
-from . import push, server
+from . import csrf, push, server
 from .connection import POLICY_VIOLATION, TOO_MANY_SOCKETS, Connection
 
 bp = Blueprint("tocsin_live", __name__, url_prefix="/notifications")
@@ -93,8 +93,7 @@ def _serve(socket: server.Server) -> None:
         current_user.id, current_app.config["TOCSIN_CONNECTION_QUEUE_SIZE"], session.get("sid")
     )
     conn.expires_at = g.get("tocsin_login_ends")  # None: not a session login (request loader)
-    csrf_token = current_app.jinja_env.globals.get("csrf_token")
-    conn.csrf_token = csrf_token() if csrf_token else None
+    csrf.issue(conn)
     # Registered before the snapshot is read: an event in between is queued, not lost.
     tocsin.registry.add(conn)
     try:
@@ -126,6 +125,7 @@ def _serve(socket: server.Server) -> None:
             else:
                 message = push.render(store.session, conn, events) if events else ""
             store.session.rollback()
+            message += csrf.renewal(conn)
             if message:
                 socket.send(message)
     finally:

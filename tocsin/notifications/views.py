@@ -65,7 +65,7 @@ def inbox():
     before = _int_arg(request.args, "before")
     page = _page(before)
     return render_template(
-        "tocsin/inbox.html", page=page, up_to=page.newest_id, before=before, bell_panel=False
+        "tocsin/inbox.html", page=page, up_to=page.newest_id, before=before
     )
 
 

@@ -31,6 +31,8 @@
       Array.prototype.slice.call(tpl.content.children).forEach(function (child) {
         var how = child.getAttribute('hx-swap-oob');
         if (!how) { return; }
+        // Before the check below: a page without the list still applies the snapshot.
+        if (child.hasAttribute('data-tocsin-snapshot')) { snapshotArrived = true; }
         if (!xhr) { keepForPanel(child, how); }
         if (child.id === 'notification-up-to') {
           newestSeen = Math.max(newestSeen, Number(child.value) || 0);
@@ -49,6 +51,34 @@
         }
       });
       return tpl.innerHTML;
+    }
+  });
+
+  /* ---- the snapshot: counted on the bell once swapped in, for tests and hosts ---- */
+  var snapshotArrived = false;
+  document.addEventListener('htmx:wsAfterMessage', function () {
+    if (!snapshotArrived) { return; }
+    snapshotArrived = false;
+    var bell = byId('notification-bell');
+    if (!bell) { return; }
+    bell.dataset.snapshot = String((Number(bell.dataset.snapshot) || 0) + 1);
+    bell.dispatchEvent(new CustomEvent('tocsin:snapshot', {
+      bubbles: true, detail: { count: Number(bell.dataset.snapshot) }
+    }));
+  });
+
+  /* ---- CSRF: Tocsin's requests post the newest token, which each snapshot renews ---- */
+  // A live fragment keeps the token it was rendered with; a tab open longer than the
+  // host's WTF_CSRF_TIME_LIMIT (3,600 s by default) would post an expired one (400).
+  document.addEventListener('htmx:configRequest', function (evt) {
+    var field = byId('tocsin-csrf-token');
+    var elt = evt.detail.elt;
+    if (!field || !field.value || !elt.closest || !elt.closest('#notification-bell, .tocsin-inbox')) {
+      return;
+    }
+    evt.detail.headers['X-CSRFToken'] = field.value;
+    if (evt.detail.parameters.csrf_token !== undefined) {
+      evt.detail.parameters.csrf_token = field.value;
     }
   });
 
@@ -132,7 +162,10 @@
   /* ---- connection indicator ---- */
   var failures = 0;
   var socketOpen = false;
-  var LABELS = { connected: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline' };
+  // 'connecting' (rendered) until the first open; never again after it.
+  var LABELS = {
+    connecting: 'Connecting…', connected: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline'
+  };
   function setConnection(state) {
     var el = byId('connection-status');
     if (!el || el.dataset.state === state) { return; }
@@ -217,20 +250,35 @@
     if (!ms || toast._tocsinRemaining !== undefined) { return; }
     toast._tocsinRemaining = ms;
     var started;
+    var hovered = false;
+    var focused = false;
     function run() {
       started = Date.now();
       toast._tocsinTimer = setTimeout(function () { removeToast(toast); }, toast._tocsinRemaining);
     }
-    function pause() {
-      clearTimeout(toast._tocsinTimer);
-      toast._tocsinRemaining -= Date.now() - started;
+    // Reading or focusing a toast holds it (WCAG 2.2.1); data-paused tells a test or a
+    // host why a toast outlives its data-timeout (e.g. the pointer rests on it).
+    function hold() {
+      var paused = toast.hasAttribute('data-paused');
+      if ((hovered || focused) && !paused) {
+        clearTimeout(toast._tocsinTimer);
+        toast._tocsinRemaining -= Date.now() - started;
+        toast.setAttribute('data-paused', '');
+      } else if (!hovered && !focused && paused) {
+        toast.removeAttribute('data-paused');
+        run();
+      }
     }
-    // Reading or focusing a toast holds it (WCAG 2.2.1).
-    toast.addEventListener('mouseenter', pause);
-    toast.addEventListener('focusin', pause);
-    toast.addEventListener('mouseleave', run);
-    toast.addEventListener('focusout', run);
+    toast.addEventListener('mouseenter', function () { hovered = true; hold(); });
+    toast.addEventListener('mouseleave', function () { hovered = false; hold(); });
+    toast.addEventListener('focusin', function () { focused = true; hold(); });
+    toast.addEventListener('focusout', function (evt) {
+      focused = toast.contains(evt.relatedTarget);
+      hold();
+    });
     run();
+    // Shown under a resting pointer (the one above was dismissed): held from the start.
+    if (toast.matches(':hover')) { hovered = true; hold(); }
   }
   function layoutToasts() {
     var stack = byId('toast-stack');
@@ -245,7 +293,8 @@
     if (more) {
       more.hidden = hiddenCount === 0;
       more.textContent = '+' + hiddenCount + ' more';
-      more.setAttribute('aria-label', hiddenCount + ' more notifications; open the panel');
+      // Not "notifications": the bell's accessible name stays unique on the page.
+      more.setAttribute('aria-label', 'Show ' + hiddenCount + ' more in the panel');
     }
   }
   function watchToasts() {

@@ -1,0 +1,115 @@
+"""The partials: macros with declared arguments, overridable by file name; the page's signals."""
+
+import re
+
+import pytest
+from flask_login import login_user
+from jinja2 import ChoiceLoader, DictLoader, meta
+
+from app import users
+from tests.conftest import user_id
+from tocsin import notify_many
+from tocsin.config import PACKAGE
+from tocsin.extensions import db
+from tocsin.live import push
+from tocsin.live.connection import Connection
+
+TEMPLATES = PACKAGE / "templates"
+#: What each template rendered from Python takes (its header comment says the same);
+#: every other partial holds macros and reads nothing but their arguments and globals.
+CONTEXT = {
+    "tocsin/_panel.html": {"page", "up_to"},
+    "tocsin/_page.html": {"page"},
+    "tocsin/_push.html": {"new", "changed", "toasts", "up_to"},
+    "tocsin/_read.html": {"items"},
+    "tocsin/_snapshot.html": {"page", "items_html", "count", "up_to", "toasts", "missed"},
+    "tocsin/_items.html": {"items", "token"},
+    "tocsin/_unavailable.html": {"retry_after"},
+    "tocsin/unavailable.html": {"retry_after", "back"},
+    "tocsin/inbox.html": {"page", "up_to", "before"},
+    "tocsin/layout.html": {"current_user"},  # Flask-Login's context processor
+}
+
+
+def partials() -> list[str]:
+    return sorted(
+        p.relative_to(TEMPLATES).as_posix()
+        for p in (TEMPLATES / "tocsin").glob("*.html")  # types/ take `n` and `info`
+    )
+
+
+@pytest.mark.parametrize("name", partials())
+def test_no_partial_reads_a_variable_it_does_not_declare(app, name):
+    env = app.jinja_env
+    source = env.loader.get_source(env, name)[0]
+    undeclared = meta.find_undeclared_variables(env.parse(source)) - set(env.globals)
+    assert undeclared <= CONTEXT.get(name, set()), name
+
+
+def test_the_icon_markup_lives_in_one_macro():
+    uses = {
+        p.name: p.read_text().count("<svg") for p in (TEMPLATES / "tocsin").glob("*.html")
+    }
+    assert {name for name, count in uses.items() if count} == {"_icon.html"}
+
+
+#: A host's item: the same macro name and arguments, its own markup.
+HOST_ITEM = (
+    "{% macro item(n, token, oob=False) %}"
+    '<li id="notification-{{ n.id }}" class="host-item"'
+    '{% if oob %} hx-swap-oob="true"{% endif %}>{{ n.title }}</li>'
+    "{% endmacro %}"
+)
+
+
+@pytest.fixture
+def host_item(app):
+    override = DictLoader({"tocsin/_item.html": HOST_ITEM})
+    app.jinja_loader = ChoiceLoader([override, app.jinja_loader])
+    app.jinja_env.cache.clear()
+    yield
+    app.jinja_env.cache.clear()
+
+
+def test_a_host_override_of_the_item_partial_is_used_everywhere(app, client, auth, host_item):
+    auth.login()
+    with app.app_context():
+        (nid,) = notify_many(["alice"], "comment", title="Overridden")
+    panel = client.get("/notifications/panel").text
+    inbox = client.get("/notifications").text
+    read = auth.post(f"/notifications/{nid}/read", htmx=True).text
+    for page in (panel, inbox, read):
+        assert f'<li id="notification-{nid}" class="host-item"' in page
+    with app.test_request_context("/notifications/ws"):
+        login_user(users.by_username(db.session, "alice"))
+        conn = Connection(user_id("alice"), maxsize=8)
+        conn.csrf_token = "token"
+        (later,) = notify_many(["alice"], "comment", title="Pushed")
+        pushed = push.render(db.session, conn, [{"kind": "created", "ids": [later]}])
+        snapshot = push.snapshot(db.session, conn)
+    assert f'<li id="notification-{later}" class="host-item">Pushed</li>' in pushed
+    assert snapshot.count('class="host-item"') == 2
+
+
+def test_the_bell_starts_connecting_with_the_token_for_the_pages_posts(client, auth):
+    auth.login()
+    bell = client.get("/notifications/bell").text
+    assert re.search(r'id="connection-status"[^>]*data-state="connecting"', bell)
+    assert ">Connecting…<" in bell
+    token = re.search(r'id="tocsin-csrf-token" value="([^"]+)"', bell).group(1)
+    assert f'"X-CSRFToken": "{token}"' in bell
+
+
+def test_the_inbox_title_is_a_setting_not_tocsins_name(app, client, auth):
+    auth.login()
+    assert "<title>Notifications</title>" in client.get("/notifications").text
+    app.config["TOCSIN_INBOX_TITLE"] = "Your alerts · Shop"
+    assert "<title>Your alerts · Shop</title>" in client.get("/notifications").text
+
+
+def test_helper_classes_are_prefixed():
+    css = (PACKAGE / "static" / "tocsin" / "tocsin.css").read_text()
+    selectors = re.findall(r"\.([a-z][\w-]*)", re.sub(r"/\*.*?\*/", "", css, flags=re.S))
+    assert selectors and all(s.startswith("tocsin-") or s == "is-unread" for s in selectors)
+    for path in (TEMPLATES / "tocsin").rglob("*.html"):
+        assert 'class="visually-hidden"' not in path.read_text(), path
