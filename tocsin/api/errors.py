@@ -1,5 +1,7 @@
 """JSON errors for the HTTP API: ``{"error": message, "field": name or null, ...}``."""
 
+from typing import Any
+
 from flask import Flask, current_app, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -56,7 +58,7 @@ def invalid(exc: ValidationError) -> Response:
     for item in exc.errors(include_url=False, include_input=False):
         message = item["msg"].removeprefix("Value error, ")
         problems.setdefault(_path(item["loc"]), []).append(message)
-    listed = [
+    listed: list[dict[str, Any]] = [
         {"field": ".".join(map(str, path)) or None, "message": _either(msgs)}
         for path, msgs in problems.items()
     ]
@@ -94,8 +96,9 @@ def _path(loc: tuple) -> tuple:
 def route_errors_as_json() -> Response | None:
     """Answer an unmatched /api/ path with JSON: no blueprint handler sees routing errors."""
     exc = request.routing_exception
-    failed = isinstance(exc, HTTPException) and (exc.code or 0) >= 400
-    if failed and request.path.startswith(PREFIX):
+    if not isinstance(exc, HTTPException):
+        return None
+    if (exc.code or 0) >= 400 and request.path.startswith(PREFIX):
         return http_error(exc)
     return None
 

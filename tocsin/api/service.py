@@ -44,6 +44,7 @@ def publish(session: Session, token_id: int, new: NewNotification, key: str | No
             record.status, record.response = 201, body
         session.commit()
     except idempotency.KeyTaken:
+        assert key is not None  # only a claim, made with a key, raises KeyTaken
         # A concurrent request with the same key won; it has committed, so its answer is ours.
         earlier = idempotency.replay(session, token_id, key, body_hash, ttl)
         if earlier is None:

@@ -155,7 +155,7 @@ class Stencils:
 
     def _fetch_rows(self, ids: set[int]) -> dict[int, Notification]:
         with Session(store.engine) as session:
-            found = {}
+            found: dict[int, Notification] = {}
             ordered = sorted(ids)
             for chunk in _chunks(session, ordered):
                 stmt = sa.select(Notification).where(_among(session, Notification.id, chunk))
@@ -164,7 +164,7 @@ class Stencils:
 
     def _fetch_counts(self, user_ids: set[int]) -> dict[int, int]:
         with Session(store.engine) as session:
-            found = {}
+            found: dict[int, int] = {}
             ordered = sorted(user_ids)
             for chunk in _chunks(session, ordered):
                 stmt = sa.select(UnreadCounter.user_id, UnreadCounter.unread).where(
@@ -215,6 +215,7 @@ def for_app() -> Stencils:
     if stencils is None:
         with _create_lock:
             stencils = extensions.setdefault(
-                "tocsin.stencils", Stencils(current_app._get_current_object())
+                "tocsin.stencils",
+                Stencils(current_app._get_current_object()),  # type: ignore[attr-defined]
             )
     return stencils

@@ -94,7 +94,7 @@ def _serve(socket: server.Server) -> None:
     )
     conn.expires_at = g.get("tocsin_login_ends")  # None: not a session login (request loader)
     csrf_token = current_app.jinja_env.globals.get("csrf_token")
-    conn.csrf_token = csrf_token() if csrf_token else None
+    conn.csrf_token = csrf_token() if callable(csrf_token) else None
     # Registered before the snapshot is read: an event in between is queued, not lost.
     b.registry.add(conn)
     try:

@@ -10,6 +10,7 @@ written then.
 """
 
 from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,10 +31,10 @@ def notify(user, type: str, title: str, body: str | None = None, url: str | None
            priority: str | None = None, data: dict | None = None, actor: str | None = None,
            group_key: str | None = None) -> Notification:
     """Validate, store and push one notification for `user`; return it."""
-    fields = dict(body=body, url=url, priority=priority, data=data, actor=actor,
+    fields: dict[str, Any] = dict(body=body, url=url, priority=priority, data=data, actor=actor,
                   group_key=group_key)
     (nid,) = notify_many([user], type, title, **fields)
-    return store.session.get(Notification, nid)
+    return store.session.get_one(Notification, nid)
 
 
 def notify_many(users: Iterable, type: str, title: str, body: str | None = None,
@@ -121,7 +122,7 @@ def add_unread(session: Session, deltas: dict[int, int]) -> None:
             sa.update(UnreadCounter).where(UnreadCounter.user_id == p["user_id"])
             .values(unread=UnreadCounter.unread + p["unread"])
         )
-        if updated.rowcount == 0:
+        if cast(sa.CursorResult, updated).rowcount == 0:  # an UPDATE's Result is one
             session.add(UnreadCounter(**p))
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal, overload
 
 from flask import (
     Blueprint,
@@ -42,6 +43,10 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+@overload
+def _int_arg(source, name: str, *, required: Literal[True]) -> int: ...
+@overload
+def _int_arg(source, name: str) -> int | None: ...
 def _int_arg(source, name: str, *, required: bool = False) -> int | None:
     raw = source.get(name)
     if raw in (None, "") and not required:
