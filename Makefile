@@ -3,19 +3,25 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast lint bench clean
 
 run: $(VENV)/.installed
 	$(PY) -m flask --app wsgi tocsin init --demo
 	TOCSIN_DEMO=1 $(PY) -m flask --app wsgi run
 
-test: $(VENV)/.installed-test
-	$(PY) -m ruff check .
+# Lint, format check, type check, then the whole suite (what CI runs).
+test: lint
 	$(PY) -m pytest
+
+# The unit tests on both cores: no servers, browsers, benchmarks or tests marked slow.
+test-fast: $(VENV)/.installed-test
+	$(PY) -m pytest -n 2 -m "not slow" --ignore=tests/integration --ignore=tests/browser \
+		--ignore-glob="tests/test_bench_*" tests
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check app tests bench
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

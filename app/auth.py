@@ -45,9 +45,9 @@ def login():
     status = 200
     if form.validate_on_submit():
         demo_mode = current_app.config["TOCSIN_DEMO"]
-        user = users.authenticate(
-            store.session, form.username.data, form.password.data, demo_mode=demo_mode
-        )
+        # DataRequired has made both strings; `or ""` only tells the type checker.
+        username, password = form.username.data or "", form.password.data or ""
+        user = users.authenticate(store.session, username, password, demo_mode=demo_mode)
         if user is not None:
             if current_user.is_authenticated:
                 logout_user()  # a new login in this browser ends the one it replaces

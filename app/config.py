@@ -6,8 +6,13 @@ for a host. These are the app's: a host sets its own Flask settings its own way.
 
 import os
 from pathlib import Path
+from typing import overload
 
 
+@overload
+def _env(name: str) -> str | None: ...
+@overload
+def _env(name: str, default: str) -> str: ...
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"TOCSIN_{name}", default)
 

@@ -6,11 +6,11 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tocsin.extensions import db
+from tocsin.extensions import Model
 from tocsin.models import UTCDateTime, utcnow
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     # The name Tocsin's own migrations gave it before the app owned it: kept, so an
     # existing instance's users stay where they are (app/migrations adopts the table).
     __tablename__ = "tocsin_users"

@@ -46,7 +46,7 @@ def healthz():
     except Exception:
         database = "error"
     status = 200 if database == "ok" else 503
-    body = {"status": database}
+    body: dict[str, object] = {"status": database}
     if current_app.config["TOCSIN_HEALTHZ_DETAILS"]:
         tocsin = state.current()
         body.update(

@@ -5,6 +5,7 @@ beside Tocsin's: neither history looks at the other's tables.
 """
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -31,7 +32,11 @@ def is_our_object(obj, name: str | None, type_: str, _reflected, _compare_to) ->
 
 
 #: What env.py and schema_differences give Alembic.
-OPTIONS = {"version_table": VERSION_TABLE, "include_name": is_ours, "include_object": is_our_object}
+OPTIONS: dict[str, Any] = {
+    "version_table": VERSION_TABLE,
+    "include_name": is_ours,
+    "include_object": is_our_object,
+}
 
 
 def alembic_config() -> AlembicConfig:

@@ -1,5 +1,6 @@
 """Fixtures: an app on SQLite and on PostgreSQL, a test client, and a login helper."""
 
+import functools
 import os
 
 import pytest
@@ -36,6 +37,21 @@ def postgres_url(schema: str = POSTGRES_SCHEMA, fresh: bool = False) -> str:
         engine.dispose()
     sep = "&" if "?" in POSTGRES_URL else "?"
     return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hash_each_password_once():
+    """Hash, and check, each distinct password once per run, with the real scrypt.
+
+    A scrypt call costs about 70 ms and every app fixture made two users and most tests
+    logged in: three quarters of the unit tests' time. Both functions are pure, so
+    remembering their results changes no outcome.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        generate, check = users.generate_password_hash, users.check_password_hash
+        patch.setattr(users, "generate_password_hash", functools.cache(generate))
+        patch.setattr(users, "check_password_hash", functools.cache(check))
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,6 +3,7 @@
 import os
 from collections import Counter
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from tocsin.extensions import db
 EXAMPLES = int(os.environ.get("TOCSIN_FUZZ_EXAMPLES", "60"))
 
 
+@pytest.mark.slow  # 720 generated requests: a minute of the unit tests' time on its own
 def test_no_generated_request_gets_a_server_error(app):
     with app.app_context():
         _, secret = tokens.create(db.session, "fuzz")

@@ -31,7 +31,7 @@ def cover(app: Flask, blueprints: Iterable[str], setting: str = "TOCSIN_FORM_MAX
 
 
 def _cap(app: Flask, **_) -> None:
-    setting = state.of(app).body_limits.get(request.blueprint)
+    setting = state.of(app).body_limits.get(request.blueprint or "")
     if setting is None:
         return  # a host's own route: its own MAX_CONTENT_LENGTH applies
     limit = app.config[setting]

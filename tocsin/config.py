@@ -8,11 +8,16 @@ the standalone app reads them from the environment in app/config.py.
 
 import os
 from pathlib import Path
+from typing import overload
 
 #: The package folder: its templates/, static/ and migrations/ ship with it.
 PACKAGE = Path(__file__).resolve().parent
 
 
+@overload
+def _env(name: str) -> str | None: ...
+@overload
+def _env(name: str, default: str) -> str: ...
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"TOCSIN_{name}", default)
 

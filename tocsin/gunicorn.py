@@ -125,7 +125,7 @@ def _registry(worker):
 
     if getattr(app, "extensions", None) is None:  # a wrapped app: fall back on the wsgi module's
         app = getattr(sys.modules.get("wsgi"), "app", None)
-        if getattr(app, "extensions", None) is None:
+        if app is None or getattr(app, "extensions", None) is None:
             return None
     return registry_of(app)
 
@@ -137,7 +137,7 @@ def _gevent_patched() -> bool:
 
 def _in_background(target, *args) -> None:
     if _gevent_patched():
-        import gevent
+        import gevent  # type: ignore[import-untyped]  # no stubs; only under gevent
 
         gevent.spawn(target, *args)
     else:

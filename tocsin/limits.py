@@ -6,6 +6,7 @@ process counts in memory meanwhile rather than refusing every login.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask_limiter import HeaderNames, Limiter
@@ -41,7 +42,8 @@ def init_app(app: Flask) -> None:
 def limit_login(app: Flask, endpoint: str, on_breach: Callable) -> None:
     """Limit failed POSTs to the login view `endpoint`, per user name and per client."""
     limiter = _limiter(app)
-    view = app.view_functions[endpoint]
+    # Any: flask-limiter's decorators are typed for async views too; these are sync.
+    view: Any = app.view_functions[endpoint]
     for setting, key, scope in (
         ("TOCSIN_LOGIN_RATE_LIMIT", _username, "name"),
         ("TOCSIN_LOGIN_CLIENT_RATE_LIMIT", client_address, "client"),
@@ -73,9 +75,10 @@ def limit_api(app: Flask, blueprint: str) -> None:
         key_func=lambda: f"token:{g.tocsin_token_id}",
         error_message=f"too many requests for this token: at most {value}",
     )
-    for endpoint, view in list(app.view_functions.items()):
+    views: dict[str, Any] = app.view_functions  # as above: sync views, async-aware types
+    for endpoint, view in list(views.items()):
         if endpoint.startswith(f"{blueprint}.") and endpoint not in UNLIMITED:
-            app.view_functions[endpoint] = per_token(view)
+            views[endpoint] = per_token(view)
 
 
 def _limiter(app: Flask) -> Limiter:

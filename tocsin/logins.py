@@ -8,6 +8,7 @@ too old is over, for HTTP and for the WebSocket alike.
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -70,7 +71,8 @@ def check(
 
 def end(session: Session, sid: str) -> bool:
     """End the login `sid`; tell whether it was still on."""
-    ended = session.execute(sa.delete(Login).where(Login.id == sid)).rowcount
+    deleted = session.execute(sa.delete(Login).where(Login.id == sid))
+    ended = cast(sa.CursorResult, deleted).rowcount  # a DELETE's Result is a CursorResult
     session.commit()
     return bool(ended)
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .extensions import db
+from .extensions import Model
 
 #: Ids are INTEGER columns: PostgreSQL refuses larger values outright, so inputs beyond
 #: this are answered as "no such id" before they reach a query.
@@ -36,7 +36,7 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value
 
 
-class Login(db.Model):
+class Login(Model):
     """A signed-in session, so that logging out ends it on the server, not just in one cookie."""
 
     __tablename__ = "tocsin_logins"
@@ -50,7 +50,7 @@ class Login(db.Model):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "tocsin_notifications"
     # AUTOINCREMENT keeps SQLite from reusing ids: clients dedupe and paginate by id.
     __table_args__ = (
@@ -93,7 +93,7 @@ class Notification(db.Model):
         return self.read_at is None
 
 
-class UnreadCounter(db.Model):
+class UnreadCounter(Model):
     """The badge count, changed in the same transaction as every read-state change."""
 
     __tablename__ = "tocsin_unread_counters"
@@ -102,7 +102,7 @@ class UnreadCounter(db.Model):
     unread: Mapped[int] = mapped_column(default=0)
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the HTTP API; only its hash is stored."""
 
     __tablename__ = "tocsin_api_tokens"
@@ -128,7 +128,7 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     """A publish request's Idempotency-Key, with its body's hash and the response it got."""
 
     __tablename__ = "tocsin_idempotency_keys"
@@ -146,7 +146,7 @@ class IdempotencyKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class BrokerEvent(db.Model):
+class BrokerEvent(Model):
     """A doorbell row for the embedded broker: other processes poll for new ids."""
 
     __tablename__ = "tocsin_broker_events"
@@ -162,6 +162,6 @@ class BrokerEvent(db.Model):
 #: Tocsin's tables: its migrations create and compare these and no others (the app's
 #: own tables may share the database and even the SQLAlchemy metadata).
 TABLES = frozenset(
-    model.__table__.name
+    model.__tablename__
     for model in (Login, Notification, UnreadCounter, ApiToken, IdempotencyKey, BrokerEvent)
 )

@@ -1,5 +1,7 @@
 """JSON errors for the HTTP API: ``{"error": message, "field": name or null, ...}``."""
 
+from typing import Any
+
 from flask import Flask, current_app, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -53,7 +55,7 @@ def invalid(exc: ValidationError) -> Response:
     for item in exc.errors(include_url=False, include_input=False):
         message = item["msg"].removeprefix("Value error, ")
         problems.setdefault(_path(item["loc"]), []).append(message)
-    listed = [
+    listed: list[dict[str, Any]] = [
         {"field": ".".join(map(str, path)) or None, "message": _either(msgs)}
         for path, msgs in problems.items()
     ]
@@ -91,9 +93,11 @@ def _path(loc: tuple) -> tuple:
 def route_errors_as_json() -> Response | None:
     """Answer an unmatched API path with JSON: no blueprint handler sees routing errors."""
     exc = request.routing_exception
-    failed = isinstance(exc, HTTPException) and (exc.code or 0) >= 400
+    if not isinstance(exc, HTTPException):
+        return None
     # Under the API's prefix, errors are JSON even when no route matched (404, 405).
-    if failed and request.path.startswith(current_app.config["TOCSIN_API_PREFIX"] + "/"):
+    prefix = current_app.config["TOCSIN_API_PREFIX"] + "/"
+    if (exc.code or 0) >= 400 and request.path.startswith(prefix):
         return http_error(exc)
     return None
 

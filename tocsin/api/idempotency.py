@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -89,11 +90,11 @@ def claim(session: Session, token_id: int, key: str, body_hash: str, ttl: int) -
 
 def purge_expired(session: Session, ttl: int) -> int:
     """Delete every key older than `ttl` seconds; return how many."""
-    deleted = session.execute(
+    deleted = cast(sa.CursorResult, session.execute(  # a DELETE's Result is a CursorResult
         sa.delete(IdempotencyKey).where(
             IdempotencyKey.created_at < utcnow() - timedelta(seconds=ttl)
         )
-    ).rowcount
+    )).rowcount
     session.commit()
     return deleted
 

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document, built from the pydantic models that validate the requests."""
 
 from pydantic import BaseModel, TypeAdapter
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from ..notifications.types import catalog
 from . import idempotency
@@ -17,9 +17,11 @@ from .schemas import (
 )
 
 REF = "#/components/schemas/{model}"
-MODELS = [(NewNotification, "validation"), (Created, "serialization"),
-          (Notification, "serialization"), (NotificationPage, "serialization"),
-          (Error, "serialization")]
+MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+    (NewNotification, "validation"), (Created, "serialization"),
+    (Notification, "serialization"), (NotificationPage, "serialization"),
+    (Error, "serialization"),
+]
 
 
 def document() -> dict:

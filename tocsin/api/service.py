@@ -32,6 +32,7 @@ def create(session: Session, token_id: int, new: NewNotification, key: str | Non
             record.status, record.response = 201, body
         session.commit()
     except idempotency.KeyTaken:
+        assert key is not None  # only a claim, made with a key, raises KeyTaken
         # A concurrent request with the same key won; it has committed, so its answer is ours.
         earlier = idempotency.replay(session, token_id, key, body_hash, ttl)
         if earlier is None:

@@ -39,7 +39,7 @@ def call(template: str, macro: str, *args, **kwargs) -> str:
 @contextmanager
 def _clean_request():
     """Push a fresh app context and a cookieless request on the current request's base."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     # With no base: the app's SERVER_NAME, APPLICATION_ROOT and PREFERRED_URL_SCHEME.
     # Building the environ takes 21 µs, pushing both contexts 37 µs: once per stencil.
     environ = EnvironBuilder(app, base_url=base()).get_environ()

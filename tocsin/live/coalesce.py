@@ -36,7 +36,7 @@ class Coalescer:
         with self._lock:
             batch = self._open
             leader = batch is None
-            if leader:
+            if batch is None:
                 batch = self._open = _Batch()
             batch.keys.update(keys)
         if leader:

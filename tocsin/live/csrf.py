@@ -20,7 +20,7 @@ DEFAULT_TIME_LIMIT = 3600
 def issue(conn: Connection) -> None:
     """Give `conn` a token signed now (None when the app has no CSRF protection)."""
     generate = current_app.jinja_env.globals.get("csrf_token")
-    if generate is None:
+    if not callable(generate):
         conn.csrf_token = None
         return
     # Flask-WTF signs once per request and caches it in `g`; a socket's request lasts

@@ -35,6 +35,7 @@ class SmallDeflate(PerMessageDeflate):
         compressed = self._inbound_compressed and self._inbound_is_compressible
         if not self.max_inflate or not compressed:
             return super().frame_inbound_payload_data(proto, data)
+        assert self._decompressor is not None  # made by the compressed frame's header
         try:
             inflated = self._decompressor.decompress(bytes(data), self.max_inflate + 1)
         except zlib.error:
@@ -55,4 +56,4 @@ class SmallDeflate(PerMessageDeflate):
 def install() -> None:
     """Make simple-websocket's server accept deflate offers with SmallDeflate."""
     # simple-websocket names the extension class in its own module, with no option.
-    simple_websocket.ws.PerMessageDeflate = SmallDeflate
+    simple_websocket.ws.PerMessageDeflate = SmallDeflate  # type: ignore[attr-defined]  # not in its stubs

@@ -63,6 +63,10 @@ class FrameBudget:
 class Server(simple_websocket.Server):
     """A server socket that drops the client's messages, within a frame rate and size."""
 
+    # A server always has its socket, and keeps any close code, not only CloseReason's.
+    sock: socket.socket
+    close_reason: int  # type: ignore[assignment]  # the stubs narrow it to CloseReason
+
     def __init__(self, environ, *, max_inbound_rate: float = 0, **options) -> None:
         # Set before simple-websocket's __init__, which starts the reading thread.
         self.budget = FrameBudget(max_inbound_rate)

@@ -157,7 +157,7 @@ class Stencils:
 
     def _fetch_rows(self, ids: set[int]) -> dict[int, Notification]:
         with Session(store.engine) as session:
-            found = {}
+            found: dict[int, Notification] = {}
             ordered = sorted(ids)
             for chunk in _chunks(session, ordered):
                 stmt = sa.select(Notification).where(_among(session, Notification.id, chunk))
@@ -166,7 +166,7 @@ class Stencils:
 
     def _fetch_counts(self, user_ids: set[int]) -> dict[int, int]:
         with Session(store.engine) as session:
-            found = {}
+            found: dict[int, int] = {}
             ordered = sorted(user_ids)
             for chunk in _chunks(session, ordered):
                 stmt = sa.select(UnreadCounter.user_id, UnreadCounter.unread).where(

@@ -6,6 +6,7 @@ standalone app; the same either way, so a host app's own migrations never mix in
 
 import logging
 from logging.config import fileConfig
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
@@ -26,7 +27,7 @@ config.set_main_option(
     "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
 )
 #: Autogenerate compares types, works on SQLite through batch mode, sees only our tables.
-CONFIGURE = {
+CONFIGURE: dict[str, Any] = {
     "target_metadata": target_metadata,
     "version_table": VERSION_TABLE,
     "include_name": is_ours,

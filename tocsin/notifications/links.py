@@ -6,6 +6,7 @@ refused, as are the tricks browsers read as a host: "/\\evil.example" (a backsla
 slash to them) and "/%2F/evil.example" (decoded by some proxies and frameworks).
 """
 
+from typing import TypeGuard
 from urllib.parse import unquote, urlsplit
 
 ALLOWED_SCHEMES = {"http", "https"}
@@ -47,7 +48,7 @@ def safe_link(url: str | None) -> str | None:
         return None
 
 
-def is_local_path(url: str | None) -> bool:
+def is_local_path(url: str | None) -> TypeGuard[str]:
     """Tell whether a redirect target stays on this site (a path, no scheme or host)."""
     if not url or "\\" in url or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
         return False

@@ -35,7 +35,7 @@ def notify(user, type: str, title: str, body: str | None = None, url: str | None
                          actor=actor, group_key=group_key, session=session)
     target = session or store.session
     with target.no_autoflush:  # loading it must not flush the caller's pending changes
-        return target.get(Notification, nid)
+        return target.get_one(Notification, nid)
 
 
 def notify_many(users: Iterable, type: str, title: str, body: str | None = None,

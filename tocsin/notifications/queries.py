@@ -33,11 +33,11 @@ def unread_count(session: Session, user_id: int) -> int:
 
 def count_unread_rows(session: Session, user_id: int) -> int:
     """Count unread rows directly; used to verify and repair the counter."""
-    return session.scalar(
+    return session.execute(
         sa.select(sa.func.count())
         .select_from(Notification)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    )
+    ).scalar_one()
 
 
 def page(session: Session, user_id: int, before: int | None = None, limit: int = 20) -> Page:

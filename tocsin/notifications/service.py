@@ -1,5 +1,7 @@
 """Change notification state: persist in one transaction, commit, then publish."""
 
+from typing import cast
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -31,7 +33,7 @@ def create(session: Session, user_id: int, **fields) -> Notification:
     except Exception:
         session.rollback()
         raise
-    return session.get(Notification, nid)
+    return session.get_one(Notification, nid)
 
 
 def mark_read(session: Session, user_id: int, notification_id: int) -> Notification:
@@ -41,7 +43,7 @@ def mark_read(session: Session, user_id: int, notification_id: int) -> Notificat
         raise NotificationNotFound(notification_id)
     # The guard on read_at makes a concurrent second read change nothing, so the counter
     # is decremented exactly once.
-    changed = session.execute(
+    changed = cast(sa.CursorResult, session.execute(  # an UPDATE's Result is a CursorResult
         sa.update(Notification)
         .where(
             Notification.id == notification_id,
@@ -49,7 +51,7 @@ def mark_read(session: Session, user_id: int, notification_id: int) -> Notificat
             Notification.read_at.is_(None),
         )
         .values(read_at=utcnow())
-    ).rowcount
+    )).rowcount
     _add_unread(session, user_id, -changed)
     session.commit()
     session.refresh(notification)
@@ -88,8 +90,8 @@ def mark_seen(session: Session, user_id: int, notifications: list[Notification])
     now = utcnow()
     # Its own short transaction: committing the caller's session would expire the rows
     # about to be rendered (a reload each). The guard keeps the first time seen.
-    with session.get_bind().begin() as conn:
-        conn.execute(
+    with Session(bind=session.get_bind()) as own, own.begin():
+        own.execute(
             sa.update(Notification)
             .where(
                 Notification.user_id == user_id,
@@ -141,17 +143,17 @@ def resolve_action(
     now = utcnow()
     mine = Notification.id == notification_id, Notification.user_id == user_id
     # The guard on acted_at lets exactly one of two concurrent clicks through.
-    taken = session.execute(
+    taken = cast(sa.CursorResult, session.execute(
         sa.update(Notification)
         .where(*mine, Notification.acted_at.is_(None))
         .values(action_taken=action, outcome=outcome, acted_at=now)
-    ).rowcount
+    )).rowcount
     if not taken:
         session.rollback()
         raise ActionAlreadyTaken(notification_id)
-    read = session.execute(
+    read = cast(sa.CursorResult, session.execute(
         sa.update(Notification).where(*mine, Notification.read_at.is_(None)).values(read_at=now)
-    ).rowcount
+    )).rowcount
     _add_unread(session, user_id, -read)
     session.commit()
     session.refresh(notification)

@@ -1,5 +1,7 @@
 """The pipeline's store stage: insert rows and bump unread counters in the caller's transaction."""
 
+from typing import cast
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -53,5 +55,5 @@ def add_unread(session: Session, deltas: dict[int, int]) -> None:
             sa.update(UnreadCounter).where(UnreadCounter.user_id == p["user_id"])
             .values(unread=UnreadCounter.unread + p["unread"])
         )
-        if updated.rowcount == 0:
+        if cast(sa.CursorResult, updated).rowcount == 0:  # an UPDATE's Result is one
             session.add(UnreadCounter(**p))

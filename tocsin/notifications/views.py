@@ -1,5 +1,7 @@
 """Notification routes: bell, panel, inbox page, mark read, mark all read."""
 
+from typing import Literal, overload
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 from flask_login import current_user, login_required
 
@@ -26,6 +28,10 @@ def require_login():
     """Every notification route needs a logged-in user."""
 
 
+@overload
+def _int_arg(source, name: str, *, required: Literal[True]) -> int: ...
+@overload
+def _int_arg(source, name: str, *, required: bool = False) -> int | None: ...
 def _int_arg(source, name: str, *, required: bool = False) -> int | None:
     raw = source.get(name)
     if raw in (None, "") and not required:
