@@ -53,7 +53,12 @@ def flask_cli(env: dict, *args: str, input: str | None = None) -> subprocess.Com
     """Run `flask --app wsgi ARGS` in a separate process, like an operator would."""
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT, env=env, input=input, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -81,9 +86,24 @@ class LiveServer:
     def start(self) -> "LiveServer":
         out = open(self.log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         self.proc = subprocess.Popen(
-            [self.python, "-m", "flask", "--app", "wsgi", "run",
-             "--host", "127.0.0.1", "--port", str(self.port), "--no-reload", "--no-debugger"],
-            cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                self.python,
+                "-m",
+                "flask",
+                "--app",
+                "wsgi",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-reload",
+                "--no-debugger",
+            ],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         out.close()
         deadline = time.monotonic() + 30
@@ -149,7 +169,10 @@ class HttpSession:
 
     @contextmanager
     def websocket(
-        self, origin: str | None = None, ws_url: str | None = None, rcvbuf: int | None = None,
+        self,
+        origin: str | None = None,
+        ws_url: str | None = None,
+        rcvbuf: int | None = None,
         **options,
     ):
         url = ws_url or self.base.replace("http://", "ws://") + "/notifications/ws"
@@ -257,13 +280,22 @@ class GunicornServer(LiveServer):
     """`gunicorn -c python:tocsin.gunicorn wsgi:app` (or `app`) on a free port, as in production."""
 
     def __init__(
-        self, env: dict, port: int | None = None, worker_class: str | None = None,
-        app: str = "wsgi:app", python: str = sys.executable, cwd: Path = ROOT,
+        self,
+        env: dict,
+        port: int | None = None,
+        worker_class: str | None = None,
+        app: str = "wsgi:app",
+        python: str = sys.executable,
+        cwd: Path = ROOT,
     ):
         super().__init__(env, port, python, cwd)
         self.app = app
-        self.env = {**env, "TOCSIN_BIND": f"127.0.0.1:{self.port}", "TOCSIN_WORKERS": "1",
-                    "TOCSIN_WORKER_CONNECTIONS": "100"}
+        self.env = {
+            **env,
+            "TOCSIN_BIND": f"127.0.0.1:{self.port}",
+            "TOCSIN_WORKERS": "1",
+            "TOCSIN_WORKER_CONNECTIONS": "100",
+        }
         if worker_class:
             self.env["TOCSIN_WORKER_CLASS"] = worker_class
         self.log = Path(env["TOCSIN_INSTANCE_PATH"]) / f"gunicorn-{self.port}.log"
@@ -273,7 +305,10 @@ class GunicornServer(LiveServer):
         out = open(self.log, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         self.proc = subprocess.Popen(
             [self.python, "-m", "gunicorn", "-c", "python:tocsin.gunicorn", self.app],
-            cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         out.close()
         self.wait_ready()

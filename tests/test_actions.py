@@ -48,8 +48,9 @@ def events(app, name="alice") -> list[dict]:
         return list(db.session.scalars(stmt.order_by(BrokerEvent.id)))
 
 
-def test_a_friend_request_shows_labelled_buttons_that_post_to_the_handler(client, alice,
-                                                                          request_from_bob):
+def test_a_friend_request_shows_labelled_buttons_that_post_to_the_handler(
+    client, alice, request_from_bob
+):
     nid = request_from_bob()
     comment = request_from_bob(type="comment", title="Not a request")
     panel = client.get("/notifications/panel").text
@@ -71,8 +72,12 @@ def test_accept_stores_the_outcome_and_rerenders_the_item(app, alice, request_fr
     before = len(events(app))
     response = alice.post(f"/friend-requests/{nid}/accept", htmx=True)
     assert response.status_code == 200
-    item = re.search(rf'<li id="notification-{nid}" class="tocsin-item"[^>]*'
-                     r'hx-swap-oob="true">.*?</li>', response.text, re.S).group(0)
+    item = re.search(
+        rf'<li id="notification-{nid}" class="tocsin-item"[^>]*'
+        r'hx-swap-oob="true">.*?</li>',
+        response.text,
+        re.S,
+    ).group(0)
     assert '<p class="tocsin-item-outcome" data-action="accept">Accepted</p>' in item
     assert "<button" not in item and "tocsin-item-actions" not in item
     assert badge_count(response.text) == 1  # answering reads it
@@ -92,11 +97,15 @@ def test_decline(app, alice, request_from_bob):
 def test_answers_need_csrf(app, client, alice, request_from_bob):
     nid = request_from_bob()
     assert client.post(f"/friend-requests/{nid}/accept").status_code == 400
-    assert client.post(f"/friend-requests/{nid}/accept",
-                       headers={"HX-Request": "true"}).status_code == 400
+    assert (
+        client.post(f"/friend-requests/{nid}/accept", headers={"HX-Request": "true"}).status_code
+        == 400
+    )
     assert stored(app, nid).acted_at is None
-    response = client.post(f"/friend-requests/{nid}/accept",
-                           headers={"X-CSRFToken": alice.csrf(), "HX-Request": "true"})
+    response = client.post(
+        f"/friend-requests/{nid}/accept",
+        headers={"X-CSRFToken": alice.csrf(), "HX-Request": "true"},
+    )
     assert response.status_code == 200
 
 
@@ -141,8 +150,9 @@ def test_answering_twice_is_a_409_and_the_first_answer_stands(app, alice, reques
 
 def test_without_javascript_an_answer_redirects_back(app, client, alice, request_from_bob):
     nid = request_from_bob()
-    response = alice.post(f"/friend-requests/{nid}/decline",
-                          headers={"Referer": "http://localhost/notifications"})
+    response = alice.post(
+        f"/friend-requests/{nid}/decline", headers={"Referer": "http://localhost/notifications"}
+    )
     assert response.status_code == 303 and response.location == "/notifications"
     page = client.get("/notifications").text
     assert ">Declined</p>" in page and ACCEPT not in page
@@ -156,16 +166,20 @@ def test_other_tabs_get_the_item_with_its_outcome(app, alice, request_from_bob):
         conn = Connection(user_id("alice"), maxsize=8)
         conn.snapshot_id = nid
         html = push.render(db.session, conn, [{"kind": "read", "ids": [nid]}])
-    assert re.search(rf'<li id="notification-{nid}" class="tocsin-item"[^>]*hx-swap-oob="true"',
-                     html)
+    assert re.search(
+        rf'<li id="notification-{nid}" class="tocsin-item"[^>]*hx-swap-oob="true"', html
+    )
     assert ">Accepted</p>" in html and ACCEPT not in html and badge_count(html) == 0
 
 
 def test_the_service_commits_the_callers_changes_with_the_outcome(app, ctx, request_from_bob):
     nid = request_from_bob()
     alice_id = user_id("alice")
-    db.session.add(Notification(user_id=user_id("bob"), type="system", title="You're friends",
-                                priority="normal"))
+    db.session.add(
+        Notification(
+            user_id=user_id("bob"), type="system", title="You're friends", priority="normal"
+        )
+    )
     n = service.resolve_action(db.session, alice_id, nid, "accept", "Friends now")
     assert n.outcome == "Friends now" and n.is_unread is False
     assert queries.unread_count(db.session, alice_id) == 0
@@ -179,8 +193,9 @@ def test_the_service_rolls_the_callers_changes_back_when_already_answered(
     nid = request_from_bob()
     alice_id = user_id("alice")
     service.resolve_action(db.session, alice_id, nid, "decline")
-    db.session.add(Notification(user_id=alice_id, type="system", title="Side effect",
-                                priority="normal"))
+    db.session.add(
+        Notification(user_id=alice_id, type="system", title="Side effect", priority="normal")
+    )
     with pytest.raises(service.ActionAlreadyTaken):
         service.resolve_action(db.session, alice_id, nid, "accept")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 1

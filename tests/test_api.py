@@ -33,9 +33,17 @@ def test_publish_with_a_token_creates_and_pushes(app, api):
         conns = [Connection(user_id(name), 10) for name in ("alice", "bob")]
     for conn in conns:
         registry.add(conn)
-    response = api.publish(recipients=["alice", "bob", "alice"], type="system", title="Hi",
-                           body="There", url="/x", priority="high", data={"k": [1, 2]},
-                           actor="ci", group_key="deploy")
+    response = api.publish(
+        recipients=["alice", "bob", "alice"],
+        type="system",
+        title="Hi",
+        body="There",
+        url="/x",
+        priority="high",
+        data={"k": [1, 2]},
+        actor="ci",
+        group_key="deploy",
+    )
     assert response.status_code == 201, response.json
     ids = response.json["ids"]
     assert response.json["recipients"] == 2 and len(ids) == 2
@@ -44,7 +52,15 @@ def test_publish_with_a_token_creates_and_pushes(app, api):
     with app.app_context():
         n = db.session.get(Notification, ids[0])
         assert (n.type, n.title, n.body, n.url, n.priority, n.data, n.actor, n.group_key) == (
-            "system", "Hi", "There", "/x", "high", {"k": [1, 2]}, "ci", "deploy")
+            "system",
+            "Hi",
+            "There",
+            "/x",
+            "high",
+            {"k": [1, 2]},
+            "ci",
+            "deploy",
+        )
         assert queries.unread_count(db.session, user_id("bob")) == 1
 
 
@@ -56,8 +72,9 @@ def test_the_apps_own_types_are_accepted_and_documented(app, api, client):
     with app.app_context():
         assert db.session.get(Notification, response.json["ids"][0]).priority == "high"
     doc = client.get("/api/openapi.json").json
-    assert "invoice" in doc["components"]["schemas"]["NewNotification"]["properties"]["type"][
-        "enum"]
+    assert (
+        "invoice" in doc["components"]["schemas"]["NewNotification"]["properties"]["type"]["enum"]
+    )
 
 
 def test_a_publish_takes_ids_and_the_types_default_priority(app, api):
@@ -68,10 +85,20 @@ def test_a_publish_takes_ids_and_the_types_default_priority(app, api):
         assert (n.user_id, n.priority) == (user_id("bob"), "urgent")
 
 
-@pytest.mark.parametrize("authorization", [
-    None, "", "Bearer", "Bearer ", "Basic YWxpY2U6dG9jc2lu", "bearer tocsin_short",
-    "Bearer tocsin_" + "A" * 43, "Bearer tocsin_" + "A" * 43 + " extra", "Token x",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic YWxpY2U6dG9jc2lu",
+        "bearer tocsin_short",
+        "Bearer tocsin_" + "A" * 43,
+        "Bearer tocsin_" + "A" * 43 + " extra",
+        "Token x",
+    ],
+)
 def test_missing_malformed_and_unknown_tokens_get_the_same_401(app, client, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}
     body = {"recipients": ["alice"], "type": "comment", "title": "Hi"}
@@ -99,8 +126,9 @@ def test_the_token_is_stored_only_as_its_hash_and_its_use_is_recorded(app, api):
         assert token.last_used_at is None
         assert token.token_hash == hashlib.sha256(api.token.encode()).hexdigest()
         assert api.token.startswith(token.prefix) and len(token.prefix) < 16
-        stored = json.dumps([str(v) for v in db.session.execute(
-            sa.select(ApiToken.__table__)).one()])
+        stored = json.dumps(
+            [str(v) for v in db.session.execute(sa.select(ApiToken.__table__)).one()]
+        )
         assert api.token not in stored
     api.publish()
     with app.app_context():
@@ -157,8 +185,7 @@ def test_ten_thousand_recipients_pass_validation_and_one_more_does_not(app, api)
     body = assert_invalid(api.publish(recipients=many), "recipients")
     # Only alice (1) and bob (2) exist: the size was fine, the others are unknown.
     assert body["unknown"] == many[2:]
-    body = assert_invalid(api.publish(recipients=many + [schemas.RECIPIENTS_MAX + 1]),
-                          "recipients")
+    body = assert_invalid(api.publish(recipients=many + [schemas.RECIPIENTS_MAX + 1]), "recipients")
     assert "at most 10000" in body["error"] and "unknown" not in body
     assert rows(app) == 0
 
@@ -179,28 +206,31 @@ def test_a_body_over_64_kib_gets_413(app, api):
     assert rows(app) == 1
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"colour": "red"}, "colour"),
-    ({"title": 5}, "title"),
-    ({"title": ""}, "title"),
-    ({"title": "   "}, "title"),
-    ({"title": "a\x00b"}, "title"),
-    ({"body": ["x"]}, "body"),
-    ({"recipients": []}, "recipients"),
-    ({"recipients": "alice"}, "recipients"),
-    ({"recipients": [True]}, "recipients"),
-    ({"recipients": [1.0]}, "recipients"),
-    ({"recipients": [0]}, "recipients"),
-    ({"recipients": [2**31]}, "recipients"),
-    ({"recipients": [""]}, "recipients"),
-    ({"type": "unheard_of"}, "type"),
-    ({"type": None}, "type"),
-    ({"priority": "extreme"}, "priority"),
-    ({"url": "javascript:alert(1)"}, "url"),
-    ({"url": "ftp://example.com/x"}, "url"),
-    ({"url": "https://"}, "url"),
-    ({"data": [1, 2]}, "data"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"colour": "red"}, "colour"),
+        ({"title": 5}, "title"),
+        ({"title": ""}, "title"),
+        ({"title": "   "}, "title"),
+        ({"title": "a\x00b"}, "title"),
+        ({"body": ["x"]}, "body"),
+        ({"recipients": []}, "recipients"),
+        ({"recipients": "alice"}, "recipients"),
+        ({"recipients": [True]}, "recipients"),
+        ({"recipients": [1.0]}, "recipients"),
+        ({"recipients": [0]}, "recipients"),
+        ({"recipients": [2**31]}, "recipients"),
+        ({"recipients": [""]}, "recipients"),
+        ({"type": "unheard_of"}, "type"),
+        ({"type": None}, "type"),
+        ({"priority": "extreme"}, "priority"),
+        ({"url": "javascript:alert(1)"}, "url"),
+        ({"url": "ftp://example.com/x"}, "url"),
+        ({"url": "https://"}, "url"),
+        ({"data": [1, 2]}, "data"),
+    ],
+)
 def test_bad_fields_get_422_naming_the_field(app, api, fields, field):
     assert_invalid(api.publish(**fields), field)
     assert rows(app) == 0
@@ -222,8 +252,7 @@ def test_every_problem_is_listed_with_its_place(api):
 
 
 def test_unknown_recipients_are_all_listed_and_nothing_is_written(app, api):
-    body = assert_invalid(api.publish(recipients=["alice", "zed", 99, "bob", "ann"]),
-                          "recipients")
+    body = assert_invalid(api.publish(recipients=["alice", "zed", 99, "bob", "ann"]), "recipients")
     assert body["unknown"] == ["zed", 99, "ann"]
     assert rows(app) == 0
 

@@ -43,9 +43,13 @@ def test_no_generated_request_gets_a_server_error(app):
 
 def _fuzz(operation, mode, auth: dict, ids: list[int], statuses: Counter) -> None:
     @given(case=operation.as_strategy(generation_mode=mode), real=st.booleans())
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              phases=[Phase.explicit, Phase.generate, Phase.shrink],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
     def call(case, real):
         if real and mode is GenerationMode.POSITIVE:
             _address_real_users(case, ids)

@@ -24,8 +24,9 @@ def test_the_same_key_and_body_replay_the_first_answer(app, api):
     assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
     # The same JSON, spelled differently: key order and spacing do not matter.
     raw = json.dumps({"title": "Shipped", "type": "comment", "recipients": ["alice"]}, indent=2)
-    again = api.client.post(URL, data=raw, headers=api.headers(
-        {**KEY, "Content-Type": "application/json"}))
+    again = api.client.post(
+        URL, data=raw, headers=api.headers({**KEY, "Content-Type": "application/json"})
+    )
     assert again.status_code == 201 and again.json == first.json
     assert again.headers["Idempotent-Replayed"] == "true"
     assert count(app, Notification) == 1 and count(app, IdempotencyKey) == 1
@@ -62,8 +63,9 @@ def test_keys_are_kept_for_the_ttl_then_forgotten(app, api):
 
     def age_keys(seconds: int) -> None:
         with app.app_context():
-            db.session.execute(sa.update(IdempotencyKey).values(
-                created_at=utcnow() - timedelta(seconds=seconds)))
+            db.session.execute(
+                sa.update(IdempotencyKey).values(created_at=utcnow() - timedelta(seconds=seconds))
+            )
             db.session.commit()
 
     age_keys(ttl - 60)
@@ -78,8 +80,11 @@ def test_purge_deletes_only_expired_keys(app, api):
     for key in ("a", "b"):
         api.publish(headers={"Idempotency-Key": key})
     with app.app_context():
-        db.session.execute(sa.update(IdempotencyKey).where(IdempotencyKey.key == "a").values(
-            created_at=utcnow() - timedelta(days=2)))
+        db.session.execute(
+            sa.update(IdempotencyKey)
+            .where(IdempotencyKey.key == "a")
+            .values(created_at=utcnow() - timedelta(days=2))
+        )
         db.session.commit()
         assert idempotency.purge_expired(db.session, 24 * 3600) == 1
         assert db.session.scalars(sa.select(IdempotencyKey.key)).all() == ["b"]
@@ -87,7 +92,8 @@ def test_purge_deletes_only_expired_keys(app, api):
 
 def test_malformed_keys_are_refused(app, api):
     for key in ("x" * 256, " padded", "tab\there", "é"):
-        response = api.client.post(URL, json={}, headers=api.headers(
-            {"Idempotency-Key": key.encode().decode("latin-1")}))
+        response = api.client.post(
+            URL, json={}, headers=api.headers({"Idempotency-Key": key.encode().decode("latin-1")})
+        )
         assert response.status_code == 422 and response.json["field"] == "Idempotency-Key"
     assert api.publish(headers={"Idempotency-Key": "x" * 255}).status_code == 201

@@ -1,6 +1,5 @@
 """The embedded broker against a real database: two apps stand for two processes."""
 
-
 import pytest
 import sqlalchemy as sa
 
@@ -14,8 +13,14 @@ from tocsin.models import BrokerEvent, utcnow
 @pytest.fixture
 def other_process(app, database_url):
     """A second app on the same database: its own broker, origin and registry."""
-    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
-                        "SECRET_KEY": "test", "TOCSIN_BROKER_POLL_INTERVAL": 0.02})
+    other = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test",
+            "TOCSIN_BROKER_POLL_INTERVAL": 0.02,
+        }
+    )
     yield other
     state.of(other).broker.stop()
     with other.app_context():
@@ -59,8 +64,13 @@ def test_ids_committed_out_of_order_are_not_missed(app):
     state.of(app).registry.add(conn)
 
     def row(id_):
-        return {"id": id_, "user_id": 1, "payload": {"n": id_}, "origin": "elsewhere",
-                "created_at": utcnow()}
+        return {
+            "id": id_,
+            "user_id": 1,
+            "payload": {"n": id_},
+            "origin": "elsewhere",
+            "created_at": utcnow(),
+        }
 
     with app.app_context():
         engine = db.engine

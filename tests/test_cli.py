@@ -7,8 +7,22 @@ from tocsin.notifications import queries
 
 def test_send_prints_the_new_id(app, runner):
     result = runner.invoke(
-        args=["tocsin", "send", "--to", "alice", "--type", "comment", "--title", "Hi",
-              "--body", "there", "--url", "/x", "--priority", "urgent"]
+        args=[
+            "tocsin",
+            "send",
+            "--to",
+            "alice",
+            "--type",
+            "comment",
+            "--title",
+            "Hi",
+            "--body",
+            "there",
+            "--url",
+            "/x",
+            "--priority",
+            "urgent",
+        ]
     )
     assert result.exit_code == 0, result.output
     nid = int(result.output.strip())
@@ -53,8 +67,22 @@ def test_init_demo_is_repeatable(runner):
 
 
 def test_send_to_several_and_to_all(app, runner):
-    result = runner.invoke(args=["tocsin", "send", "--to", "alice", "--to", "id:2", "--to", "alice",
-                                 "--type", "system", "--title", "Maintenance"])
+    result = runner.invoke(
+        args=[
+            "tocsin",
+            "send",
+            "--to",
+            "alice",
+            "--to",
+            "id:2",
+            "--to",
+            "alice",
+            "--type",
+            "system",
+            "--title",
+            "Maintenance",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert len(result.output.split()) == 2  # alice once, bob (id 2) once
     result = runner.invoke(args=["tocsin", "send", "--all", "--type", "system", "--title", "All"])
@@ -74,8 +102,18 @@ def test_send_accepts_a_type_the_app_registered(app, runner):
     from tocsin.notifications.types import NotificationType, catalog
 
     catalog(app).add(NotificationType("invoice", "payment", "Invoice", "high"))
-    result = runner.invoke(args=["tocsin", "send", "--to", "alice", "--type", "invoice",
-                                 "--title", "Invoice 42 is due"])
+    result = runner.invoke(
+        args=[
+            "tocsin",
+            "send",
+            "--to",
+            "alice",
+            "--type",
+            "invoice",
+            "--title",
+            "Invoice 42 is due",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         n = queries.get(db.session, user_id("alice"), int(result.output))
@@ -83,9 +121,24 @@ def test_send_accepts_a_type_the_app_registered(app, runner):
 
 
 def test_send_takes_data_actor_and_group(app, runner):
-    result = runner.invoke(args=["tocsin", "send", "--to", "alice", "--type", "order",
-                                 "--title", "Shipped", "--data", '{"order_id": "A-1"}',
-                                 "--actor", "shop", "--group", "order:A-1"])
+    result = runner.invoke(
+        args=[
+            "tocsin",
+            "send",
+            "--to",
+            "alice",
+            "--type",
+            "order",
+            "--title",
+            "Shipped",
+            "--data",
+            '{"order_id": "A-1"}',
+            "--actor",
+            "shop",
+            "--group",
+            "order:A-1",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         n = queries.get(db.session, user_id("alice"), int(result.output))

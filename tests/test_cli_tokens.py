@@ -32,8 +32,10 @@ def test_revoke_shuts_the_token_out_and_frees_the_name(app, runner, client):
     assert result.exit_code == 2 and "no active token" in result.output
     renewed = runner.invoke(args=["tocsin", "token", "create", "billing"]).stdout.strip()
     assert ApiClient(client, renewed).publish().status_code == 201
-    states = [line.split("\t")[-1] for line in
-              runner.invoke(args=["tocsin", "token", "list"]).output.splitlines()]
+    states = [
+        line.split("\t")[-1]
+        for line in runner.invoke(args=["tocsin", "token", "list"]).output.splitlines()
+    ]
     assert states[0].startswith("revoked") and states[1] == "active"
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 2

@@ -181,8 +181,12 @@ def test_users_made_by_an_earlier_version_stay_and_the_app_adopts_their_table(em
     """A standalone instance at 0006 with users: Tocsin 0007 keeps them, the app adopts."""
     upgrade(revision="0006")
     with db.engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO tocsin_users (username, password_hash, created_at)"
-                             " VALUES ('dave', 'x', CURRENT_TIMESTAMP)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO tocsin_users (username, password_hash, created_at)"
+                " VALUES ('dave', 'x', CURRENT_TIMESTAMP)"
+            )
+        )
     result = empty_app.test_cli_runner().invoke(args=["tocsin", "init"])
     assert result.exit_code == 0, result.output
     assert_matches_models()
@@ -197,8 +201,12 @@ def test_init_adopts_a_database_from_before_migrations(empty_app):
     with db.engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE tocsin_alembic_version"))
         # In SQL: the model has columns (tocsin_users.demo) the baseline table lacks.
-        conn.execute(sa.text("INSERT INTO tocsin_users (username, password_hash, created_at)"
-                             " VALUES ('carol', 'x', CURRENT_TIMESTAMP)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO tocsin_users (username, password_hash, created_at)"
+                " VALUES ('carol', 'x', CURRENT_TIMESTAMP)"
+            )
+        )
     result = empty_app.test_cli_runner().invoke(args=["tocsin", "init"])
     assert result.exit_code == 0, result.output
     assert_matches_models()

@@ -47,9 +47,7 @@ def test_no_partial_reads_a_variable_it_does_not_declare(app, name):
 
 
 def test_the_icon_markup_lives_in_one_macro():
-    uses = {
-        p.name: p.read_text().count("<svg") for p in (TEMPLATES / "tocsin").glob("*.html")
-    }
+    uses = {p.name: p.read_text().count("<svg") for p in (TEMPLATES / "tocsin").glob("*.html")}
     assert {name for name, count in uses.items() if count} == {"_icon.html"}
 
 

@@ -59,9 +59,9 @@ def test_fan_out_to_thousands_in_batches():
     everyone = list(db.session.scalars(sa.select(User.id)))
     ids = notify_many(everyone, "system", "Hello, everyone")
     assert len(ids) == len(everyone) == 2502 and rows() == 2502
-    counts = db.session.execute(sa.text(
-        "SELECT count(*), min(unread), max(unread) FROM tocsin_unread_counters"
-    )).one()
+    counts = db.session.execute(
+        sa.text("SELECT count(*), min(unread), max(unread) FROM tocsin_unread_counters")
+    ).one()
     assert tuple(counts) == (2502, 1, 1)
 
 

@@ -18,11 +18,15 @@ def make_app(tmp_path, monkeypatch, redis_url, channel_prefix):
     apps = []
 
     def make_app(url=redis_url):
-        app = create_app({
-            "TESTING": True, "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'redis.sqlite3'}",
-            "TOCSIN_REDIS_URL": url, "TOCSIN_REDIS_CHANNEL_PREFIX": channel_prefix,
-        })
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'redis.sqlite3'}",
+                "TOCSIN_REDIS_URL": url,
+                "TOCSIN_REDIS_CHANNEL_PREFIX": channel_prefix,
+            }
+        )
         apps.append(app)
         return app
 

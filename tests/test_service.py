@@ -145,7 +145,7 @@ def test_concurrent_reads_of_one_notification_decrement_once(app):
 def test_no_data_is_sql_null():
     send()
     send(data={"k": 1})
-    stored = db.session.execute(sa.text(
-        "SELECT count(*) FROM tocsin_notifications WHERE data IS NULL"
-    )).scalar()
+    stored = db.session.execute(
+        sa.text("SELECT count(*) FROM tocsin_notifications WHERE data IS NULL")
+    ).scalar()
     assert stored == 1

@@ -222,8 +222,9 @@ def test_a_row_already_seen_shares_the_stencil_of_one_not_seen(app, logged_in):
     from tocsin.models import Notification
     from tocsin.notifications import service
 
-    ids = dict(zip(("alice", "bob"), notify_many(["alice", "bob"], "comment", title="Same"),
-                   strict=True))
+    ids = dict(
+        zip(("alice", "bob"), notify_many(["alice", "bob"], "comment", title="Same"), strict=True)
+    )
     # alice's panel listed hers: seen_at differs between the two rows, the markup does not.
     service.mark_seen(db.session, user_id("alice"), [db.session.get(Notification, ids["alice"])])
     stencils = stencil.for_app()

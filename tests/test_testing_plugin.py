@@ -41,7 +41,10 @@ def test_a_host_without_playwright_runs_its_tests_and_skips_the_browser(tmp_path
     tests.write_text(HOST_TESTS)
     done = subprocess.run(
         [sys.executable, "-c", WITHOUT_PLAYWRIGHT, str(tests)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed, 1 skipped" in done.stdout

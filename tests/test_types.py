@@ -23,11 +23,22 @@ from tocsin.notifications.types import (
 from tocsin.notifications.validation import InvalidNotification, clean
 
 BUILT_IN = [
-    "comment", "mention", "like", "follow", "message",
-    "friend_request", "order", "payment", "system", "security",
+    "comment",
+    "mention",
+    "like",
+    "follow",
+    "message",
+    "friend_request",
+    "order",
+    "payment",
+    "system",
+    "security",
 ]
 INVOICE = NotificationType(
-    "invoice", "payment", "Invoice", "high",
+    "invoice",
+    "payment",
+    "Invoice",
+    "high",
     actions=(Action("pay", "Pay now", style="primary", outcome="Paid"),),
     action_endpoint="host_answer",
 )
@@ -43,18 +54,23 @@ def host(tmp_path, monkeypatch):
     """A host app with its own templates folder: a new type, and comment overridden."""
     monkeypatch.setenv("TOCSIN_INSTANCE_PATH", str(tmp_path))
     types = tmp_path / "templates" / "tocsin" / "types"
-    write(types / "invoice.html", (
-        '{% extends "tocsin/types/_default.html" %}'
-        "{% block title %}Invoice {{ n.data.number }} is due: {{ n.title }}{% endblock %}"
-    ))
-    write(types / "comment.html", "<span class=\"host-comment\">{{ n.actor }} replied</span>")
+    write(
+        types / "invoice.html",
+        (
+            '{% extends "tocsin/types/_default.html" %}'
+            "{% block title %}Invoice {{ n.data.number }} is due: {{ n.title }}{% endblock %}"
+        ),
+    )
+    write(types / "comment.html", '<span class="host-comment">{{ n.actor }} replied</span>')
     app = Flask("host", template_folder=str(tmp_path / "templates"))
     app.config.update(
-        TESTING=True, SECRET_KEY="host",
+        TESTING=True,
+        SECRET_KEY="host",
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'host.sqlite3'}",
     )
-    app.add_url_rule("/answer/<int:notification_id>/<action>", "host_answer",
-                     lambda **_: "", methods=["POST"])
+    app.add_url_rule(
+        "/answer/<int:notification_id>/<action>", "host_answer", lambda **_: "", methods=["POST"]
+    )
     Tocsin(app, types=[INVOICE, NotificationType("comment", "message", "Reply", "high")])
     with app.app_context():
         db.create_all()
@@ -114,8 +130,13 @@ def test_a_host_overrides_a_built_in_type_and_its_template(host):
 
 def test_types_belong_to_their_app(host, tmp_path):
     assert "invoice" in catalog(host)
-    other = create_app({"TESTING": True, "SECRET_KEY": "x",
-                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite3'}"})
+    other = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite3'}",
+        }
+    )
     assert "invoice" not in catalog(other)
     with other.app_context(), pytest.raises(InvalidNotification, match="^type: unknown"):
         clean(type="invoice", title="x")
@@ -132,21 +153,26 @@ def test_register_type_after_init(host):
     n = publish(type="digest", title="Your week")
     assert n.priority == "low"
     # No template of its own: the default text.
-    assert '<span class="tocsin-item-title">Your week</span>' in render(
-        "tocsin/_item.html", n
-    )
+    assert '<span class="tocsin-item-title">Your week</span>' in render("tocsin/_item.html", n)
 
 
 def test_a_retired_type_still_renders_with_a_generic_look(host):
-    n = Notification(user_id=1, type="old_promo", title="Sale!", body="Last day",
-                     priority="normal", created_at=utcnow())
+    n = Notification(
+        user_id=1,
+        type="old_promo",
+        title="Sale!",
+        body="Last day",
+        priority="normal",
+        created_at=utcnow(),
+    )
     db.session.add(n)
     db.session.commit()
     assert type_info("old_promo") == NotificationType("old_promo", "system", "Old promo")
     item = render("tocsin/_item.html", n)
     assert 'icons.svg#system"' in item and ">Old promo, unread:<" in item
-    assert re.search(r'tocsin-item-title">Sale!</span>\s*<span class="tocsin-item-body">Last day',
-                     item)
+    assert re.search(
+        r'tocsin-item-title">Sale!</span>\s*<span class="tocsin-item-body">Last day', item
+    )
     with pytest.raises(InvalidNotification, match="^type: unknown"):
         publish(type="old_promo", title="again")
 
@@ -178,12 +204,18 @@ def test_actions_need_an_endpoint_before_buttons_show(app, ctx):
         ({"type": "friend_request", "actor": "bob"}, "Friend request from bob: T"),
         ({"type": "comment"}, '"tocsin-item-title">T</span>'),
         ({"type": "order", "data": {"order_id": "A-1"}}, "Order #A-1: T"),
-        ({"type": "payment", "body": "Card", "data": {"amount": "9.50", "currency": "EUR"}},
-         '"tocsin-item-body">Card · 9.50 EUR</span>'),
-        ({"type": "security", "data": {"ip": "203.0.113.9"}},
-         '"tocsin-item-body">From 203.0.113.9</span>'),
-        ({"type": "system", "body": "B"},
-         '"tocsin-item-title">T</span> <span class="tocsin-item-body">B</span>'),
+        (
+            {"type": "payment", "body": "Card", "data": {"amount": "9.50", "currency": "EUR"}},
+            '"tocsin-item-body">Card · 9.50 EUR</span>',
+        ),
+        (
+            {"type": "security", "data": {"ip": "203.0.113.9"}},
+            '"tocsin-item-body">From 203.0.113.9</span>',
+        ),
+        (
+            {"type": "system", "body": "B"},
+            '"tocsin-item-title">T</span> <span class="tocsin-item-body">B</span>',
+        ),
         ({"type": "comment", "actor": "<b>x</b>", "data": {}}, "&lt;b&gt;x&lt;/b&gt; commented: T"),
         ({"type": "order", "data": {"order_id": "<i>"}}, "Order #&lt;i&gt;: T"),
     ],

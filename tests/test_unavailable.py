@@ -50,8 +50,10 @@ def write_lock(app, user: str = "alice"):
             # Every write for the user (publish, read, read-all, action) moves this counter,
             # which appears with the user's first notification: make it if need be.
             conn.execute(
-                sa.text("INSERT INTO tocsin_unread_counters (user_id, unread) VALUES (:u, 0)"
-                        " ON CONFLICT (user_id) DO NOTHING"),
+                sa.text(
+                    "INSERT INTO tocsin_unread_counters (user_id, unread) VALUES (:u, 0)"
+                    " ON CONFLICT (user_id) DO NOTHING"
+                ),
                 {"u": uid},
             )
             conn.commit()

@@ -118,7 +118,8 @@ def test_plain_form_read_redirects_back_with_303(app, alice, notify):
 def test_plain_form_read_never_redirects_off_site(alice, notify):
     nid = notify()
     response = alice.post(
-        f"/notifications/{nid}/read", {"next": "//evil.example"},
+        f"/notifications/{nid}/read",
+        {"next": "//evil.example"},
         headers={"Referer": "https://evil.example/x"},
     )
     assert response.status_code == 303 and response.location == "/notifications"

@@ -135,9 +135,7 @@ class IdempotencyKey(Model):
     __table_args__ = (sa.UniqueConstraint("token_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("tocsin_api_tokens.id", ondelete="CASCADE")
-    )
+    token_id: Mapped[int] = mapped_column(sa.ForeignKey("tocsin_api_tokens.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(sa.String(255))
     #: SHA-256 of the canonical JSON body: the same key with another body is refused.
     request_hash: Mapped[str] = mapped_column(sa.String(64))

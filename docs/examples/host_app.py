@@ -85,8 +85,9 @@ def create_app(config: dict | None = None) -> Flask:
     @app.post("/login")
     def login():
         member = db.session.scalar(db.select(Member).filter_by(email=request.form["email"]))
-        if member is None or not check_password_hash(member.password_hash,
-                                                     request.form["password"]):
+        if member is None or not check_password_hash(
+            member.password_hash, request.form["password"]
+        ):
             return "Wrong e-mail or password", 401
         login_user(member)
         return redirect(url_for("home"), 303)
@@ -95,8 +96,13 @@ def create_app(config: dict | None = None) -> Flask:
     @login_required
     def ship(order_id: int):
         # Publishing from the host's own view: the buyer's bell rings on every device.
-        notify(request.form["buyer"], "order", f"Order #{order_id} has shipped",
-               url=f"/orders/{order_id}", actor=current_user.display_name)
+        notify(
+            request.form["buyer"],
+            "order",
+            f"Order #{order_id} has shipped",
+            url=f"/orders/{order_id}",
+            actor=current_user.display_name,
+        )
         return "", 204
 
     return app

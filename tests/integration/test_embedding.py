@@ -18,10 +18,12 @@ def host_app(tmp_path, monkeypatch):
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    app = module.create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'host.sqlite3'}",
-        "SECRET_KEY": "host-secret",
-    })
+    app = module.create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'host.sqlite3'}",
+            "SECRET_KEY": "host-secret",
+        }
+    )
     with app.app_context():
         module.db.create_all()  # the host's own tables, its own way
         module.add_member("buyer@example.com", "buyer-pw")

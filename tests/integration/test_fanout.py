@@ -19,9 +19,10 @@ CONNECTED = 25
 def test_fan_out_to_ten_thousand(publisher, server):
     password = generate_password_hash("tocsin")
     with publisher.app_context():
-        db.session.execute(sa.insert(User), [
-            {"username": f"user{i}", "password_hash": password} for i in range(RECIPIENTS - 2)
-        ])
+        db.session.execute(
+            sa.insert(User),
+            [{"username": f"user{i}", "password_hash": password} for i in range(RECIPIENTS - 2)],
+        )
         db.session.commit()
         everyone = list(db.session.scalars(sa.select(User.id).order_by(User.id)))
     assert len(everyone) == RECIPIENTS
@@ -36,16 +37,23 @@ def test_fan_out_to_ten_thousand(publisher, server):
             ids = notify_many(everyone, "system", "Scheduled maintenance tonight")
             assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == RECIPIENTS
             counters = db.session.execute(
-                sa.select(sa.func.count(), sa.func.min(UnreadCounter.unread),
-                          sa.func.max(UnreadCounter.unread))
+                sa.select(
+                    sa.func.count(),
+                    sa.func.min(UnreadCounter.unread),
+                    sa.func.max(UnreadCounter.unread),
+                )
             ).one()
             assert tuple(counters) == (RECIPIENTS, 1, 1)
-            mine = dict(db.session.execute(
-                sa.select(Notification.user_id, Notification.id).where(Notification.id.in_(ids))
-            ).all())
-            by_name = dict(db.session.execute(
-                sa.select(User.username, User.id).where(User.username.in_(names))
-            ).all())
+            mine = dict(
+                db.session.execute(
+                    sa.select(Notification.user_id, Notification.id).where(Notification.id.in_(ids))
+                ).all()
+            )
+            by_name = dict(
+                db.session.execute(
+                    sa.select(User.username, User.id).where(User.username.in_(names))
+                ).all()
+            )
         for name, ws, model in zip(names, sockets, models, strict=True):
             expected = mine[by_name[name]]
             model.read(ws, lambda m, e=expected: m.ids == [e] and m.badge == 1, timeout=30)

@@ -29,9 +29,7 @@ def broker_state(session) -> str:
     return json.loads(session.get("/healthz")[1])["broker"]["state"]
 
 
-def test_redis_restart_loses_nothing_and_doubles_nothing(
-    redis_server, publisher, send, login
-):
+def test_redis_restart_loses_nothing_and_doubles_nothing(redis_server, publisher, send, login):
     alice = login("alice")
     with alice.websocket() as tab1, alice.websocket() as tab2:
         tabs = {tab1: ClientModel(), tab2: ClientModel()}
@@ -44,8 +42,9 @@ def test_redis_restart_loses_nothing_and_doubles_nothing(
 
         redis_server.stop()
         down = [send(title=f"while down {i}") for i in range(5)]  # commits all the same
-        status, _, _ = alice.post(f"/notifications/{before[0]}/read",
-                                  headers={"HX-Request": "true"})
+        status, _, _ = alice.post(
+            f"/notifications/{before[0]}/read", headers={"HX-Request": "true"}
+        )
         assert status == 200  # a read on the server works and reaches its own sockets
         wait_until(lambda: broker_state(alice) == "reconnecting", what="broker reconnecting")
 
@@ -54,10 +53,13 @@ def test_redis_restart_loses_nothing_and_doubles_nothing(
         after = [send(title=f"after {i}") for i in range(2)]
 
         with publisher.app_context():
-            committed = list(db.session.scalars(
-                sa.select(Notification.id).where(Notification.user_id == 1)
-                .order_by(Notification.id.desc())
-            ))
+            committed = list(
+                db.session.scalars(
+                    sa.select(Notification.id)
+                    .where(Notification.user_id == 1)
+                    .order_by(Notification.id.desc())
+                )
+            )
         assert committed == sorted(before + down + after, reverse=True)
         expected_badge = len(committed) - 1
         for ws, model in tabs.items():

@@ -21,8 +21,10 @@ def test_expired_login_closes_its_socket(login):
         ClientModel().read(ws, lambda m: m.badge == 0)
         signed_out = recv_until(ws, lambda msgs: "Signed out" in msgs[-1], timeout=LIFETIME + 5)
         assert "ws-connect" not in signed_out[-1]
-    wait_until(lambda: json.loads(alice.get("/healthz")[1])["connections"] == 0,
-               what="the server dropped the socket")
+    wait_until(
+        lambda: json.loads(alice.get("/healthz")[1])["connections"] == 0,
+        what="the server dropped the socket",
+    )
     with pytest.raises(InvalidStatus) as refused, alice.websocket():
         pass
     assert refused.value.response.status_code == 403

@@ -50,9 +50,7 @@ class StuckClient:
             else:
                 self.protocol.receive_data(data)
             events += self.protocol.events_received()
-            if not data or any(
-                getattr(e, "opcode", None) is Opcode.CLOSE for e in events
-            ):
+            if not data or any(getattr(e, "opcode", None) is Opcode.CLOSE for e in events):
                 self.sock.close()
                 return events
 
@@ -60,10 +58,20 @@ class StuckClient:
 def test_stuck_client_gets_1013_and_the_other_keeps_up(publisher, login):
     with publisher.app_context():
         # Big rows make every "read" push about a megabyte, so socket buffers fill fast.
-        db.session.execute(sa.insert(Notification), [
-            {"user_id": 1, "type": "comment", "title": f"n{i}", "body": "x" * 2000,
-             "priority": "normal", "created_at": utcnow()} for i in range(300)
-        ])
+        db.session.execute(
+            sa.insert(Notification),
+            [
+                {
+                    "user_id": 1,
+                    "type": "comment",
+                    "title": f"n{i}",
+                    "body": "x" * 2000,
+                    "priority": "normal",
+                    "created_at": utcnow(),
+                }
+                for i in range(300)
+            ],
+        )
         db.session.commit()
         service.recount_unread(db.session, 1)
         ids = list(db.session.scalars(sa.select(Notification.id)))

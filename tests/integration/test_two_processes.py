@@ -36,8 +36,17 @@ def test_a_tab_on_a_sees_what_happens_on_b(server, second_server):
             model.read(ws, lambda m: m.badge == 0)
 
         # Published by another process (the CLI) with Redis as the only way across.
-        result = flask_cli(second_server.env, "tocsin", "send", "--to", "alice",
-                           "--type", "message", "--title", "across processes")
+        result = flask_cli(
+            second_server.env,
+            "tocsin",
+            "send",
+            "--to",
+            "alice",
+            "--type",
+            "message",
+            "--title",
+            "across processes",
+        )
         assert result.returncode == 0, result.stderr
         nid = int(result.stdout)
         a.read(ws_a, lambda m: m.ids == [nid] and m.badge == 1)

@@ -44,8 +44,17 @@ def test_low_priority_updates_badge_without_toast(send, login):
 def test_cli_publish_from_another_process_arrives(server, login):
     with login("alice").websocket() as ws:
         ws.recv(timeout=5)
-        result = flask_cli(server.env, "tocsin", "send", "--to", "alice", "--type", "mention",
-                           "--title", "From cron")
+        result = flask_cli(
+            server.env,
+            "tocsin",
+            "send",
+            "--to",
+            "alice",
+            "--type",
+            "mention",
+            "--title",
+            "From cron",
+        )
         assert result.returncode == 0, result.stderr
         nid = int(result.stdout)
         message = recv_until(ws, has_item(nid))[-1]
@@ -83,7 +92,10 @@ def test_duplicates_are_not_pushed_twice(send, login, publisher):
 
 
 def test_evil_origin_is_refused(login, server):
-    with pytest.raises(InvalidStatus) as err, login("alice").websocket(origin="https://evil.example"):
+    with (
+        pytest.raises(InvalidStatus) as err,
+        login("alice").websocket(origin="https://evil.example"),
+    ):
         pass
     assert err.value.response.status_code == 403
 

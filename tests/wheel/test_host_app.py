@@ -35,26 +35,50 @@ def host(fresh_venv, tmp_path):
         TOCSIN_BROKER_POLL_INTERVAL="0.05",
     )
     flask = str(fresh_venv / "flask")
-    run(flask, "--app", "wsgi", "add-user", "ben@example.com", "Ben", "ben-secret",
-        cwd=HOST, env=env)
+    run(
+        flask,
+        "--app",
+        "wsgi",
+        "add-user",
+        "ben@example.com",
+        "Ben",
+        "ben-secret",
+        cwd=HOST,
+        env=env,
+    )
     result = run(flask, "--app", "wsgi", "tocsin", "init", cwd=HOST, env=env)
     assert "Database ready" in result.stdout
-    where = run(str(fresh_venv / "python"), "-c",
-                "import app, tocsin, tocsin.schema as s; print(app.__file__, s.MIGRATIONS)",
-                cwd=HOST, env=env).stdout
+    where = run(
+        str(fresh_venv / "python"),
+        "-c",
+        "import app, tocsin, tocsin.schema as s; print(app.__file__, s.MIGRATIONS)",
+        cwd=HOST,
+        env=env,
+    ).stdout
     assert str(HOST / "app") in where and "site-packages/tocsin/migrations" in where
     return env
 
 
 def test_host_cli_has_no_user_commands_and_no_users_table(fresh_venv, host):
     flask = str(fresh_venv / "flask")
-    result = subprocess.run([flask, "--app", "wsgi", "tocsin", "user", "create", "x"],
-                            cwd=HOST, env=host, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [flask, "--app", "wsgi", "tocsin", "user", "create", "x"],
+        cwd=HOST,
+        env=host,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "No such command 'user'" in result.stderr
-    tables = run(str(fresh_venv / "python"), "-c",
-                 "import sqlite3, os; c = sqlite3.connect(os.environ['HOST_DATABASE_URL'][10:]);"
-                 "print(sorted(r[0] for r in c.execute(\"SELECT name FROM sqlite_master"
-                 " WHERE type='table'\")))", cwd=HOST, env=host).stdout
+    tables = run(
+        str(fresh_venv / "python"),
+        "-c",
+        "import sqlite3, os; c = sqlite3.connect(os.environ['HOST_DATABASE_URL'][10:]);"
+        'print(sorted(r[0] for r in c.execute("SELECT name FROM sqlite_master'
+        " WHERE type='table'\")))",
+        cwd=HOST,
+        env=host,
+    ).stdout
     assert "'users'" in tables and "'tocsin_notifications'" in tables
     assert "tocsin_users" not in tables
 
@@ -74,9 +98,21 @@ def test_a_push_reaches_the_host_page_in_chromium(fresh_venv, host):
             expect(page.locator("main")).to_have_text("Hello Ben")
             expect(page.locator("#connection-status")).to_have_attribute("data-state", "connected")
             expect(page.locator("#notification-badge")).to_have_attribute("data-count", "0")
-            sent = run(str(fresh_venv / "flask"), "--app", "wsgi", "tocsin", "send",
-                       "--to", "ben@example.com", "--type", "order", "--title", "Order shipped",
-                       cwd=HOST, env=host)
+            sent = run(
+                str(fresh_venv / "flask"),
+                "--app",
+                "wsgi",
+                "tocsin",
+                "send",
+                "--to",
+                "ben@example.com",
+                "--type",
+                "order",
+                "--title",
+                "Order shipped",
+                cwd=HOST,
+                env=host,
+            )
             nid = int(sent.stdout.strip())
             expect(page.locator("#notification-badge")).to_have_attribute("data-count", "1")
             expect(page.locator(f"#toast-{nid}")).to_contain_text(re.compile("Order shipped"))

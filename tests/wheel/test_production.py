@@ -10,9 +10,7 @@ pytestmark = pytest.mark.wheel
 
 def test_gunicorn_with_the_gevent_worker_serves_healthz_and_a_socket(fresh_venv, tmp_path):
     """`gunicorn -c python:tocsin.gunicorn wsgi:app` (gevent: it needs `packaging`)."""
-    env = clean_env(**{
-        k: v for k, v in server_env(tmp_path).items() if k.startswith("TOCSIN_")
-    })
+    env = clean_env(**{k: v for k, v in server_env(tmp_path).items() if k.startswith("TOCSIN_")})
     run(str(fresh_venv / "flask"), "--app", "wsgi", "tocsin", "init", "--demo", cwd=ROOT, env=env)
     server = GunicornServer(env, worker_class="gevent", python=str(fresh_venv / "python"))
     server.start()  # waits for /healthz to answer 200

@@ -77,8 +77,9 @@ def claim(session: Session, token_id: int, key: str, body_hash: str, ttl: int) -
             IdempotencyKey.created_at < utcnow() - timedelta(seconds=ttl),
         )
     )
-    record = IdempotencyKey(token_id=token_id, key=key, request_hash=body_hash, status=0,
-                            response={})
+    record = IdempotencyKey(
+        token_id=token_id, key=key, request_hash=body_hash, status=0, response={}
+    )
     session.add(record)
     try:
         session.flush()
@@ -90,11 +91,14 @@ def claim(session: Session, token_id: int, key: str, body_hash: str, ttl: int) -
 
 def purge_expired(session: Session, ttl: int) -> int:
     """Delete every key older than `ttl` seconds; return how many."""
-    deleted = cast(sa.CursorResult, session.execute(  # a DELETE's Result is a CursorResult
-        sa.delete(IdempotencyKey).where(
-            IdempotencyKey.created_at < utcnow() - timedelta(seconds=ttl)
-        )
-    )).rowcount
+    deleted = cast(
+        sa.CursorResult,
+        session.execute(  # a DELETE's Result is a CursorResult
+            sa.delete(IdempotencyKey).where(
+                IdempotencyKey.created_at < utcnow() - timedelta(seconds=ttl)
+            )
+        ),
+    ).rowcount
     session.commit()
     return deleted
 

@@ -18,8 +18,10 @@ from .schemas import (
 
 REF = "#/components/schemas/{model}"
 MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
-    (NewNotification, "validation"), (Created, "serialization"),
-    (Notification, "serialization"), (NotificationPage, "serialization"),
+    (NewNotification, "validation"),
+    (Created, "serialization"),
+    (Notification, "serialization"),
+    (NotificationPage, "serialization"),
     (Error, "serialization"),
 ]
 
@@ -48,7 +50,13 @@ def document() -> dict:
                     "requestBody": {"required": True, "content": _json("NewNotification")},
                     "responses": _responses(
                         {"201": "Created; a replay of an earlier key answers the same"},
-                        "Created", 400, 401, 413, 415, 422, 429,
+                        "Created",
+                        400,
+                        401,
+                        413,
+                        415,
+                        422,
+                        429,
                     ),
                 },
                 "get": {
@@ -65,8 +73,12 @@ def document() -> dict:
                     "operationId": "markRead",
                     "summary": "Mark one of the user's notifications read",
                     "parameters": [
-                        {"name": "id", "in": "path", "required": True,
-                         "schema": TypeAdapter(Id).json_schema()},
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "schema": TypeAdapter(Id).json_schema(),
+                        },
                         *_query(UserQuery),
                     ],
                     "responses": _responses(
@@ -103,9 +115,7 @@ RETRY_AFTER = {
 #: Every operation's answer when the database is locked past its timeout or unreachable.
 UNAVAILABLE = {
     "description": "Database busy or unreachable: nothing was saved; retry after Retry-After",
-    "headers": {
-        "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
-    },
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
     "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
 }
 
@@ -129,9 +139,13 @@ def _query(model: type[BaseModel]) -> list[dict]:
     schema = model.model_json_schema(ref_template=REF)
     required = set(schema.get("required", ()))
     return [
-        {"name": name, "in": "query", "required": name in required,
-         **({"description": prop.pop("description")} if "description" in prop else {}),
-         "schema": _not_null(prop)}
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            **({"description": prop.pop("description")} if "description" in prop else {}),
+            "schema": _not_null(prop),
+        }
         for name, prop in schema["properties"].items()
     ]
 
@@ -151,7 +165,11 @@ def _idempotency_key() -> dict:
         "in": "header",
         "required": False,
         "description": "Send the same key and body again to get the same answer, not a "
-                       "second notification. Kept for at least 24 hours, per token.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255,
-                   "pattern": idempotency.KEY_PATTERN},
+        "second notification. Kept for at least 24 hours, per token.",
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "pattern": idempotency.KEY_PATTERN,
+        },
     }

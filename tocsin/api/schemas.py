@@ -28,7 +28,8 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 class _Recipients(BaseModel):
     recipients: list[Annotated[UserId | UserName, Field(union_mode="left_to_right")]] = Field(
-        min_length=1, max_length=RECIPIENTS_MAX,
+        min_length=1,
+        max_length=RECIPIENTS_MAX,
         description=(
             "Who receives it: a JSON integer is a user id; a string is a user name, unless "
             'it reads `id:<digits>` ("id:2" is user id 2, "2" the user named 2). '

@@ -13,8 +13,14 @@ class UnknownUser(LookupError):
     """No user has that name or id."""
 
 
-def create(session: Session, token_id: int, new: NewNotification, key: str | None = None,
-           body_hash: str = "", ttl: int = 24 * 3600) -> Outcome:
+def create(
+    session: Session,
+    token_id: int,
+    new: NewNotification,
+    key: str | None = None,
+    body_hash: str = "",
+    ttl: int = 24 * 3600,
+) -> Outcome:
     """Create one notification per recipient; with a key, only the first time.
 
     Commits the request's session (the key's record with the rows). Raises

@@ -87,8 +87,9 @@ def authenticate(session: Session, authorization: str | None) -> ApiToken | None
         session.execute(
             sa.update(ApiToken)
             .where(ApiToken.id == token.id)
-            .where(sa.or_(ApiToken.last_used_at.is_(None),
-                          ApiToken.last_used_at < now - TOUCH_EVERY))
+            .where(
+                sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOUCH_EVERY)
+            )
             .values(last_used_at=now)
         )
         session.commit()

@@ -75,25 +75,29 @@ def document():
 def create():
     key = request.headers.get(idempotency.HEADER)
     if key is not None and not idempotency.valid_key(key):
-        return errors.error(422, "Idempotency-Key: 1-255 printable ASCII characters",
-                            idempotency.HEADER)
+        return errors.error(
+            422, "Idempotency-Key: 1-255 printable ASCII characters", idempotency.HEADER
+        )
     body = _json_body()
     new = NewNotification.model_validate(body)
     ttl = current_app.config["TOCSIN_IDEMPOTENCY_TTL"]
     if key is not None:
         _purge_now_and_then(ttl)
     try:
-        outcome = service.create(store.session, g.tocsin_token_id, new, key,
-                                 idempotency.request_hash(body), ttl)
+        outcome = service.create(
+            store.session, g.tocsin_token_id, new, key, idempotency.request_hash(body), ttl
+        )
     except UnknownRecipients as exc:
-        return errors.error(422, f"recipients: {len(exc.unknown)} unknown", "recipients",
-                            unknown=exc.unknown)
+        return errors.error(
+            422, f"recipients: {len(exc.unknown)} unknown", "recipients", unknown=exc.unknown
+        )
     except InvalidNotification as exc:
         field, _, message = str(exc).partition(": ")
         return errors.error(422, str(exc), field if message else None)
     except idempotency.KeyReused:
-        return errors.error(422, "Idempotency-Key: already used with a different body",
-                            idempotency.HEADER)
+        return errors.error(
+            422, "Idempotency-Key: already used with a different body", idempotency.HEADER
+        )
     response = jsonify(Created.model_validate(outcome.body).model_dump())
     response.status_code = outcome.status
     if outcome.replayed:
@@ -108,11 +112,13 @@ def page():
     if user_id is None:
         return errors.error(404, "user: no such user", "user")
     found = queries.page(store.session, user_id, query.before, query.limit)
-    return jsonify(NotificationPage(
-        items=[Notification.model_validate(n) for n in found.items],
-        next_before=found.next_before,
-        unread=queries.unread_count(store.session, user_id),
-    ).model_dump(mode="json"))
+    return jsonify(
+        NotificationPage(
+            items=[Notification.model_validate(n) for n in found.items],
+            next_before=found.next_before,
+            unread=queries.unread_count(store.session, user_id),
+        ).model_dump(mode="json")
+    )
 
 
 @bp.post(f"/v1/notifications/<int(min=1, max={MAX_ID}):notification_id>/read")

@@ -35,7 +35,10 @@ class RedisBroker(ListeningBroker):
         self.client = redis.Redis.from_url(url, retry_on_timeout=False, **options)
         # The listener blocks on reads; health checks (PING) keep a dead link from hiding.
         self._listen_client = redis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=15,
+            url,
+            socket_connect_timeout=2,
+            socket_keepalive=True,
+            health_check_interval=15,
             decode_responses=True,
         )
 

@@ -15,11 +15,20 @@ OPTIONS = {"recipients": "--to", "type": "--type", "group_key": "--group"}
 
 
 @click.command("send")
-@click.option("--to", "to", multiple=True, metavar="USER",
-              help="Recipient user name, or id:N for user id N; repeat for several.")
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="USER",
+    help="Recipient user name, or id:N for user id N; repeat for several.",
+)
 @click.option("--all", "to_all", is_flag=True, help="Every user.")
-@click.option("--type", "type_", required=True,
-              help="A type of the app's catalog (built-in: comment, mention, like, ...).")
+@click.option(
+    "--type",
+    "type_",
+    required=True,
+    help="A type of the app's catalog (built-in: comment, mention, like, ...).",
+)
 @click.option("--title", required=True)
 @click.option("--body")
 @click.option("--url", help="A relative or http(s) link.")
@@ -34,8 +43,16 @@ def send(to, to_all, type_, title, body, url, priority, data, actor, group_key) 
         raise click.UsageError("give --to USER (one or more) or --all, not both")
     session = store.session
     try:
-        content = clean(type=type_, title=title, body=body, url=url, priority=priority,
-                        data=_json_object(data), actor=actor, group_key=group_key)
+        content = clean(
+            type=type_,
+            title=title,
+            body=body,
+            url=url,
+            priority=priority,
+            data=_json_object(data),
+            actor=actor,
+            group_key=group_key,
+        )
         refs = state.current().directory.all_ids(session) if to_all else list(to)
         ids = pipeline.publish(session, refs, content)
         session.commit()  # the command's own session: nothing else is in this transaction

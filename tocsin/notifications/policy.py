@@ -70,8 +70,9 @@ class Policy:
         """Append a rule; earlier rules take precedence."""
         self.rules.append(rule)
 
-    def plan(self, recipients: list[int], channels: Sequence[str],
-             content: NotificationInput) -> Plan:
+    def plan(
+        self, recipients: list[int], channels: Sequence[str], content: NotificationInput
+    ) -> Plan:
         """Return every recipient's decision on every channel."""
         decisions: dict[str, dict[int, Decision]] = {}
         for channel in channels:

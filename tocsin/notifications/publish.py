@@ -27,24 +27,61 @@ from . import pipeline
 from .validation import InvalidNotification, clean
 
 
-def notify(user, type: str, title: str, body: str | None = None, url: str | None = None,
-           priority: str | None = None, data: dict | None = None, actor: str | None = None,
-           group_key: str | None = None, *, session: Session | None = None) -> Notification:
+def notify(
+    user,
+    type: str,
+    title: str,
+    body: str | None = None,
+    url: str | None = None,
+    priority: str | None = None,
+    data: dict | None = None,
+    actor: str | None = None,
+    group_key: str | None = None,
+    *,
+    session: Session | None = None,
+) -> Notification:
     """Validate, store and push one notification for `user`; return it."""
-    (nid,) = notify_many([user], type, title, body=body, url=url, priority=priority, data=data,
-                         actor=actor, group_key=group_key, session=session)
+    (nid,) = notify_many(
+        [user],
+        type,
+        title,
+        body=body,
+        url=url,
+        priority=priority,
+        data=data,
+        actor=actor,
+        group_key=group_key,
+        session=session,
+    )
     target = session or store.session
     with target.no_autoflush:  # loading it must not flush the caller's pending changes
         return target.get_one(Notification, nid)
 
 
-def notify_many(users: Iterable, type: str, title: str, body: str | None = None,
-                url: str | None = None, priority: str | None = None, data: dict | None = None,
-                actor: str | None = None, group_key: str | None = None, *,
-                session: Session | None = None) -> list[int]:
+def notify_many(
+    users: Iterable,
+    type: str,
+    title: str,
+    body: str | None = None,
+    url: str | None = None,
+    priority: str | None = None,
+    data: dict | None = None,
+    actor: str | None = None,
+    group_key: str | None = None,
+    *,
+    session: Session | None = None,
+) -> list[int]:
     """Validate, store and push one notification per user, in one commit; return the ids."""
-    content = clean(type=type, title=title, body=body, url=url, priority=priority, data=data,
-                    actor=actor, group_key=group_key)
+    content = clean(
+        type=type,
+        title=title,
+        body=body,
+        url=url,
+        priority=priority,
+        data=data,
+        actor=actor,
+        group_key=group_key,
+    )
     refs = [_ref(u) for u in users]
     if session is not None:
         return pipeline.publish(session, refs, content)

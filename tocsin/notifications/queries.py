@@ -25,9 +25,7 @@ def for_user(user_id: int) -> sa.Select:
 
 def unread_count(session: Session, user_id: int) -> int:
     """Return the exact unread count from the counter row (O(1) at any size)."""
-    value = session.scalar(
-        sa.select(UnreadCounter.unread).where(UnreadCounter.user_id == user_id)
-    )
+    value = session.scalar(sa.select(UnreadCounter.unread).where(UnreadCounter.user_id == user_id))
     return value or 0
 
 

@@ -43,15 +43,18 @@ def mark_read(session: Session, user_id: int, notification_id: int) -> Notificat
         raise NotificationNotFound(notification_id)
     # The guard on read_at makes a concurrent second read change nothing, so the counter
     # is decremented exactly once.
-    changed = cast(sa.CursorResult, session.execute(  # an UPDATE's Result is a CursorResult
-        sa.update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.user_id == user_id,
-            Notification.read_at.is_(None),
-        )
-        .values(read_at=utcnow())
-    )).rowcount
+    changed = cast(
+        sa.CursorResult,
+        session.execute(  # an UPDATE's Result is a CursorResult
+            sa.update(Notification)
+            .where(
+                Notification.id == notification_id,
+                Notification.user_id == user_id,
+                Notification.read_at.is_(None),
+            )
+            .values(read_at=utcnow())
+        ),
+    ).rowcount
     _add_unread(session, user_id, -changed)
     session.commit()
     session.refresh(notification)
@@ -143,17 +146,23 @@ def resolve_action(
     now = utcnow()
     mine = Notification.id == notification_id, Notification.user_id == user_id
     # The guard on acted_at lets exactly one of two concurrent clicks through.
-    taken = cast(sa.CursorResult, session.execute(
-        sa.update(Notification)
-        .where(*mine, Notification.acted_at.is_(None))
-        .values(action_taken=action, outcome=outcome, acted_at=now)
-    )).rowcount
+    taken = cast(
+        sa.CursorResult,
+        session.execute(
+            sa.update(Notification)
+            .where(*mine, Notification.acted_at.is_(None))
+            .values(action_taken=action, outcome=outcome, acted_at=now)
+        ),
+    ).rowcount
     if not taken:
         session.rollback()
         raise ActionAlreadyTaken(notification_id)
-    read = cast(sa.CursorResult, session.execute(
-        sa.update(Notification).where(*mine, Notification.read_at.is_(None)).values(read_at=now)
-    )).rowcount
+    read = cast(
+        sa.CursorResult,
+        session.execute(
+            sa.update(Notification).where(*mine, Notification.read_at.is_(None)).values(read_at=now)
+        ),
+    ).rowcount
     _add_unread(session, user_id, -read)
     session.commit()
     session.refresh(notification)

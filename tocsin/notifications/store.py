@@ -52,7 +52,8 @@ def add_unread(session: Session, deltas: dict[int, int]) -> None:
         return
     for p in params:  # other databases: update, else insert
         updated = session.execute(
-            sa.update(UnreadCounter).where(UnreadCounter.user_id == p["user_id"])
+            sa.update(UnreadCounter)
+            .where(UnreadCounter.user_id == p["user_id"])
             .values(unread=UnreadCounter.unread + p["unread"])
         )
         if cast(sa.CursorResult, updated).rowcount == 0:  # an UPDATE's Result is one

@@ -66,8 +66,9 @@ NOTIFICATION_TYPES: dict[str, NotificationType] = {
         NotificationType("like", "like", "Like", "low"),
         NotificationType("follow", "follow", "New follower", "low"),
         NotificationType("message", "message", "Message"),
-        NotificationType("friend_request", "follow", "Friend request",
-                         actions=FRIEND_REQUEST_ACTIONS),
+        NotificationType(
+            "friend_request", "follow", "Friend request", actions=FRIEND_REQUEST_ACTIONS
+        ),
         NotificationType("order", "order", "Order"),
         NotificationType("payment", "payment", "Payment", "high"),
         NotificationType("system", "system", "System"),

@@ -101,8 +101,11 @@ class NotificationInput(BaseModel):
         if value is None:
             return None
         try:
-            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False,
-                                  allow_nan=False).encode())
+            size = len(
+                json.dumps(
+                    value, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+                ).encode()
+            )
         except ValueError:
             raise ValueError("numbers must be finite") from None
         if size > DATA_MAX:

@@ -70,9 +70,7 @@ def panel():
 def inbox():
     before = _int_arg(request.args, "before")
     page = _page(before)
-    return render_template(
-        "tocsin/inbox.html", page=page, up_to=page.newest_id, before=before
-    )
+    return render_template("tocsin/inbox.html", page=page, up_to=page.newest_id, before=before)
 
 
 for _error in unavailable.DATABASE_ERRORS:

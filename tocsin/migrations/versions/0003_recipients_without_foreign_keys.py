@@ -23,9 +23,14 @@ UNREAD = sa.text("read_at IS NULL")
 def _notifications(with_fk: bool) -> sa.Table:
     """The table as SQLite must rebuild it (batch mode copies from this, not reflection)."""
     user_id = (
-        sa.Column("user_id", sa.Integer(), sa.ForeignKey("tocsin_users.id", ondelete="CASCADE"),
-                  nullable=False)
-        if with_fk else sa.Column("user_id", sa.Integer(), nullable=False)
+        sa.Column(
+            "user_id",
+            sa.Integer(),
+            sa.ForeignKey("tocsin_users.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+        if with_fk
+        else sa.Column("user_id", sa.Integer(), nullable=False)
     )
     return sa.Table(
         "tocsin_notifications",
@@ -44,8 +49,13 @@ def _notifications(with_fk: bool) -> sa.Table:
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
         sa.Index("ix_tocsin_notifications_user_id_id", "user_id", "id"),
-        sa.Index("ix_tocsin_notifications_unread", "user_id", "id",
-                 sqlite_where=UNREAD, postgresql_where=UNREAD),
+        sa.Index(
+            "ix_tocsin_notifications_unread",
+            "user_id",
+            "id",
+            sqlite_where=UNREAD,
+            postgresql_where=UNREAD,
+        ),
         sqlite_autoincrement=True,
     )
 
@@ -72,10 +82,12 @@ def upgrade():
     if op.get_context().dialect.name == "sqlite":
         _rebuild_sqlite(with_fk=False)
         return
-    op.drop_constraint("tocsin_notifications_user_id_fkey", "tocsin_notifications",
-                       type_="foreignkey")
-    op.drop_constraint("tocsin_unread_counters_user_id_fkey", "tocsin_unread_counters",
-                       type_="foreignkey")
+    op.drop_constraint(
+        "tocsin_notifications_user_id_fkey", "tocsin_notifications", type_="foreignkey"
+    )
+    op.drop_constraint(
+        "tocsin_unread_counters_user_id_fkey", "tocsin_unread_counters", type_="foreignkey"
+    )
 
 
 def downgrade():
@@ -83,5 +95,6 @@ def downgrade():
         _rebuild_sqlite(with_fk=True)
         return
     for table in ("tocsin_notifications", "tocsin_unread_counters"):
-        op.create_foreign_key(f"{table}_user_id_fkey", table, "tocsin_users", ["user_id"], ["id"],
-                              ondelete="CASCADE")
+        op.create_foreign_key(
+            f"{table}_user_id_fkey", table, "tocsin_users", ["user_id"], ["id"], ondelete="CASCADE"
+        )

@@ -50,8 +50,13 @@ def _notifications(with_outcome: bool) -> sa.Table:
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
         *(_columns() if with_outcome else []),
         sa.Index("ix_tocsin_notifications_user_id_id", "user_id", "id"),
-        sa.Index("ix_tocsin_notifications_unread", "user_id", "id",
-                 sqlite_where=UNREAD, postgresql_where=UNREAD),
+        sa.Index(
+            "ix_tocsin_notifications_unread",
+            "user_id",
+            "id",
+            sqlite_where=UNREAD,
+            postgresql_where=UNREAD,
+        ),
         sqlite_autoincrement=True,
     )
 

@@ -34,8 +34,14 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
     )
-    op.create_index("ix_tocsin_api_tokens_active_name", "tocsin_api_tokens", ["name"],
-                    unique=True, sqlite_where=ACTIVE, postgresql_where=ACTIVE)
+    op.create_index(
+        "ix_tocsin_api_tokens_active_name",
+        "tocsin_api_tokens",
+        ["name"],
+        unique=True,
+        sqlite_where=ACTIVE,
+        postgresql_where=ACTIVE,
+    )
     op.create_table(
         "tocsin_idempotency_keys",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -49,8 +55,9 @@ def upgrade():
         sa.UniqueConstraint("token_id", "key"),
         sa.ForeignKeyConstraint(["token_id"], ["tocsin_api_tokens.id"], ondelete="CASCADE"),
     )
-    op.create_index("ix_tocsin_idempotency_keys_created_at", "tocsin_idempotency_keys",
-                    ["created_at"])
+    op.create_index(
+        "ix_tocsin_idempotency_keys_created_at", "tocsin_idempotency_keys", ["created_at"]
+    )
 
 
 def downgrade():
