@@ -15,7 +15,7 @@ test: lint
 
 # The unit tests on both cores: no servers, browsers, benchmarks or tests marked slow.
 test-fast: $(VENV)/.installed-test
-	$(PY) -m pytest -n 2 -m "not slow" --ignore=tests/integration --ignore=tests/browser \
+	$(PY) -m pytest -n 2 -m "not slow" --ignore=tests/integration --ignore=tests/browser --ignore=tests/wheel \
 		--ignore-glob="tests/test_bench_*" tests
 
 lint: $(VENV)/.installed-test
