@@ -6,7 +6,6 @@ import zipfile
 
 import pytest
 
-from tests.browser.conftest import LAUNCH_ARGS, SYSTEM_CHROMIUM
 from tests.support import ROOT, LiveServer
 from tests.wheel.conftest import clean_env, run
 
@@ -83,39 +82,37 @@ def test_host_cli_has_no_user_commands_and_no_users_table(fresh_venv, host):
     assert "tocsin_users" not in tables
 
 
-def test_a_push_reaches_the_host_page_in_chromium(fresh_venv, host):
+def test_a_push_reaches_the_host_page_in_chromium(fresh_venv, host, tocsin_context):
+    # tocsin_context: the test kit's Chromium (skips, or fails under TOCSIN_REQUIRE_BROWSER).
     playwright_api = pytest.importorskip("playwright.sync_api")
     server = LiveServer(host, python=str(fresh_venv / "python"), cwd=HOST).start()
     try:
-        with playwright_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=SYSTEM_CHROMIUM, args=LAUNCH_ARGS)
-            page = browser.new_page()
-            page.goto(server.url + "/login")
-            page.fill("input[name=email]", "ben@example.com")
-            page.fill("input[name=password]", "ben-secret")
-            page.click("button")
-            expect = playwright_api.expect
-            expect(page.locator("main")).to_have_text("Hello Ben")
-            expect(page.locator("#connection-status")).to_have_attribute("data-state", "connected")
-            expect(page.locator("#notification-badge")).to_have_attribute("data-count", "0")
-            sent = run(
-                str(fresh_venv / "flask"),
-                "--app",
-                "wsgi",
-                "tocsin",
-                "send",
-                "--to",
-                "ben@example.com",
-                "--type",
-                "order",
-                "--title",
-                "Order shipped",
-                cwd=HOST,
-                env=host,
-            )
-            nid = int(sent.stdout.strip())
-            expect(page.locator("#notification-badge")).to_have_attribute("data-count", "1")
-            expect(page.locator(f"#toast-{nid}")).to_contain_text(re.compile("Order shipped"))
-            browser.close()
+        page = tocsin_context.new_page()
+        page.goto(server.url + "/login")
+        page.fill("input[name=email]", "ben@example.com")
+        page.fill("input[name=password]", "ben-secret")
+        page.click("button")
+        expect = playwright_api.expect
+        expect(page.locator("main")).to_have_text("Hello Ben")
+        expect(page.locator("#connection-status")).to_have_attribute("data-state", "connected")
+        expect(page.locator("#notification-badge")).to_have_attribute("data-count", "0")
+        sent = run(
+            str(fresh_venv / "flask"),
+            "--app",
+            "wsgi",
+            "tocsin",
+            "send",
+            "--to",
+            "ben@example.com",
+            "--type",
+            "order",
+            "--title",
+            "Order shipped",
+            cwd=HOST,
+            env=host,
+        )
+        nid = int(sent.stdout.strip())
+        expect(page.locator("#notification-badge")).to_have_attribute("data-count", "1")
+        expect(page.locator(f"#toast-{nid}")).to_contain_text(re.compile("Order shipped"))
     finally:
         server.stop()
