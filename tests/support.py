@@ -226,7 +226,7 @@ def badge_count(message: str) -> int | None:
 
 
 LIST_RE = re.compile(
-    r'<ul id="notification-list" hx-swap-oob="(innerHTML|afterbegin)">(.*?)</ul>', re.DOTALL
+    r'<ul id="notification-list" hx-swap-oob="(innerHTML|afterbegin)"[^>]*>(.*?)</ul>', re.DOTALL
 )
 
 
