@@ -41,7 +41,7 @@ from bench.harness.machine import raise_nofile
 from .crowd import serve, socketio_handshake, socketio_messages
 
 LIST_RE = re.compile(
-    r'<ul id="notification-list" hx-swap-oob="(innerHTML|afterbegin)">(.*?)</ul>', re.DOTALL
+    r'<ul id="notification-list" hx-swap-oob="(innerHTML|afterbegin)"[^>]*>(.*?)</ul>', re.DOTALL
 )
 ITEM_RE = re.compile(r'<li id="notification-(\d+)"')
 COUNT_RE = re.compile(r'id="notification-badge"[^>]*data-count="(\d+)"')
