@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, str]] = [
         "base",
         """tocsin.config tocsin.extensions tocsin.models tocsin.state tocsin.unavailable
         tocsin.private_files tocsin.notifications tocsin.notifications.timefmt
-        tocsin.notifications.links""",
+        tocsin.notifications.links tocsin.notifications.schedule""",
     ),
     # What a notification, a recipient, a login or a token is; reads and writes of rows.
     (
@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.queries tocsin.notifications.bulk_postgres tocsin.recipients
         tocsin.logins tocsin.database tocsin.schema tocsin.api.tokens
         tocsin.api.idempotency tocsin.api.schemas tocsin.notifications.policy
-        tocsin.notifications.store""",
+        tocsin.notifications.store tocsin.notifications.preferences""",
     ),
     # Carries events between processes; hands them to a callback, knows no sockets.
     ("broker", "tocsin.broker tocsin.broker.*"),

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from flask import abort, current_app
 from sqlalchemy.orm import Session
 
-from ..models import MAX_ID
-from ..notifications import queries
+from ..models import MAX_ID, utcnow
+from ..notifications import policy, preferences, queries
 from . import anonymous, stencil
 from .connection import Connection
 
@@ -72,8 +72,15 @@ def _missed(session: Session, conn: Connection, since: int | None):
     rows = queries.toasting_between(
         session, conn.user_id, since, conn.snapshot_id, MISSED_TOASTS + 1
     )
+    if not rows:
+        return [], None
+    # As the policy would now: no toast for a muted type, none in quiet hours or a snooze.
+    prefs = preferences.load(session, conn.user_id)
+    now = utcnow()
     if len(rows) <= MISSED_TOASTS:
-        return rows, None
+        return [n for n in rows if policy.toasts_now(prefs, n, now)], None
+    if prefs.paused(now) and not any(policy.toasts_now(prefs, n, now) for n in rows):
+        return [], None
     counts = queries.toasting_counts(session, conn.user_id, since, conn.snapshot_id)
     priority = max(counts, key=lambda p: _RANK.index(p) if p in _RANK else 0)
     return [], Missed(sum(counts.values()), rows[-1].id, priority)
@@ -85,14 +92,24 @@ def _csrf(conn: Connection) -> dict:
 
 
 def render(session: Session, conn: Connection, events: list[dict]) -> str:
-    """Render one message for a batch of events; the badge is re-read, so it never drifts."""
+    """Render one message for a batch of events; the badge is re-read, so it never drifts.
+
+    A "created" event may say "quiet" (the policy held or skipped its toast: the row and
+    badge still show) or "sound" (its toast plays the sound).
+    """
     if not any(event.get("kind") in ("created", "read") for event in events):
         return ""
     created: set[int] = set()
     read: set[int] = set()
+    quiet: set[int] = set()
+    sound: set[int] = set()
     for event in events:
         if event.get("kind") == "created":
             created.update(event["ids"])
+            if event.get("quiet"):
+                quiet.update(event["ids"])
+            elif event.get("sound"):
+                sound.update(event["ids"])
         elif event.get("kind") == "read":
             read.update(event["ids"])
     # Ids the snapshot accounted for, or already pushed, are not prepended again.
@@ -100,7 +117,7 @@ def render(session: Session, conn: Connection, events: list[dict]) -> str:
     stencils = stencil.for_app()
     if created and not read:
         # The common case, and a fan-out's: new rows, each rendered once for every socket.
-        shared = stencils.created(conn, created)
+        shared = stencils.created(conn, created, quiet, sound)
         if shared is not None:
             message, shown = shared
             conn.sent_ids.update(shown)
@@ -109,4 +126,5 @@ def render(session: Session, conn: Connection, events: list[dict]) -> str:
     conn.sent_ids.update(n.id for n in new)
     changed = queries.by_ids(session, conn.user_id, read - {n.id for n in new})
     unread = queries.unread_count(session, conn.user_id)
-    return stencil.body(new, changed, **_csrf(conn)) + stencils.badge(unread)
+    body = stencil.body(new, changed, quiet=quiet, sound=sound, **_csrf(conn))
+    return body + stencils.badge(unread)

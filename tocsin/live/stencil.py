@@ -17,6 +17,7 @@ import json
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 
 import sqlalchemy as sa
 from markupsafe import Markup
@@ -71,7 +72,9 @@ class Stencils:
         self._badges: dict[tuple, str] = {}
         self._lock = threading.Lock()
 
-    def created(self, conn: Connection, ids: set[int]) -> tuple[str, list[int]] | None:
+    def created(
+        self, conn: Connection, ids: set[int], quiet: set[int], sound: set[int]
+    ) -> tuple[str, list[int]] | None:
         """The push for new notifications `ids` and the ids it shows, or None to render
         it the ordinary way.
 
@@ -87,7 +90,8 @@ class Stencils:
             return None
         bodies = []
         for row in rows:
-            body = self._stencil(row)
+            mode = "quiet" if row.id in quiet else "sound" if row.id in sound else "push"
+            body = self._stencil(row, mode)
             if body is None:
                 return None
             bodies.append(
@@ -127,6 +131,8 @@ class Stencils:
         return Markup("".join(parts))  # noqa: S704
 
     def _stencil(self, row: Notification, kind: str = "push") -> str | None:
+        """`kind` is "item" (a list item), "push" (item and toast), "sound" (item and a
+        toast that sounds) or "quiet" (item, no toast)."""
         content = tuple(
             json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
             for v in (getattr(row, key) for key in _CONTENT)
@@ -147,6 +153,8 @@ class Stencils:
         else:
             html = body(
                 [_WithId(row, self.id_token)],
+                quiet={self.id_token} if kind == "quiet" else (),
+                sound={self.id_token} if kind == "sound" else (),
                 csrf_token=lambda: self.csrf_token,
             )
         with self._lock:
@@ -190,17 +198,29 @@ def _among(session: Session, column, ids: list[int]):
     return column.in_(ids)
 
 
-def body(new: list, changed=(), up_to: int | None = None, **context) -> str:
+def body(
+    new: list,
+    changed=(),
+    up_to: int | None = None,
+    quiet: Collection[int] = (),
+    sound: Collection[int] = (),
+    **context,
+) -> str:
     """`_push.html` without the badge: new items, their toasts, the mark-all bound, changes.
 
-    Pass the socket's `csrf_token` (a callable) in `context`: it renders as nobody.
+    No toast for ids in `quiet` (the policy held or skipped it); the toasts of ids in
+    `sound` play the sound. Pass the socket's `csrf_token` (a callable) in `context`: it
+    renders as nobody.
     """
     return anonymous.render(
         "tocsin/_push.html",
         new=new,
         # Oldest first, so the newest toast ends up at the bottom of the stack; low
         # priority is badge only, and one already read in another tab is old news.
-        toasts=[n for n in reversed(new) if n.priority != "low" and n.is_unread],
+        toasts=[
+            n for n in reversed(new) if n.priority != "low" and n.is_unread and n.id not in quiet
+        ],
+        sounds=frozenset(sound),
         changed=changed,
         up_to=max([n.id for n in new], default=0) if up_to is None else up_to,
         **context,

@@ -1,11 +1,16 @@
 """The pipeline's announce stage: one small class per delivery channel, as noticed has.
 
-A channel's `deliver` runs after the rows are committed, with the (recipient,
-notification id) pairs the policy let through. It must not raise: the rows are the
-record, and a recipient who missed a delivery still finds it in the inbox.
+A channel's `send` runs after the rows are committed, with the policy's plan and each
+recipient's notification id; by default it hands the recipients the policy let through
+to `deliver`. It must not raise: the rows are the record, and a recipient who missed a
+delivery still finds it in the inbox.
 """
 
 from .. import broker
+from .policy import Decision, Plan
+
+#: Priorities whose toast plays the sound (when the user has sound on).
+SOUNDING = frozenset({"high", "urgent"})
 
 
 class Channel:
@@ -13,19 +18,46 @@ class Channel:
 
     name = "abstract"
 
+    def send(self, plan: Plan, by_user: dict[int, int]) -> None:
+        """Deliver to the recipients the policy let through on this channel; never raise."""
+        self.deliver([(uid, by_user[uid]) for uid in plan.recipients(self.name)])
+
     def deliver(self, deliveries: list[tuple[int, int]]) -> None:
         """Deliver each (user id, notification id); never raise."""
         raise NotImplementedError
 
 
 class LiveChannel(Channel):
-    """The open tabs: a "created" event per recipient through the broker to their sockets."""
+    """The open tabs: a "created" event per recipient through the broker to their sockets.
 
-    name = "live"
+    Every recipient's tabs get the new row and badge, whatever the policy says: the inbox
+    is the record. The policy decides the toast (the channel's name): a skipped or held
+    one is sent with "quiet", and a toast of high or urgent priority with "sound" when the
+    user has sound on and is neither snoozed nor in quiet hours.
+    """
+
+    name = "toast"
+
+    def send(self, plan: Plan, by_user: dict[int, int]) -> None:
+        """Publish the events; the broker never raises (Redis down loses no row)."""
+        events = []
+        for uid, nid in by_user.items():
+            event: dict = {"kind": "created", "ids": [nid]}
+            if plan.decision(self.name, uid) is not Decision.DELIVER:
+                event["quiet"] = True
+            elif self._sounds(plan, uid):
+                event["sound"] = True
+            events.append((uid, event))
+        if events:
+            broker.current().publish_many(events)
 
     def deliver(self, deliveries: list[tuple[int, int]]) -> None:
-        """Publish the events; the broker never raises (Redis down loses no row)."""
+        """Toast each (user id, notification id), as `send` does for a plan with no rules."""
         if deliveries:
             broker.current().publish_many(
                 [(uid, {"kind": "created", "ids": [nid]}) for uid, nid in deliveries]
             )
+
+    def _sounds(self, plan: Plan, uid: int) -> bool:
+        prefs = plan.prefs_of(uid)
+        return plan.priority in SOUNDING and prefs.sound and prefs.paused(plan.now) is None

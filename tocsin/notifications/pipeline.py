@@ -45,15 +45,15 @@ def publish(session: Session, refs: Sequence[int | str], content: NotificationIn
     """
     recipients = resolve(session, refs)
     state = tocsin_state.current()
-    plan = state.policy.plan(recipients, [c.name for c in state.channels], content)
+    plan = state.policy.plan(session, recipients, [c.name for c in state.channels], content)
     ids = store.insert(session, recipients, content)
     by_user = dict(zip(recipients, ids, strict=True))
+    store.hold(session, plan, by_user)
 
     def announce() -> None:
         for channel in state.channels:
-            deliveries = [(uid, by_user[uid]) for uid in plan.recipients(channel.name)]
             try:
-                channel.deliver(deliveries)
+                channel.send(plan, by_user)
             except Exception:
                 # Committed already: the inbox and the next snapshot still show the rows.
                 log.exception("channel %s: delivery failed", channel.name)

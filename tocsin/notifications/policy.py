@@ -13,12 +13,26 @@ A rule is a small class with one method, registered on the extension::
 Rules run in order; the first that answers decides, and with no answer a delivery goes
 out. The policy decides delivery only: every recipient's row is stored whatever it
 says, because the inbox is the record and the badge counts every unread row.
+
+Around the app's rules sit the built-in ones, which read the user's preferences
+(loaded once per publish for all its recipients): a critical type is delivered before
+any rule is asked; after the app's rules, a muted type/channel is skipped, low
+priority is badge and list only, and quiet hours or a snooze hold a delivery (urgent
+comes through while the user lets it).
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+from typing import Protocol, cast
 
+from sqlalchemy.orm import Session
+
+from ..models import utcnow
+from . import preferences as prefs_
+from .preferences import DEFAULTS, Preferences
+from .types import NotificationType, catalog
 from .validation import NotificationInput
 
 
@@ -33,13 +47,31 @@ class Decision(StrEnum):
     SKIP = "skip"
 
 
+class Content(Protocol):
+    """What the built-in rules read of a notification: a NotificationInput or a stored row."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def priority(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One recipient on one channel, before anything is stored."""
 
     recipient: int
     channel: str
+    #: A NotificationInput when publishing (the app's rules get every field).
     content: NotificationInput
+    #: The recipient's preferences (DEFAULTS without a row).
+    prefs: Preferences = DEFAULTS
+    #: The publish's moment: every rule of one publish sees the same clock.
+    now: datetime = field(default_factory=utcnow)
+
+    @property
+    def type(self) -> NotificationType:
+        return catalog().get(self.content.type)
 
 
 class Rule:
@@ -49,21 +81,78 @@ class Rule:
         raise NotImplementedError
 
 
+class Critical(Rule):
+    """A critical type goes out on every channel, whatever the preferences or rules say."""
+
+    def decide(self, delivery: Delivery) -> Decision | None:
+        return Decision.DELIVER if delivery.type.critical else None
+
+
+class Muted(Rule):
+    """A type the user turned off on a channel is skipped there (the row is still stored)."""
+
+    def decide(self, delivery: Delivery) -> Decision | None:
+        return None if delivery.prefs.wants(delivery.type, delivery.channel) else Decision.SKIP
+
+
+#: Channels that interrupt: low priority never does, and quiet hours hold them back.
+INTERRUPTING = frozenset({"toast", "browser", "push"})
+#: What quiet hours and a snooze hold back: the interrupting channels and email.
+PAUSABLE = INTERRUPTING | {"email"}
+
+
+class LowPriority(Rule):
+    """Low priority is badge and list only: no toast, browser notification or push."""
+
+    def decide(self, delivery: Delivery) -> Decision | None:
+        low = delivery.content.priority == "low" and delivery.channel in INTERRUPTING
+        return Decision.SKIP if low else None
+
+
+class Paused(Rule):
+    """Quiet hours and a snooze hold deliveries back; urgent comes through if the user lets it."""
+
+    def decide(self, delivery: Delivery) -> Decision | None:
+        if delivery.channel not in PAUSABLE or not delivery.prefs.paused(delivery.now):
+            return None
+        if delivery.content.priority == "urgent" and delivery.prefs.urgent_through:
+            return None
+        return Decision.HOLD
+
+
+#: After the app's rules, in order. They read only the preferences, the content and the
+#: clock, never the recipient: users with the same preferences get the same decision.
+BUILT_IN: tuple[Rule, ...] = (Muted(), LowPriority(), Paused())
+FIRST = Critical()
+
+
 @dataclass(frozen=True)
 class Plan:
     """What the policy decided: for each channel, each recipient's decision."""
 
     decisions: dict[str, dict[int, Decision]]
+    #: The preferences of recipients that have a row; the rest have DEFAULTS.
+    prefs: Mapping[int, Preferences] = field(default_factory=dict)
+    now: datetime = field(default_factory=utcnow)
+    #: The notification's priority (the live channel's sound depends on it).
+    priority: str = "normal"
 
     def recipients(self, channel: str, decision: Decision = Decision.DELIVER) -> list[int]:
         """Return the recipients with `decision` on `channel`, in recipient order."""
         return [uid for uid, d in self.decisions.get(channel, {}).items() if d is decision]
 
+    def decision(self, channel: str, recipient: int) -> Decision:
+        return self.decisions.get(channel, {}).get(recipient, Decision.DELIVER)
+
+    def prefs_of(self, recipient: int) -> Preferences:
+        return self.prefs.get(recipient, DEFAULTS)
+
 
 class Policy:
-    """Run the app's rules over every recipient and channel."""
+    """Run the critical check, the app's rules and the built-in ones over every delivery."""
 
     def __init__(self, rules: Sequence[Rule] = ()) -> None:
+        #: The app's rules, in order (the built-in ones are not in this list).
         self.rules = list(rules)
 
     def add(self, rule: Rule) -> None:
@@ -71,22 +160,60 @@ class Policy:
         self.rules.append(rule)
 
     def plan(
-        self, recipients: list[int], channels: Sequence[str], content: NotificationInput
+        self,
+        session: Session,
+        recipients: list[int],
+        channels: Sequence[str],
+        content: NotificationInput,
+        now: datetime | None = None,
     ) -> Plan:
-        """Return every recipient's decision on every channel."""
+        """Return every recipient's decision on every channel.
+
+        Preferences are read with one query per batch of recipients, and the built-in
+        rules run once per distinct preferences: a fan-out to users who never changed
+        theirs decides once per channel.
+        """
+        now = now or utcnow()
+        prefs = prefs_.load_many(session, recipients) if channels and recipients else {}
+        type_ = catalog().get(content.type)
         decisions: dict[str, dict[int, Decision]] = {}
         for channel in channels:
-            if not self.rules:  # the common case, kept cheap for a 10,000-user fan-out
+            if type_.critical:
                 decisions[channel] = dict.fromkeys(recipients, Decision.DELIVER)
                 continue
-            decisions[channel] = {
-                uid: self._decide(Delivery(uid, channel, content)) for uid in recipients
-            }
-        return Plan(decisions)
+            by_prefs: dict[int, Decision] = {}  # id(prefs) -> the built-in rules' decision
+            out: dict[int, Decision] = {}
+            for uid in recipients:
+                p = prefs.get(uid, DEFAULTS)
+                decided = None
+                if self.rules:
+                    decided = self._first(self.rules, Delivery(uid, channel, content, p, now))
+                if decided is None:
+                    decided = by_prefs.get(id(p))
+                    if decided is None:
+                        delivery = Delivery(uid, channel, content, p, now)
+                        decided = self._first(BUILT_IN, delivery) or Decision.DELIVER
+                        by_prefs[id(p)] = decided
+                out[uid] = decided
+            decisions[channel] = out
+        return Plan(decisions, prefs, now, content.priority or type_.default_priority)
 
-    def _decide(self, delivery: Delivery) -> Decision:
-        for rule in self.rules:
+    def decide(self, delivery: Delivery) -> Decision:
+        """One delivery's decision, as `plan` would make it."""
+        decided = self._first((FIRST, *self.rules, *BUILT_IN), delivery)
+        return decided or Decision.DELIVER
+
+    @staticmethod
+    def _first(rules: Sequence[Rule], delivery: Delivery) -> Decision | None:
+        for rule in rules:
             decision = rule.decide(delivery)
             if decision is not None:
                 return Decision(decision)
-        return Decision.DELIVER
+        return None
+
+
+def toasts_now(prefs: Preferences, content: Content, now: datetime | None = None) -> bool:
+    """Whether the built-in rules would toast `content` now, for a row stored earlier (the
+    snapshot's toasts for what a page missed); the app's rules decided at publish time."""
+    delivery = Delivery(0, "toast", cast(NotificationInput, content), prefs, now or utcnow())
+    return (Policy._first((FIRST, *BUILT_IN), delivery) or Decision.DELIVER) is Decision.DELIVER

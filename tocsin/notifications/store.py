@@ -6,8 +6,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ..models import Notification, UnreadCounter, utcnow
+from ..models import Held, Notification, UnreadCounter, utcnow
 from . import bulk_postgres
+from .policy import Decision, Plan
 from .validation import NotificationInput
 
 #: Rows per INSERT statement when fanning out.
@@ -58,3 +59,21 @@ def add_unread(session: Session, deltas: dict[int, int]) -> None:
         )
         if cast(sa.CursorResult, updated).rowcount == 0:  # an UPDATE's Result is one
             session.add(UnreadCounter(**p))
+
+
+def hold(session: Session, plan: Plan, by_user: dict[int, int]) -> None:
+    """Record the deliveries the policy held back, in the caller's transaction, for the
+    catch-up once quiet hours or a snooze end (catchup.py)."""
+    rows = [
+        {
+            "user_id": uid,
+            "notification_id": by_user[uid],
+            "channel": channel,
+            "reason": plan.prefs_of(uid).paused(plan.now) or "rule",
+            "created_at": plan.now,
+        }
+        for channel in plan.decisions
+        for uid in plan.recipients(channel, Decision.HOLD)
+    ]
+    for start in range(0, len(rows), BATCH):
+        session.execute(sa.insert(Held), rows[start : start + BATCH])

@@ -43,6 +43,11 @@ class NotificationType:
     action_endpoint: str | None = None
     #: The template for an item's text; ``None`` means ``tocsin/types/<name>.html``.
     template: str | None = None
+    #: The channels it goes out on until a user chooses (toast, browser, push, email).
+    channels: tuple[str, ...] = ("toast", "browser")
+    #: Critical types ignore mutes, quiet hours, snooze and rate limits, and their
+    #: preferences are shown checked and disabled.
+    critical: bool = False
 
     @property
     def text_template(self) -> str:
@@ -58,21 +63,30 @@ FRIEND_REQUEST_ACTIONS = (
     Action("decline", "Decline", outcome="Declined"),
 )
 
+ALL_CHANNELS = ("toast", "browser", "push", "email")
+DIRECT = ("toast", "browser", "push")
+
 NOTIFICATION_TYPES: dict[str, NotificationType] = {
     t.name: t
     for t in (
         NotificationType("comment", "comment", "Comment"),
-        NotificationType("mention", "mention", "Mention"),
-        NotificationType("like", "like", "Like", "low"),
-        NotificationType("follow", "follow", "New follower", "low"),
-        NotificationType("message", "message", "Message"),
+        NotificationType("mention", "mention", "Mention", channels=DIRECT),
+        NotificationType("like", "like", "Like", "low", channels=("toast",)),
+        NotificationType("follow", "follow", "New follower", "low", channels=("toast",)),
+        NotificationType("message", "message", "Message", channels=DIRECT),
         NotificationType(
-            "friend_request", "follow", "Friend request", actions=FRIEND_REQUEST_ACTIONS
+            "friend_request",
+            "follow",
+            "Friend request",
+            actions=FRIEND_REQUEST_ACTIONS,
+            channels=("toast", "browser", "email"),
         ),
-        NotificationType("order", "order", "Order"),
-        NotificationType("payment", "payment", "Payment", "high"),
-        NotificationType("system", "system", "System"),
-        NotificationType("security", "security", "Security", "urgent"),
+        NotificationType("order", "order", "Order", channels=("toast", "email")),
+        NotificationType("payment", "payment", "Payment", "high", channels=("toast", "email")),
+        NotificationType("system", "system", "System", channels=("toast",)),
+        NotificationType(
+            "security", "security", "Security", "urgent", channels=ALL_CHANNELS, critical=True
+        ),
     )
 }
 
