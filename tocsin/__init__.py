@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the type checker sees the real names
     from .extension import Tocsin
     from .notifications.channels import Channel
-    from .notifications.policy import Decision, Delivery, Rule
+    from .notifications.policy import Decision, Delivery, Plan, Rule
+    from .notifications.preferences import Preferences
     from .notifications.publish import notify, notify_many
+    from .notifications.types import Action, NotificationType
     from .notifications.validation import InvalidNotification, NotificationInput
     from .recipients import IdDirectory, ModelDirectory
 
@@ -27,11 +29,16 @@ _EXPORTS = {
     "Decision": ".notifications.policy",
     "Delivery": ".notifications.policy",
     "Rule": ".notifications.policy",
+    "Plan": ".notifications.policy",
+    "Preferences": ".notifications.preferences",
+    "NotificationType": ".notifications.types",
+    "Action": ".notifications.types",
     "NotificationInput": ".notifications.validation",
     "ModelDirectory": ".recipients",
 }
 
 __all__ = [
+    "Action",
     "Channel",
     "Decision",
     "Delivery",
@@ -39,6 +46,9 @@ __all__ = [
     "InvalidNotification",
     "ModelDirectory",
     "NotificationInput",
+    "NotificationType",
+    "Plan",
+    "Preferences",
     "Rule",
     "Tocsin",
     "notify",
