@@ -200,9 +200,7 @@ def test_concurrent_releases_send_one_summary(app, published):
 
 def test_concurrent_sweeps_end_a_snooze_once(app, published):
     alice = user_id("alice")
-    db.session.add(
-        Preference(user_id=alice, channels={}, snoozed_at=NIGHT, snooze_until=MORNING)
-    )
+    db.session.add(Preference(user_id=alice, channels={}, snoozed_at=NIGHT, snooze_until=MORNING))
     db.session.commit()
     send(alice)
     barrier = threading.Barrier(3)

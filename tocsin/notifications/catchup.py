@@ -133,13 +133,18 @@ def expire_snoozes(session: Session, now: datetime | None = None) -> list[int]:
             )
             if cast(sa.CursorResult, result).rowcount:
                 ended.append(user_id)
-        for user_id in ended:
-            after_commit(session, lambda uid=user_id: broker.current().publish(uid, PREFS))
+        if ended:
+            after_commit(session, lambda: _tell(ended, PREFS))
         session.commit()
     except Exception:
         session.rollback()
         raise
     return ended
+
+
+def _tell(user_ids: list[int], event: dict) -> None:
+    for user_id in user_ids:
+        broker.current().publish(user_id, dict(event))
 
 
 def held_users(session: Session) -> list[int]:
