@@ -6,6 +6,8 @@ clock moved past it (time-machine), never a sleep.
 """
 
 import re
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,7 +17,8 @@ import time_machine
 
 from app import users
 from tests.conftest import postgres_url
-from tests.support import HttpSession, LiveServer, recv_until, server_env
+from tests.support import ROOT, HttpSession, LiveServer, recv_until, server_env
+from tocsin import notify
 from tocsin.extensions import db
 from tocsin.models import Preference
 from tocsin.notifications import catchup
@@ -177,3 +180,71 @@ def test_a_restart_in_the_middle_and_a_tab_opened_later(server, publisher, send,
         sentinel = send("alice", title="Sentinel")
         messages += recv_until(ws, upto(f'id="notification-{sentinel}"'))
     assert summaries(messages) == []
+
+
+@pytest.fixture
+def quiet_earlier(publisher) -> datetime:
+    """Give alice quiet hours from three hours ago to an hour ago; return their middle."""
+    now = datetime.now(UTC)
+    local = now.astimezone(TZ)
+    start, end = local - timedelta(hours=3), local - timedelta(hours=1)
+    with publisher.app_context():
+        db.session.add(
+            Preference(
+                user_id=users.by_username(db.session, "alice").id,
+                timezone="Europe/Berlin",
+                quiet_start=start.strftime("%H:%M"),
+                quiet_end=end.strftime("%H:%M"),
+                channels={},
+            )
+        )
+        db.session.commit()
+    return now - timedelta(hours=2)
+
+
+@pytest.mark.parametrize("server_settings", [{"TOCSIN_CATCHUP_INTERVAL": "0.2"}])
+def test_every_process_sweeping_still_sends_one_summary(
+    server, publisher, send, quiet_earlier, tmp_path, database_url
+):
+    """Two servers' sweepers and two `tocsin catchup` runs race on the real clock."""
+    env = server_env(tmp_path, database_url, TOCSIN_CATCHUP_INTERVAL="0.2")
+    second = LiveServer(env).start()
+    try:
+        on_a = HttpSession(server.url).login("alice")
+        on_b = HttpSession(second.url).login("alice")
+        with on_a.websocket() as tab_a, on_b.websocket() as tab_b:
+            seen = [recv_until(ws, upto("notification-badge")) for ws in (tab_a, tab_b)]
+            # Published during quiet hours (held), in one transaction: the sweepers, on
+            # the real clock, would otherwise release each as it commits.
+            with time_machine.travel(quiet_earlier), publisher.app_context():
+                alice = users.by_username(db.session, "alice").id
+                ids = [
+                    notify(alice, "comment", f"Overnight {i}", session=db.session).id
+                    for i in range(4)
+                ]
+                db.session.commit()
+                db.session.remove()
+            clis = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "flask", "--app", "wsgi", "tocsin", "catchup"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for _ in range(2)
+            ]
+            outputs = [cli.communicate(timeout=60) for cli in clis]
+            assert [cli.returncode for cli in clis] == [0, 0], outputs
+            for i, ws in enumerate((tab_a, tab_b)):
+                seen[i] += recv_until(ws, upto("toast-summary-"))
+            sentinel = send("alice", title="Sentinel")  # not quiet now: it toasts
+            for i, ws in enumerate((tab_a, tab_b)):
+                seen[i] += recv_until(ws, upto(f'id="toast-{sentinel}"'))
+    finally:
+        second.stop()
+    for messages in seen:
+        assert summaries(messages) == [(ids[-1], 4)]
+    told = sum("summary of 4" in out for out, _ in outputs)
+    assert told <= 1  # a CLI run, or a server's sweeper, sent it
