@@ -293,3 +293,16 @@ def test_the_summary_toast(client):
         )
     assert "While notifications were paused: 1 notification<" in one
     assert both.count("toast-summary-5") == 1  # once per tab, even if told twice
+
+
+def test_a_summary_in_a_batch_with_new_rows_is_rendered_too(client, published):
+    alice = user_id("alice")
+    nid = send(alice)  # no quiet hours: an ordinary row
+    events = [
+        {"kind": "created", "ids": [nid]},
+        {"kind": "summary", "count": 2, "reason": "quiet", "newest": nid - 1},
+    ]
+    with client.application.test_request_context():
+        html = push.render(db.session, Connection(alice, 10), events)
+    assert f'id="notification-{nid}"' in html and f'id="toast-{nid}"' in html
+    assert "While quiet hours were on: 2 notifications" in html
