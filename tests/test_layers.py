@@ -41,7 +41,8 @@ LAYERS: list[tuple[str, str]] = [
     (
         "pipeline",
         """tocsin.notifications.publish tocsin.notifications.service tocsin.api.service
-        tocsin.login_session tocsin.notifications.pipeline tocsin.notifications.channels""",
+        tocsin.login_session tocsin.notifications.pipeline tocsin.notifications.channels
+        tocsin.notifications.catchup tocsin.notifications.sweeper""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (

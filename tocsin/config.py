@@ -124,6 +124,11 @@ class Config:
         #: average, in bursts of as many; past it the socket closes with 1008. Tocsin's
         #: page sends only a pong per ping. 0: no limit.
         self.TOCSIN_WS_MAX_INBOUND_RATE = float(_env("WS_MAX_INBOUND_RATE", "10"))
+        # -- Quiet hours' catch-up (issue 11) --
+        #: Seconds between catch-up sweeps in each process serving sockets: the summary
+        #: toast shows at most this long after quiet hours or a snooze end. A sweep with
+        #: nobody held is two indexed queries. 0: no sweeper (run `flask tocsin catchup`).
+        self.TOCSIN_CATCHUP_INTERVAL = float(_env("CATCHUP_INTERVAL", "15"))
 
 
 def init_app(app) -> None:

@@ -23,6 +23,7 @@ from .live.stencil import Stencils
 from .notifications import jinja, views
 from .notifications.channels import Channel, LiveChannel
 from .notifications.policy import Policy, Rule
+from .notifications.sweeper import Sweeper
 from .notifications.types import NotificationType, TypeCatalog
 from .recipients import IdDirectory
 from .state import State
@@ -90,6 +91,7 @@ class Tocsin:
             stencils=Stencils(app),
             policy=Policy(rules),
             channels=list(channels or [LiveChannel()]),
+            sweeper=Sweeper(app, app.config["TOCSIN_CATCHUP_INTERVAL"]),
         )
         database.init_app(app)
         jinja.init_app(app)

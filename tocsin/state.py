@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .live.stencil import Stencils
     from .notifications.channels import Channel
     from .notifications.policy import Policy
+    from .notifications.sweeper import Sweeper
     from .notifications.types import TypeCatalog
     from .recipients import ModelDirectory
 
@@ -46,6 +47,8 @@ class State:
     policy: Policy
     #: Where a stored notification goes after the commit (the live channel by default).
     channels: list[Channel]
+    #: Releases held toasts as one summary when a pause ends; started with the first socket.
+    sweeper: Sweeper | None = None
     #: Rate limits on logins and API calls (limits.py); set right after the state.
     limiter: Limiter | None = None
     #: The body-size setting that caps each covered blueprint's requests (bodies.py).

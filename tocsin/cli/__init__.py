@@ -1,4 +1,5 @@
-"""The `flask tocsin` commands: set up the database, recount, manage API tokens, send."""
+"""The `flask tocsin` commands: set up the database, recount, manage API tokens, send,
+and the catch-up sweep."""
 
 import click
 import sqlalchemy as sa
@@ -8,6 +9,7 @@ from ..extensions import store
 from ..models import Notification, UnreadCounter
 from ..notifications import service
 from ..schema import upgrade_schema
+from .catchup import catchup
 from .send import send
 from .tokens import token
 
@@ -15,7 +17,7 @@ from .tokens import token
 def group() -> click.Group:
     """Return a `tocsin` group of its own for one app, which may add commands to it."""
     commands = click.Group("tocsin", help="Tocsin notification center.")
-    for command in (init, recount, send, token):
+    for command in (init, recount, send, token, catchup):
         commands.add_command(command)
     return commands
 

@@ -95,8 +95,21 @@ def render(session: Session, conn: Connection, events: list[dict]) -> str:
     """Render one message for a batch of events; the badge is re-read, so it never drifts.
 
     A "created" event may say "quiet" (the policy held or skipped its toast: the row and
-    badge still show) or "sound" (its toast plays the sound).
+    badge still show) or "sound" (its toast plays the sound). A "summary" event is the
+    catch-up toast after quiet hours or a snooze (notifications/catchup.py).
     """
+    return _render_rows(session, conn, events) + _summaries(events)
+
+
+def _summaries(events: list[dict]) -> str:
+    """The catch-up toasts of a batch, once each: it is an event, never a stored row."""
+    by_newest = {e.get("newest"): e for e in events if e.get("kind") == "summary"}
+    return "".join(
+        anonymous.render("tocsin/_toast_summary.html", summary=e) for e in by_newest.values()
+    )
+
+
+def _render_rows(session: Session, conn: Connection, events: list[dict]) -> str:
     if not any(event.get("kind") in ("created", "read") for event in events):
         return ""
     created: set[int] = set()

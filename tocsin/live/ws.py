@@ -103,6 +103,8 @@ def _serve(socket: server.Server) -> None:
         # Only a process that serves sockets gets here: it closes them on its way out.
         tocsin.registry.close_at_exit()
         tocsin.broker.ensure_listening()
+        if tocsin.sweeper is not None:
+            tocsin.sweeper.ensure_running()  # this process's tabs get their summaries
         socket.send(push.snapshot(store.session, conn, push.since_arg(request.args)))
         store.session.rollback()  # end the read transaction so later reads see new commits
         while socket.connected:

@@ -1,0 +1,187 @@
+"""The catch-up: one summary toast once quiet hours or a snooze end, sent exactly once.
+
+While a user is paused, the policy holds their toasts back and the store writes a
+`Held` row per held toast in the publish's transaction. When the pause is over,
+`release` claims the user's held toast rows by deleting them: whoever deletes them
+owns the summary, so it goes out once across tabs, processes and restarts. On
+PostgreSQL (READ COMMITTED) a second DELETE of the same rows waits for the first and
+then deletes nothing; SQLite runs one writer at a time. The delete, the count and the
+decision are one transaction, so a failure loses no held row.
+
+The summary counts the held notifications still unread at release (one read in
+another tab meanwhile is not news any more); none unread, no summary. It is a
+broker event, not a row: tabs open at release show it, a tab opened later does not.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .. import broker
+from ..models import Held, Notification, Preference, utcnow
+from . import preferences
+from .pipeline import after_commit
+
+log = logging.getLogger(__name__)
+
+#: The held rows a summary stands for: toasts the user's own pause held back. An app
+#: rule's holds ("rule") are the app's to release.
+REASONS = ("quiet", "snooze")
+CHANNEL = "toast"
+#: The event that makes a user's tabs re-render the snooze banner and the bell's state.
+PREFS = {"kind": "prefs"}
+#: Ids per IN list (SQLite builds before 3.32 allow 999 parameters).
+CHUNK = preferences.CHUNK
+
+
+@dataclass
+class Swept:
+    """What one sweep did: snoozes it ended, and the summaries it sent (user id -> count)."""
+
+    expired: list[int] = field(default_factory=list)
+    summaries: dict[int, int] = field(default_factory=dict)
+    #: Users released without a summary: all read since, or another process was first.
+    quiet: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def release(session: Session, user_id: int, now: datetime | None = None) -> int:
+    """Claim the user's held toasts if they are no longer paused; return the summary's count.
+
+    Commits its own transaction, then publishes `{"kind": "summary", ...}` to the user;
+    0 means no summary (still paused, nothing held, another process claimed it first, or
+    everything held has been read since). Rolls back and raises on a database error.
+    """
+    now = now or utcnow()
+    try:
+        if preferences.load(session, user_id).paused(now):
+            session.rollback()
+            return 0
+        claimed = _claim(session, user_id)
+        unread = _unread(session, user_id, [nid for nid, _ in claimed])
+        if unread:
+            reasons = {reason for _, reason in claimed}
+            event = {
+                "kind": "summary",
+                "count": len(unread),
+                # A snooze the user chose names the pause better than the hours it overlapped.
+                "reason": "snooze" if "snooze" in reasons else "quiet",
+                "newest": max(unread),
+            }
+            after_commit(session, lambda: broker.current().publish(user_id, event))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return len(unread)
+
+
+def _claim(session: Session, user_id: int) -> list[tuple[int, str]]:
+    """Delete the user's held toast rows; return (notification id, reason) of those deleted."""
+    where = (Held.user_id == user_id, Held.channel == CHANNEL, Held.reason.in_(REASONS))
+    if session.get_bind().dialect.delete_returning:
+        stmt = sa.delete(Held).where(*where).returning(Held.notification_id, Held.reason)
+        return [(nid, reason) for nid, reason in session.execute(stmt)]
+    # No RETURNING: lock the rows first, then delete exactly those.
+    rows = session.execute(
+        sa.select(Held.id, Held.notification_id, Held.reason).where(*where).with_for_update()
+    ).all()
+    for start in range(0, len(rows), CHUNK):
+        ids = [r.id for r in rows[start : start + CHUNK]]
+        session.execute(sa.delete(Held).where(Held.id.in_(ids)))
+    return [(r.notification_id, r.reason) for r in rows]
+
+
+def _unread(session: Session, user_id: int, ids: list[int]) -> list[int]:
+    """The ids among `ids` of the user's notifications that are still unread."""
+    found: list[int] = []
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), CHUNK):
+        found += session.scalars(
+            sa.select(Notification.id).where(
+                Notification.user_id == user_id,
+                Notification.id.in_(unique[start : start + CHUNK]),
+                Notification.read_at.is_(None),
+            )
+        ).all()
+    return found
+
+
+def expire_snoozes(session: Session, now: datetime | None = None) -> list[int]:
+    """End the snoozes that have run out; tell each user's tabs ({"kind": "prefs"}).
+
+    The UPDATE is guarded by the same condition, so of two processes only one ends a
+    given snooze and tells its tabs.
+    """
+    now = now or utcnow()
+    due = (
+        Preference.snoozed_at.is_not(None),
+        Preference.snooze_until.is_not(None),
+        Preference.snooze_until <= now,
+    )
+    ended: list[int] = []
+    try:
+        for user_id in session.scalars(sa.select(Preference.user_id).where(*due)).all():
+            result = session.execute(
+                sa.update(Preference)
+                .where(Preference.user_id == user_id, *due)
+                .values(snoozed_at=None, snooze_until=None, updated_at=now)
+            )
+            if cast(sa.CursorResult, result).rowcount:
+                ended.append(user_id)
+        if ended:
+            after_commit(session, lambda: _tell(ended, PREFS))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return ended
+
+
+def _tell(user_ids: list[int], event: dict) -> None:
+    for user_id in user_ids:
+        broker.current().publish(user_id, dict(event))
+
+
+def held_users(session: Session) -> list[int]:
+    """The users with held toasts waiting for a summary."""
+    stmt = (
+        sa.select(Held.user_id)
+        .where(Held.channel == CHANNEL, Held.reason.in_(REASONS))
+        .distinct()
+        .order_by(Held.user_id)
+    )
+    users = list(session.scalars(stmt))
+    session.rollback()  # end the read: each release is a transaction of its own
+    return users
+
+
+def sweep(session: Session, now: datetime | None = None) -> Swept:
+    """End run-out snoozes, then release every user with held toasts who is no longer paused.
+
+    Cheap when nobody is held: one indexed query for snoozes and one for held users.
+    One user's failure is logged and the others still get theirs.
+    """
+    now = now or utcnow()
+    done = Swept(expired=expire_snoozes(session, now))
+    users = held_users(session)
+    prefs = preferences.load_many(session, users)
+    session.rollback()
+    for user_id in users:
+        if prefs.get(user_id, preferences.DEFAULTS).paused(now):
+            continue  # still paused: most held users at night, so not even a transaction
+        try:
+            count = release(session, user_id, now)
+        except Exception:
+            log.exception("catch-up: could not release user %s", user_id)
+            done.failed.append(user_id)
+            continue
+        if count:
+            done.summaries[user_id] = count
+        else:
+            done.quiet.append(user_id)
+    return done
