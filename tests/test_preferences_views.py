@@ -92,7 +92,9 @@ def test_a_saved_form_is_stored_and_shown(app, client, alice):
     assert prefs.wants(comment, "email") and not prefs.wants(comment, "browser")
     assert not prefs.wants(like, "toast")  # unchecked: the form is complete
     page = client.get(PAGE).text
-    assert "checked" in box(page, "comment", "email") and "checked" not in box(page, "like", "toast")
+    assert "checked" in box(page, "comment", "email") and "checked" not in box(
+        page, "like", "toast"
+    )
     assert 'name="timezone" value="Europe/Paris"' in page
     assert 'name="quiet_start" value="22:30"' in page and 'name="quiet_end" value="07:00"' in page
     assert '<option value="daily" selected>' in page
@@ -132,7 +134,9 @@ def test_saving_tells_the_users_tabs_after_commit(app, alice):
 def test_a_critical_type_cannot_be_muted(app, alice):
     with app.app_context():
         # A stored mute (written by hand, or before the type became critical) is dropped.
-        db.session.add(Preference(user_id=user_id("alice"), channels={"security": {"toast": False}}))
+        db.session.add(
+            Preference(user_id=user_id("alice"), channels={"security": {"toast": False}})
+        )
         db.session.commit()
     response = alice.post(PAGE, {**BASE, "pref.security.toast": "off"})
     assert response.status_code == 303

@@ -5,7 +5,7 @@ shown checked and disabled, and whatever is posted for them is ignored, so no re
 can mute a critical type.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from zoneinfo import available_timezones
@@ -79,6 +79,7 @@ def parse(form: Mapping[str, str], types: TypeCatalog) -> Choice:
     digest = form.get("digest", "")
     if digest not in DIGESTS:
         raise InvalidPreferences(f"Email digest must be one of: {', '.join(DIGESTS)}.")
+    zone = form.get("timezone", "").strip()  # blank: none chosen (UTC meanwhile)
     channels: dict[str, dict[str, bool]] = {}
     critical = set()
     for name in types:
@@ -88,7 +89,7 @@ def parse(form: Mapping[str, str], types: TypeCatalog) -> Choice:
             continue
         channels[name] = {c: _box(form, f"pref.{name}.{c}") for c in CHANNELS}
     return Choice(
-        timezone=parse_timezone(form.get("timezone", ""), required=False),
+        timezone=parse_timezone(zone) if zone else None,
         quiet_start=quiet_start,
         quiet_end=quiet_end,
         sound=_box(form, "sound"),
@@ -99,14 +100,14 @@ def parse(form: Mapping[str, str], types: TypeCatalog) -> Choice:
     )
 
 
-def parse_timezone(text: str, required: bool = True) -> str | None:
-    """Return the IANA timezone `text` names (None for blank unless `required`); else raise."""
+def parse_timezone(text: str) -> str:
+    """Return the IANA timezone `text` names; raise InvalidPreferences for any other text."""
     name = text.strip()
-    if not name and not required:
-        return None
     if not schedule.is_zone(name):
         shown = repr(name[:64]) if name else "(none)"
-        raise InvalidPreferences(f"Unknown timezone {shown}: use an IANA name such as Europe/Paris.")
+        raise InvalidPreferences(
+            f"Unknown timezone {shown}: use an IANA name such as Europe/Paris."
+        )
     return name
 
 
@@ -128,10 +129,6 @@ def _box(form: Mapping[str, str], key: str) -> bool:
 
 def saved_values(prefs: Preferences, types: TypeCatalog) -> Values:
     """What the form shows for the saved `prefs`: a box is the user's choice, else the default."""
-    rows = tuple(
-        Row(t, tuple(Cell(c, prefs.wants(t, c), t.critical) for c in CHANNELS))
-        for t in (types.get(name) for name in types)
-    )
     return Values(
         timezone=prefs.timezone or "",
         quiet_start=prefs.quiet_start.strftime("%H:%M") if prefs.quiet_start else "",
@@ -139,16 +136,12 @@ def saved_values(prefs: Preferences, types: TypeCatalog) -> Values:
         sound=prefs.sound,
         urgent_through=prefs.urgent_through,
         digest=prefs.digest,
-        rows=rows,
+        rows=_rows(types, prefs.wants),
     )
 
 
 def posted_values(form: Mapping[str, str], types: TypeCatalog) -> Values:
     """What the form shows after a rejected post: what was posted, so nothing typed is lost."""
-    rows = tuple(
-        Row(t, tuple(Cell(c, t.critical or _box(form, f"pref.{t.name}.{c}"), t.critical) for c in CHANNELS))
-        for t in (types.get(name) for name in types)
-    )
     digest = form.get("digest", "")
     return Values(
         timezone=form.get("timezone", "")[:64],
@@ -157,7 +150,16 @@ def posted_values(form: Mapping[str, str], types: TypeCatalog) -> Values:
         sound=_box(form, "sound"),
         urgent_through=_box(form, "urgent_through"),
         digest=digest if digest in DIGESTS else "off",
-        rows=rows,
+        rows=_rows(types, lambda t, c: _box(form, f"pref.{t.name}.{c}")),
+    )
+
+
+def _rows(types: TypeCatalog, checked: Callable[[NotificationType, str], bool]) -> tuple[Row, ...]:
+    """A row per type of the catalog; a critical type's boxes checked and disabled."""
+    listed = [types.get(name) for name in types]
+    return tuple(
+        Row(t, tuple(Cell(c, t.critical or checked(t, c), t.critical) for c in CHANNELS))
+        for t in listed
     )
 
 

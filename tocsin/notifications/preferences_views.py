@@ -18,6 +18,7 @@ def register(bp: Blueprint) -> None:
 
 
 def page():
+    """Show the form, or save it."""
     if request.method == "POST":
         return save()
     prefs = preferences.load(store.session, current_user.id)
@@ -26,6 +27,7 @@ def page():
 
 
 def save():
+    """Save the whole form; 400 with the form and its message if it cannot be saved."""
     types = catalog()
     try:
         choice = preferences_form.parse(request.form, types)
@@ -38,11 +40,11 @@ def save():
 
 
 def timezone() -> Response | tuple[str, int]:
+    """Take the browser's timezone if the user has none yet (tocsin.js posts it once)."""
     try:
         name = preferences_form.parse_timezone(request.form.get("timezone", ""))
     except InvalidPreferences as exc:
         abort(400, description=str(exc))
-    assert name is not None  # required: a blank name raised above
     preferences_service.set_first_timezone(store.session, current_user.id, name)
     return ("", 204) if is_htmx() else redirect_back()
 
@@ -50,4 +52,6 @@ def timezone() -> Response | tuple[str, int]:
 def _render(values: Values, saved: bool = False, error: str | None = None) -> str:
     # htmx swaps the form alone; a plain request (or a 400 without JS) gets the whole page.
     name = "tocsin/_preferences.html" if is_htmx() else "tocsin/preferences.html"
-    return render_template(name, values=values, zones=preferences_form.zone_names(), saved=saved, error=error)
+    return render_template(
+        name, values=values, zones=preferences_form.zone_names(), saved=saved, error=error
+    )
