@@ -33,7 +33,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.queries tocsin.notifications.bulk_postgres tocsin.recipients
         tocsin.logins tocsin.database tocsin.schema tocsin.api.tokens
         tocsin.api.idempotency tocsin.api.schemas tocsin.notifications.policy
-        tocsin.notifications.store tocsin.notifications.preferences""",
+        tocsin.notifications.store tocsin.notifications.preferences
+        tocsin.notifications.preferences_form""",
     ),
     # Carries events between processes; hands them to a callback, knows no sockets.
     ("broker", "tocsin.broker tocsin.broker.*"),
@@ -42,7 +43,8 @@ LAYERS: list[tuple[str, str]] = [
         "pipeline",
         """tocsin.notifications.publish tocsin.notifications.service tocsin.api.service
         tocsin.login_session tocsin.notifications.pipeline tocsin.notifications.channels
-        tocsin.notifications.catchup tocsin.notifications.sweeper""",
+        tocsin.notifications.catchup tocsin.notifications.sweeper
+        tocsin.notifications.preferences_service""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (
@@ -61,7 +63,8 @@ LAYERS: list[tuple[str, str]] = [
     # Blueprints and commands: only the extension (or a host) imports these.
     (
         "endpoints",
-        """tocsin.notifications.views tocsin.live.ws tocsin.api tocsin.api.views
+        """tocsin.notifications.views tocsin.notifications.preferences_views tocsin.live.ws
+        tocsin.api tocsin.api.views
         tocsin.cli tocsin.cli.*""",
     ),
     ("extension", "tocsin.extension tocsin"),

@@ -20,7 +20,7 @@ TEMPLATES = PACKAGE / "templates"
 CONTEXT = {
     "tocsin/_panel.html": {"page", "up_to"},
     "tocsin/_page.html": {"page"},
-    "tocsin/_push.html": {"new", "changed", "toasts", "up_to"},
+    "tocsin/_push.html": {"new", "changed", "toasts", "sounds", "up_to"},
     "tocsin/_read.html": {"items"},
     "tocsin/_snapshot.html": {"page", "items_html", "count", "up_to", "toasts", "missed"},
     "tocsin/_items.html": {"items", "token"},
@@ -28,6 +28,9 @@ CONTEXT = {
     "tocsin/unavailable.html": {"retry_after", "back"},
     "tocsin/inbox.html": {"page", "up_to", "before"},
     "tocsin/layout.html": {"current_user"},  # Flask-Login's context processor
+    "tocsin/_bell.html": {"current_user"},  # whose first timezone tocsin.js sends
+    "tocsin/_preferences.html": {"values", "zones", "saved", "error"},
+    "tocsin/preferences.html": {"values", "zones", "saved", "error"},
 }
 
 

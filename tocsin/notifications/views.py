@@ -9,7 +9,7 @@ from .. import unavailable
 from ..config import PACKAGE
 from ..extensions import store
 from ..models import MAX_ID
-from . import queries, service
+from . import preferences_views, queries, service
 from .links import safe_link
 from .responses import database_error, is_htmx, redirect_back
 
@@ -71,6 +71,9 @@ def inbox():
     before = _int_arg(request.args, "before")
     page = _page(before)
     return render_template("tocsin/inbox.html", page=page, up_to=page.newest_id, before=before)
+
+
+preferences_views.register(bp)
 
 
 for _error in unavailable.DATABASE_ERRORS:

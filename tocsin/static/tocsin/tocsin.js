@@ -307,3 +307,55 @@
     watchToasts();
   }
 })();
+
+/* ---- preferences: the browser's timezone on a first visit; a rejected form shows why ---- */
+(function () {
+  'use strict';
+
+  // Once per browser and user: the server keeps it only while the user has none, so a
+  // later visit from another timezone never overwrites what they chose on the page.
+  function sendTimezone() {
+    var bell = document.getElementById('notification-bell');
+    var url = bell && bell.getAttribute('data-timezone-url');
+    var user = bell && bell.getAttribute('data-user');
+    var field = document.getElementById('tocsin-csrf-token');
+    if (!url || !user || !field || !window.fetch || !window.Intl) { return; }
+    var key = 'tocsin:timezone-sent:' + user;
+    var zone;
+    try {
+      if (window.localStorage.getItem(key)) { return; }
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (e) {
+      return; // storage disabled: better never than on every page
+    }
+    if (!zone) { return; }
+    fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      redirect: 'manual', // a plain form's 303: nothing to follow here
+      headers: { 'X-CSRFToken': field.value },
+      body: new URLSearchParams({ timezone: zone })
+    }).then(function (response) {
+      // Done either way: set, kept (the user has one) or unknown here (400).
+      if (response.status < 500) {
+        try { window.localStorage.setItem(key, zone); } catch (e) { /* storage full */ }
+      }
+    }, function () { /* offline: the next page tries again */ });
+  }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', sendTimezone);
+  } else {
+    sendTimezone();
+  }
+
+  // htmx drops 4xx answers; the preferences form's 400 is the form again with its message.
+  document.addEventListener('htmx:beforeSwap', function (evt) {
+    var xhr = evt.detail.xhr;
+    var elt = evt.detail.elt;
+    if (xhr.status === 400 && elt && elt.id === 'notification-preferences' &&
+        /\bid="notification-preferences"/.test(xhr.responseText)) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+})();

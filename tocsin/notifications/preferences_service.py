@@ -1,0 +1,62 @@
+"""Change a user's preferences: write the row in one transaction, commit, then tell their tabs."""
+
+from sqlalchemy.orm import Session
+
+from .. import broker
+from . import preferences
+from .pipeline import after_commit
+from .preferences import Preferences
+from .preferences_form import Choice
+
+#: The event the user's open tabs re-render their preference-dependent state on.
+PREFS_EVENT = {"kind": "prefs"}
+
+
+def save(session: Session, user_id: int, choice: Choice) -> Preferences:
+    """Write the user's whole choice, commit, then publish "prefs" to the user's tabs."""
+    try:
+        row = preferences.row_for_update(session, user_id)
+        # Kept: choices for types the catalog no longer has (a host may bring one back).
+        # Dropped: anything stored for a critical type, which cannot be muted.
+        channels = {
+            name: dict(chosen)
+            for name, chosen in (row.channels or {}).items()
+            if name not in choice.critical
+        }
+        channels.update({name: dict(chosen) for name, chosen in choice.channels.items()})
+        row.channels = channels  # a new dict: the JSON column sees the change
+        row.timezone = choice.timezone
+        row.quiet_start = choice.quiet_start
+        row.quiet_end = choice.quiet_end
+        row.sound = choice.sound
+        row.urgent_through = choice.urgent_through
+        row.digest = choice.digest
+        _announce(session, user_id)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return preferences.from_row(row)
+
+
+def set_first_timezone(session: Session, user_id: int, timezone: str) -> bool:
+    """Set the user's timezone if they have none yet (the browser's, on a first visit).
+
+    Return whether it was set; a timezone the user already has, chosen or not, stays.
+    """
+    try:
+        row = preferences.row_for_update(session, user_id)
+        if row.timezone is not None:
+            session.rollback()
+            return False
+        row.timezone = timezone
+        _announce(session, user_id)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return True
+
+
+def _announce(session: Session, user_id: int) -> None:
+    after_commit(session, lambda: broker.publish(user_id, dict(PREFS_EVENT)))
