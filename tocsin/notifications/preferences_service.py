@@ -1,12 +1,16 @@
 """Change a user's preferences: write the row in one transaction, commit, then tell their tabs."""
 
+import logging
+
 from sqlalchemy.orm import Session
 
 from .. import broker
-from . import preferences
+from . import catchup, preferences
 from .pipeline import after_commit
 from .preferences import Preferences
 from .preferences_form import Choice
+
+log = logging.getLogger(__name__)
 
 #: The event the user's open tabs re-render their preference-dependent state on.
 PREFS_EVENT = {"kind": "prefs"}
@@ -36,7 +40,19 @@ def save(session: Session, user_id: int, choice: Choice) -> Preferences:
     except Exception:
         session.rollback()
         raise
-    return preferences.from_row(row)
+    saved = preferences.from_row(row)
+    # Quiet hours changed so that they are over: the catch-up at once, not at the next sweep.
+    release_held(session, user_id)
+    return saved
+
+
+def release_held(session: Session, user_id: int) -> None:
+    """Send the catch-up summary now if the user is no longer paused; the sweeper retries
+    whatever fails here, so a failure is logged, not raised (the change is committed)."""
+    try:
+        catchup.release(session, user_id)
+    except Exception:
+        log.exception("catch-up for user %s failed; the sweeper will retry", user_id)
 
 
 def set_first_timezone(session: Session, user_id: int, timezone: str) -> bool:
