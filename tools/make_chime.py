@@ -52,9 +52,7 @@ def samples() -> list[float]:
 
 def render() -> bytes:
     """Return the chime as the bytes of a WAV file."""
-    frames = b"".join(
-        round(v * 32767).to_bytes(2, "little", signed=True) for v in samples()
-    )
+    frames = b"".join(round(v * 32767).to_bytes(2, "little", signed=True) for v in samples())
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
