@@ -110,8 +110,12 @@ def test_toast_hover_holds_its_timer(tocsin, page, login):
 
 
 def test_at_most_three_toasts_the_rest_collapse(tocsin, page, login, console_errors):
+    """High toasts (urgent ones are never hidden: test_browser_priorities.py)."""
+    page.clock.install()
     login(page)
-    ids = tocsin.create_many(5, title="Urgent", priority="urgent")
+    # Time stands still: the 10 s of the high toasts do not run out during the test.
+    page.clock.pause_at(datetime.fromtimestamp(page.evaluate("Date.now()") / 1000 + 2))
+    ids = tocsin.create_many(5, title="High", priority="high")
     toasts = page.locator("#toast-stack .tocsin-toast")
     expect(toasts).to_have_count(5)
     visible = page.locator("#toast-stack .tocsin-toast:visible")
@@ -126,11 +130,12 @@ def test_at_most_three_toasts_the_rest_collapse(tocsin, page, login, console_err
     for i in range(3):  # nothing (the pill) covers a visible toast's dismiss button
         visible.nth(i).locator("[data-tocsin-dismiss]").click(trial=True, timeout=3_000)
 
-    page.get_by_role("button", name=f"Dismiss: Urgent {len(ids)}").click()
+    page.get_by_role("button", name=f"Dismiss: High {len(ids)}").click()
     expect(visible).to_have_count(3)
     expect(more).to_have_text("+1 more")
     expect(page.locator(f"#toast-{ids[1]}")).to_be_visible()  # the next one moves up
 
+    page.clock.resume()  # htmx settles the panel's swap on a timer
     more.click()  # "+N more" opens the panel with everything
     panel = page.locator("section#notification-panel")
     expect(panel).to_be_visible()

@@ -19,6 +19,8 @@ def test_the_wheel_ships_the_library_and_its_files_but_no_app(wheel):
     assert "tocsin/gunicorn.py" in names
     assert "tocsin/templates/tocsin/_bell.html" in names
     assert "tocsin/static/vendor/htmx.min.js" in names
+    assert "tocsin/static/tocsin/chime.wav" in names
+    assert "tocsin/static/tocsin/SOUNDS.md" in names  # its licence travels with it
     assert "tocsin/migrations/env.py" in names
     assert any(n.startswith("tocsin/migrations/versions/0001") for n in names)
     assert not [n for n in names if n.startswith(("app/", "templates/", "static/"))]

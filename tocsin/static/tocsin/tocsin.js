@@ -238,7 +238,8 @@
     if (isOpen()) { panel.focus(); } else { panel.hidden = true; }
   });
 
-  /* ---- toasts: timers by priority, at most three visible, the rest as "+N more" ---- */
+  /* ---- toasts: timers by priority, at most three visible, the rest as "+N more";
+          urgent ones always visible, ahead of the rest ---- */
   function removeToast(toast) {
     if (!toast) { return; }
     clearTimeout(toast._tocsinTimer);
@@ -280,15 +281,32 @@
     // Shown under a resting pointer (the one above was dismissed): held from the start.
     if (toast.matches(':hover')) { hovered = true; hold(); }
   }
+  function isUrgent(toast) { return toast.dataset.priority === 'urgent'; }
   function layoutToasts() {
     var stack = byId('toast-stack');
     if (!stack) { return; }
+    // An urgent toast is never hidden behind "+N more": one that arrived after lower ones
+    // moves ahead of them (it was just added, so nothing in it has focus yet). Urgent ones
+    // first, in order of arrival; the newest lower ones fill the places left of three.
+    var firstLower = null;
+    Array.prototype.forEach.call(stack.querySelectorAll('.tocsin-toast'), function (toast) {
+      if (!isUrgent(toast)) {
+        firstLower = firstLower || toast;
+      } else if (firstLower) {
+        firstLower.parentNode.insertBefore(toast, firstLower);
+      }
+    });
     var toasts = stack.querySelectorAll('.tocsin-toast');
-    var hiddenCount = Math.max(0, toasts.length - MAX_VISIBLE_TOASTS);
-    Array.prototype.forEach.call(toasts, function (toast, i) {
-      toast.hidden = i < hiddenCount;
+    var urgent = Array.prototype.filter.call(toasts, isUrgent).length;
+    var lower = toasts.length - urgent;
+    var hiddenCount = Math.max(0, lower - Math.max(0, MAX_VISIBLE_TOASTS - urgent));
+    var lowerSeen = 0;
+    Array.prototype.forEach.call(toasts, function (toast) {
+      toast.hidden = !isUrgent(toast) && lowerSeen++ < hiddenCount;
       if (!toast.hidden) { startTimer(toast); }
     });
+    // More urgent toasts than fit on the screen: the stack scrolls (tocsin.css).
+    stack.toggleAttribute('data-crowded', toasts.length - hiddenCount > MAX_VISIBLE_TOASTS);
     var more = byId('toast-more');
     if (more) {
       more.hidden = hiddenCount === 0;
@@ -305,6 +323,79 @@
     document.addEventListener('DOMContentLoaded', watchToasts);
   } else {
     watchToasts();
+  }
+
+  /* ---- sound: a toast marked data-sound chimes, once per notification across tabs ---- */
+  // The server marks the toast (priority high or urgent, sound on, not snoozed or in quiet
+  // hours); the stack's data-sound-url is the chime. Browsers refuse sound before the user
+  // has interacted with the page, so until then it is skipped, quietly. Every open tab of
+  // the user gets the same push: the first tab to add the toast's id to a record shared
+  // through localStorage, under a Web Lock, plays it. data-sound-state tells a test or a
+  // host what came of it: played, elsewhere (another tab played it), inactive (no
+  // interaction yet).
+  var SOUND_RECORD = 'tocsin:sounded';
+  var SOUND_RECORD_MAX = 50; // ids; a push's tabs all decide within a second or so
+  var interacted = false; // where navigator.userActivation is missing
+  var chime = null;
+  ['pointerdown', 'keydown'].forEach(function (type) {
+    document.addEventListener(type, function () { interacted = true; }, true);
+  });
+  function hasInteracted() {
+    return navigator.userActivation ? navigator.userActivation.hasBeenActive : interacted;
+  }
+  // True when this tab is the first to claim `key`; throws when storage is unavailable.
+  function claimSound(key) {
+    var played;
+    try { played = JSON.parse(localStorage.getItem(SOUND_RECORD) || '[]'); } catch (e) { played = []; }
+    if (!Array.isArray(played)) { played = []; }
+    if (played.indexOf(key) >= 0) { return false; }
+    played.push(key);
+    localStorage.setItem(SOUND_RECORD, JSON.stringify(played.slice(-SOUND_RECORD_MAX)));
+    return true;
+  }
+  function firstToClaim(key) {
+    // No storage (disabled, full): the tab the user is looking at plays.
+    try { return claimSound(key); } catch (e) { return document.hasFocus(); }
+  }
+  function underSoundLock(fn) {
+    var done = false;
+    function once() { if (!done) { done = true; fn(); } }
+    if (!navigator.locks || !navigator.locks.request) { once(); return; } // the record alone
+    navigator.locks.request('tocsin:sound', once).catch(once);
+  }
+  function playChime(url) {
+    if (!chime || chime.getAttribute('src') !== url) { chime = new Audio(url); }
+    chime.currentTime = 0;
+    var playing = chime.play();
+    // Refused (autoplay policy, no audio device, file missing): a chime is not worth an error.
+    if (playing && playing.catch) { playing.catch(function () {}); }
+  }
+  function sound(toast, url) {
+    if (toast.hasAttribute('data-sound-state')) { return; } // moved ahead, not new
+    if (!hasInteracted()) { toast.setAttribute('data-sound-state', 'inactive'); return; }
+    toast.setAttribute('data-sound-state', 'pending');
+    underSoundLock(function () {
+      var mine = firstToClaim(toast.id);
+      toast.setAttribute('data-sound-state', mine ? 'played' : 'elsewhere');
+      if (mine) { playChime(url); }
+    });
+  }
+  function watchSounds() {
+    var stack = byId('toast-stack');
+    var url = stack && stack.dataset.soundUrl;
+    if (!url) { return; }
+    new MutationObserver(function (records) {
+      records.forEach(function (record) {
+        Array.prototype.forEach.call(record.addedNodes, function (node) {
+          if (node.nodeType === 1 && node.id && node.hasAttribute('data-sound')) { sound(node, url); }
+        });
+      });
+    }).observe(stack, { childList: true });
+  }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', watchSounds);
+  } else {
+    watchSounds();
   }
 })();
 
