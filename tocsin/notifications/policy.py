@@ -212,6 +212,32 @@ class Policy:
         return None
 
 
+@dataclass(frozen=True)
+class ToastScope:
+    """Which stored rows the built-in rules would toast now, as a query can filter them."""
+
+    #: Types whose toast the user turned off (never a critical one).
+    muted: frozenset[str] = frozenset()
+    #: While quiet hours or a snooze hold toasts back: the types that still toast
+    #: (critical ones); None when nothing is held back.
+    through: frozenset[str] | None = None
+    #: While held back: whether urgent priority still toasts.
+    urgent: bool = False
+
+
+def toast_scope(prefs: Preferences, now: datetime | None = None) -> ToastScope:
+    """The rows `toasts_now` would toast, for the snapshot's query: a summary of what a
+    page missed must count only those, and a critical row beyond the first few must not
+    be lost among held ones."""
+    types = catalog()
+    names = set(types) | set(prefs.channels)
+    muted = frozenset(n for n in names if not prefs.wants(types.get(n), "toast"))
+    if not prefs.paused(now or utcnow()):
+        return ToastScope(muted)
+    critical = frozenset(n for n in types if types.get(n).critical)
+    return ToastScope(muted, critical, prefs.urgent_through)
+
+
 def toasts_now(prefs: Preferences, content: Content, now: datetime | None = None) -> bool:
     """Whether the built-in rules would toast `content` now, for a row stored earlier (the
     snapshot's toasts for what a page missed); the app's rules decided at publish time."""
