@@ -136,6 +136,8 @@ class Plan:
     now: datetime = field(default_factory=utcnow)
     #: The notification's priority (the live channel's sound depends on it).
     priority: str = "normal"
+    #: id(preferences) -> what `paused` said: once per distinct preferences, not per user.
+    _paused: dict[int, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     def recipients(self, channel: str, decision: Decision = Decision.DELIVER) -> list[int]:
         """Return the recipients with `decision` on `channel`, in recipient order."""
@@ -146,6 +148,14 @@ class Plan:
 
     def prefs_of(self, recipient: int) -> Preferences:
         return self.prefs.get(recipient, DEFAULTS)
+
+    def paused_of(self, recipient: int) -> str | None:
+        """ "snooze" or "quiet" if the recipient's deliveries are held back now, else None."""
+        prefs = self.prefs_of(recipient)
+        key = id(prefs)  # the Preferences are alive in self.prefs (or DEFAULTS): ids stay
+        if key not in self._paused:
+            self._paused[key] = prefs.paused(self.now)
+        return self._paused[key]
 
 
 class Policy:
