@@ -351,3 +351,24 @@ def test_the_snapshots_query_toasts_what_the_rules_would(app, clock, prefs):
     assert sum(queries.toasting_counts(db.session, user_id("alice"), 0, 10**6, scope).values()) == (
         len(expected)
     )
+
+
+def test_equal_preference_rows_share_one_preferences_and_others_do_not(app, events, clock):
+    for name in ("carol", "dave"):
+        users.create(db.session, name, "tocsin")
+    for name in ("alice", "bob"):
+        quiet_in_paris(name)
+    save("carol", timezone="Europe/Paris", quiet_start="22:00", quiet_end="06:00")
+    loaded = preferences.load_many(db.session, [user_id(n) for n in ("alice", "bob", "carol")])
+    assert loaded[user_id("alice")] is loaded[user_id("bob")]
+    assert loaded[user_id("carol")] is not loaded[user_id("alice")]
+    assert loaded[user_id("carol")].quiet_end.hour == 6
+    clock.move_to(NIGHT.replace(hour=5, minute=30) + timedelta(days=1), tick=False)  # 06:30
+    ids = notify_many(["alice", "bob", "carol", "dave"], "payment", "Paid")
+    by_name = dict(zip(("alice", "bob", "carol", "dave"), ids, strict=True))
+    assert [name for name, nid in by_name.items() if created(events, name, nid).get("quiet")] == [
+        "alice",
+        "bob",
+    ]
+    assert created(events, "carol", by_name["carol"])["sound"] is True  # her quiet hours ended
+    assert {h[0] for h in held()} == {user_id("alice"), user_id("bob")}
