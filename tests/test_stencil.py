@@ -27,11 +27,19 @@ def socket_of(name: str, app) -> Connection:
     return conn
 
 
-def ordinary(conn: Connection, nid: int) -> str:
-    """The push rendered without a stencil, the way every socket used to."""
+def ordinary(conn: Connection, nid: int, flag: str | None = None) -> str:
+    """The push rendered without a stencil, the way every socket used to; `flag` is the
+    event's "quiet" (no toast) or "sound"."""
     new = queries.by_ids(db.session, conn.user_id, {nid})
     count = queries.unread_count(db.session, conn.user_id)
-    return stencil.body(new, csrf_token=lambda: conn.csrf_token) + stencil.for_app().badge(count)
+    flags = {flag: {nid}} if flag else {}
+    body = stencil.body(new, csrf_token=lambda: conn.csrf_token, **flags)
+    return body + stencil.for_app().badge(count)
+
+
+def created(nid: int, flag: str | None) -> dict:
+    """The live channel's event for `nid`, with the policy's flag if any."""
+    return {"kind": "created", "ids": [nid], **({flag: True} if flag else {})}
 
 
 @pytest.fixture
@@ -234,3 +242,50 @@ def test_a_row_already_seen_shares_the_stencil_of_one_not_seen(app, logged_in):
         message = push.render(db.session, conn, [{"kind": "created", "ids": [ids[name]]}])
         assert message == ordinary(conn, ids[name])
     assert len(stencils._stencils) == before + 1
+
+
+@pytest.mark.parametrize("flag", [None, "quiet", "sound"])
+def test_quiet_and_sound_pushes_from_stencils_are_the_ordinary_ones(app, logged_in, flag):
+    users.create(db.session, "carol", "tocsin")
+    ids = notify_many(["alice", "bob", "carol"], "comment", title="Deploy", priority="high")
+    stencils = stencil.for_app()
+    before = len(stencils._stencils)
+    for name, nid in zip(("alice", "bob", "carol"), ids, strict=True):
+        conn = socket_of(name, app)
+        conn.csrf_token = f"token-of-{name}"
+        message = push.render(db.session, conn, [created(nid, flag)])
+        assert message == ordinary(conn, nid, flag)
+        assert f'id="notification-{nid}"' in message and conn.sent_ids == {nid}
+        assert (f'id="toast-{nid}"' in message) is (flag != "quiet")
+        assert ("data-sound" in message) is (flag == "sound")
+        assert str(stencils.id_token) not in message
+    assert len(stencils._stencils) == before + 1  # one rendering per flag for the three
+
+
+@pytest.mark.parametrize("flag", [None, "quiet", "sound"])
+def test_quiet_and_sound_pushes_rendered_the_ordinary_way(app, logged_in, flag):
+    stencils = stencil.for_app()
+    (nid,) = notify_many(["alice"], "payment", title=f"holds {stencils.id_token}")
+    conn = socket_of("alice", app)
+    message = push.render(db.session, conn, [created(nid, flag)])  # no stencil for it
+    assert message == ordinary(conn, nid, flag)
+    assert (f'id="toast-{nid}"' in message) is (flag != "quiet")
+    assert ("data-sound" in message) is (flag == "sound")
+
+
+def test_a_batch_mixes_quiet_sound_and_plain_pushes_as_one_each(app, logged_in):
+    ids = [notify_many(["alice"], "comment", title=f"n{i}", priority="high")[0] for i in range(3)]
+    conn = socket_of("alice", app)
+    flags = dict(zip(ids, ("quiet", "sound", None), strict=True))
+    message = push.render(db.session, conn, [created(nid, flag) for nid, flag in flags.items()])
+    one_each = "".join(
+        stencil.body(
+            queries.by_ids(db.session, conn.user_id, {nid}),
+            csrf_token=lambda: conn.csrf_token,
+            **({flag: {nid}} if flag else {}),
+        )
+        for nid, flag in flags.items()
+    )
+    assert message == one_each + stencil.for_app().badge(3)
+    assert [int(i) for i in re.findall(r'id="toast-(\d+)"', message)] == ids[1:]
+    assert message.count("data-sound") == 1

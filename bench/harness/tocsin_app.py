@@ -240,3 +240,51 @@ def count_titled(app: Flask, prefix: str) -> int:
             )
         finally:
             db.session.remove()
+
+
+def has_table(app: Flask, name: str) -> bool:
+    """Whether the app's database has table `name` (the preferences table is newer than
+    some commits the bench is run on)."""
+    with app.app_context():
+        return sa.inspect(db.engine).has_table(name)
+
+
+def quiet_everyone(app: Flask, user_ids: list[int], start: str, end: str) -> None:
+    """Give each user a preferences row with quiet hours `start`-`end` (UTC "HH:MM"), by
+    table name: the bench also runs on commits without the Preference model."""
+    table = sa.table(
+        "tocsin_preferences",
+        *(sa.column(c) for c in ("user_id", "timezone", "quiet_start", "quiet_end", "digest")),
+        sa.column("sound", sa.Boolean),
+        sa.column("urgent_through", sa.Boolean),
+        sa.column("channels", sa.JSON),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
+    )
+    common = {"timezone": "UTC", "quiet_start": start, "quiet_end": end, "sound": True}
+    common |= {"urgent_through": True, "digest": "off", "channels": {}, "updated_at": utcnow()}
+    with app.app_context():
+        db.session.execute(sa.insert(table), [{"user_id": uid, **common} for uid in user_ids])
+        db.session.commit()
+        db.session.remove()
+
+
+def counted_fan_out(
+    app: Flask, user_ids: list[int], title: str
+) -> tuple[list[int], int, float, float]:
+    """`fan_out()` with its SQL statements counted; return the ids, the count, the seconds
+    and this process's CPU seconds (the database server's are not in them)."""
+    counted = [0]
+
+    def count(*_args) -> None:
+        counted[0] += 1
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        start, cpu = time.perf_counter(), time.process_time()
+        ids = fan_out(app, user_ids, title)
+        took, cpu = time.perf_counter() - start, time.process_time() - cpu
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return ids, counted[0], took, cpu

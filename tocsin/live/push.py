@@ -69,19 +69,16 @@ def _missed(session: Session, conn: Connection, since: int | None):
     or one summary when there are more than MISSED_TOASTS."""
     if since is None or since >= conn.snapshot_id:
         return [], None
+    # As the policy would now: no toast for a muted type, none in quiet hours or a snooze
+    # (but critical, and urgent if let through), filtered in the query so that the
+    # summary counts only those and a critical row is never crowded out by held ones.
+    scope = policy.toast_scope(preferences.load(session, conn.user_id), utcnow())
     rows = queries.toasting_between(
-        session, conn.user_id, since, conn.snapshot_id, MISSED_TOASTS + 1
+        session, conn.user_id, since, conn.snapshot_id, MISSED_TOASTS + 1, scope
     )
-    if not rows:
-        return [], None
-    # As the policy would now: no toast for a muted type, none in quiet hours or a snooze.
-    prefs = preferences.load(session, conn.user_id)
-    now = utcnow()
     if len(rows) <= MISSED_TOASTS:
-        return [n for n in rows if policy.toasts_now(prefs, n, now)], None
-    if prefs.paused(now) and not any(policy.toasts_now(prefs, n, now) for n in rows):
-        return [], None
-    counts = queries.toasting_counts(session, conn.user_id, since, conn.snapshot_id)
+        return rows, None
+    counts = queries.toasting_counts(session, conn.user_id, since, conn.snapshot_id, scope)
     priority = max(counts, key=lambda p: _RANK.index(p) if p in _RANK else 0)
     return [], Missed(sum(counts.values()), rows[-1].id, priority)
 

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from ..models import Notification, UnreadCounter
+from ..models import Held, Notification, UnreadCounter
 
 
 def _array(name: str, values: list[int]):
@@ -60,4 +60,21 @@ def _upsert_unread(deltas: dict[int, int]):
     )
     return stmt.on_conflict_do_update(
         index_elements=["user_id"], set_={"unread": UnreadCounter.unread + stmt.excluded.unread}
+    )
+
+
+def insert_held(session: Session, rows: list[dict]) -> None:
+    """Insert held deliveries (dicts of Held's columns, one `created_at` for all) in one
+    statement: psycopg's executemany sends 10,000 rows one statement at a time."""
+    columns = ("user_id", "notification_id", "channel", "reason")
+    arrays = [
+        sa.bindparam(name, [r[name] for r in rows], type_=ARRAY(Held.__table__.c[name].type))
+        for name in columns
+    ]
+    held = sa.func.unnest(*arrays).table_valued(*columns).render_derived()
+    at = sa.literal(rows[0]["created_at"], type_=Held.__table__.c.created_at.type)
+    session.execute(
+        sa.insert(Held).from_select(
+            [*columns, "created_at"], sa.select(*(held.c[name] for name in columns), at)
+        )
     )

@@ -59,5 +59,6 @@ class LiveChannel(Channel):
             )
 
     def _sounds(self, plan: Plan, uid: int) -> bool:
-        prefs = plan.prefs_of(uid)
-        return plan.priority in SOUNDING and prefs.sound and prefs.paused(plan.now) is None
+        if plan.priority not in SOUNDING:
+            return False
+        return plan.prefs_of(uid).sound and plan.paused_of(uid) is None

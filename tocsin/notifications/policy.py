@@ -136,6 +136,8 @@ class Plan:
     now: datetime = field(default_factory=utcnow)
     #: The notification's priority (the live channel's sound depends on it).
     priority: str = "normal"
+    #: id(preferences) -> what `paused` said: once per distinct preferences, not per user.
+    _paused: dict[int, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     def recipients(self, channel: str, decision: Decision = Decision.DELIVER) -> list[int]:
         """Return the recipients with `decision` on `channel`, in recipient order."""
@@ -146,6 +148,14 @@ class Plan:
 
     def prefs_of(self, recipient: int) -> Preferences:
         return self.prefs.get(recipient, DEFAULTS)
+
+    def paused_of(self, recipient: int) -> str | None:
+        """ "snooze" or "quiet" if the recipient's deliveries are held back now, else None."""
+        prefs = self.prefs_of(recipient)
+        key = id(prefs)  # the Preferences are alive in self.prefs (or DEFAULTS): ids stay
+        if key not in self._paused:
+            self._paused[key] = prefs.paused(self.now)
+        return self._paused[key]
 
 
 class Policy:
@@ -210,6 +220,32 @@ class Policy:
             if decision is not None:
                 return Decision(decision)
         return None
+
+
+@dataclass(frozen=True)
+class ToastScope:
+    """Which stored rows the built-in rules would toast now, as a query can filter them."""
+
+    #: Types whose toast the user turned off (never a critical one).
+    muted: frozenset[str] = frozenset()
+    #: While quiet hours or a snooze hold toasts back: the types that still toast
+    #: (critical ones); None when nothing is held back.
+    through: frozenset[str] | None = None
+    #: While held back: whether urgent priority still toasts.
+    urgent: bool = False
+
+
+def toast_scope(prefs: Preferences, now: datetime | None = None) -> ToastScope:
+    """The rows `toasts_now` would toast, for the snapshot's query: a summary of what a
+    page missed must count only those, and a critical row beyond the first few must not
+    be lost among held ones."""
+    types = catalog()
+    names = set(types) | set(prefs.channels)
+    muted = frozenset(n for n in names if not prefs.wants(types.get(n), "toast"))
+    if not prefs.paused(now or utcnow()):
+        return ToastScope(muted)
+    critical = frozenset(n for n in types if types.get(n).critical)
+    return ToastScope(muted, critical, prefs.urgent_through)
 
 
 def toasts_now(prefs: Preferences, content: Content, now: datetime | None = None) -> bool:

@@ -6,6 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..models import Notification, UnreadCounter
+from .policy import ToastScope
+
+#: Every toasting row: no mutes, nothing held back.
+ALL = ToastScope()
 
 
 @dataclass(frozen=True)
@@ -68,28 +72,39 @@ def latest_id(session: Session, user_id: int) -> int:
     return session.scalar(stmt) or 0
 
 
-def _toasting(user_id: int, after: int, up_to: int) -> sa.Select:
-    """Unread rows that get a toast (not low priority) with `after < id <= up_to`."""
-    return for_user(user_id).where(
+def _toasting(user_id: int, after: int, up_to: int, scope: ToastScope = ALL) -> sa.Select:
+    """Unread rows that get a toast (not low priority, within the user's `scope`) with
+    `after < id <= up_to`."""
+    stmt = for_user(user_id).where(
         Notification.id > after,
         Notification.id <= up_to,
         Notification.read_at.is_(None),
         Notification.priority != "low",
     )
+    if scope.muted:
+        stmt = stmt.where(Notification.type.not_in(sorted(scope.muted)))
+    if scope.through is not None:
+        through: sa.ColumnElement[bool] = Notification.type.in_(sorted(scope.through))
+        if scope.urgent:
+            through = sa.or_(through, Notification.priority == "urgent")
+        stmt = stmt.where(through)
+    return stmt
 
 
 def toasting_between(
-    session: Session, user_id: int, after: int, up_to: int, limit: int
+    session: Session, user_id: int, after: int, up_to: int, limit: int, scope: ToastScope = ALL
 ) -> list[Notification]:
     """Return up to `limit` of the newest such rows, oldest first (as toasts stack)."""
-    stmt = _toasting(user_id, after, up_to).order_by(Notification.id.desc()).limit(limit)
+    stmt = _toasting(user_id, after, up_to, scope).order_by(Notification.id.desc()).limit(limit)
     return list(session.scalars(stmt))[::-1]
 
 
-def toasting_counts(session: Session, user_id: int, after: int, up_to: int) -> dict[str, int]:
+def toasting_counts(
+    session: Session, user_id: int, after: int, up_to: int, scope: ToastScope = ALL
+) -> dict[str, int]:
     """Count such rows by priority."""
     stmt = (
-        _toasting(user_id, after, up_to)
+        _toasting(user_id, after, up_to, scope)
         .with_only_columns(Notification.priority, sa.func.count())
         .group_by(Notification.priority)
     )

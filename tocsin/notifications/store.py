@@ -69,11 +69,14 @@ def hold(session: Session, plan: Plan, by_user: dict[int, int]) -> None:
             "user_id": uid,
             "notification_id": by_user[uid],
             "channel": channel,
-            "reason": plan.prefs_of(uid).paused(plan.now) or "rule",
+            "reason": plan.paused_of(uid) or "rule",
             "created_at": plan.now,
         }
         for channel in plan.decisions
         for uid in plan.recipients(channel, Decision.HOLD)
     ]
+    if rows and session.get_bind().dialect.name == "postgresql":
+        bulk_postgres.insert_held(session, rows)  # one statement, arrays for parameters
+        return
     for start in range(0, len(rows), BATCH):
         session.execute(sa.insert(Held), rows[start : start + BATCH])
