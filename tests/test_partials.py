@@ -31,6 +31,7 @@ CONTEXT = {
     "tocsin/_bell.html": {"current_user"},  # whose first timezone tocsin.js sends
     "tocsin/_preferences.html": {"values", "zones", "saved", "error"},
     "tocsin/preferences.html": {"values", "zones", "saved", "error"},
+    "tocsin/_toast_summary.html": {"summary"},
 }
 
 
