@@ -41,7 +41,8 @@ LAYERS: list[tuple[str, str]] = [
     (
         "pipeline",
         """tocsin.notifications.publish tocsin.notifications.service tocsin.api.service
-        tocsin.login_session tocsin.notifications.pipeline tocsin.notifications.channels""",
+        tocsin.login_session tocsin.notifications.pipeline tocsin.notifications.channels
+        tocsin.notifications.snooze""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (
@@ -60,7 +61,8 @@ LAYERS: list[tuple[str, str]] = [
     # Blueprints and commands: only the extension (or a host) imports these.
     (
         "endpoints",
-        """tocsin.notifications.views tocsin.live.ws tocsin.api tocsin.api.views
+        """tocsin.notifications.views tocsin.notifications.snooze_views tocsin.live.ws
+        tocsin.api tocsin.api.views
         tocsin.cli tocsin.cli.*""",
     ),
     ("extension", "tocsin.extension tocsin"),

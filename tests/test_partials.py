@@ -20,9 +20,10 @@ TEMPLATES = PACKAGE / "templates"
 CONTEXT = {
     "tocsin/_panel.html": {"page", "up_to"},
     "tocsin/_page.html": {"page"},
-    "tocsin/_push.html": {"new", "changed", "toasts", "up_to"},
+    "tocsin/_push.html": {"new", "changed", "toasts", "sounds", "up_to"},
     "tocsin/_read.html": {"items"},
-    "tocsin/_snapshot.html": {"page", "items_html", "count", "up_to", "toasts", "missed"},
+    "tocsin/_snooze_response.html": {"menu"},
+    "tocsin/_snapshot.html": {"page", "items_html", "count", "up_to", "toasts", "missed", "snooze"},
     "tocsin/_items.html": {"items", "token"},
     "tocsin/_unavailable.html": {"retry_after"},
     "tocsin/unavailable.html": {"retry_after", "back"},
