@@ -138,7 +138,9 @@ BAD = [
 
 @pytest.mark.parametrize(("form", "message"), BAD)
 @pytest.mark.parametrize("htmx", [False, True])
-def test_bad_input_is_a_400_that_says_why_and_stores_nothing(app, clock, alice, form, message, htmx):
+def test_bad_input_is_a_400_that_says_why_and_stores_nothing(
+    app, clock, alice, form, message, htmx
+):
     response = alice.post("/notifications/snooze", form, htmx=htmx)
     assert response.status_code == 400 and message in response.text
     assert stored(app) == (None, None)
@@ -186,10 +188,8 @@ def test_htmx_snooze_answers_with_the_banner_and_the_closed_menu_out_of_band(clo
     assert 'hx-swap-oob="true"' in tag and 'role="status"' in tag and "hidden" not in tag
     assert 'data-until="2026-12-01T12:30:00+00:00"' in tag
     assert ">12:30</time>" in response.text and ">Resume</button>" in response.text
-    assert re.search(r'<details id="notification-snooze-menu"[^>]*hx-swap-oob="true">', response.text)
-    assert "<details id=\"notification-snooze-menu\" class=\"tocsin-snooze-menu\" open" not in (
-        response.text
-    )
+    menu = re.search(r'<details id="notification-snooze-menu"[^>]*>', response.text)
+    assert menu and 'hx-swap-oob="true"' in menu.group(0) and " open" not in menu.group(0)
 
 
 def test_the_bell_shows_the_state_on_page_load(app, client, clock, alice):
