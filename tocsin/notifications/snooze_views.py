@@ -22,7 +22,7 @@ def snooze_now():
         snooze.snooze(store.session, current_user.id, until)
     except snooze.BadSnooze as exc:
         abort(400, description=str(exc))
-    return _answer(menu=True)
+    return _answer()
 
 
 @bp.post("/snooze/clear")
@@ -53,8 +53,8 @@ def _until(form) -> datetime | None:
         abort(400, description="until must be a date and time in ISO 8601.")
 
 
-def _answer(menu: bool = False):
-    """The banner (and the menu, closed) out of band for htmx; 303 back for a plain form."""
+def _answer():
+    """The banner out of band for htmx (every other tab gets it pushed); else 303 back."""
     if not is_htmx():
         return redirect_back()
-    return render_template("tocsin/_snooze_response.html", menu=menu)
+    return render_template("tocsin/_snooze_response.html")
