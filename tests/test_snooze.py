@@ -103,8 +103,9 @@ def test_tomorrow_morning_across_a_daylight_saving_change(app, client, march, al
     assert 'name="until" value="2026-03-08T12:00:00+00:00"' in panel
 
 
-def test_the_menu_in_the_panel_posts_real_forms(client, clock, alice):
-    panel = client.get("/notifications/panel").text
+@pytest.mark.parametrize("path", ["/notifications/panel", "/notifications"])
+def test_the_menu_in_the_panel_and_inbox_posts_real_forms(client, clock, alice, path):
+    panel = client.get(path).text
     menu = panel[panel.index('<details id="notification-snooze-menu"') :]
     menu = menu[: menu.index("</details>")]
     assert "<summary" in menu and "Pause notifications" in menu

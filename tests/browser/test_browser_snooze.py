@@ -81,3 +81,26 @@ def test_until_i_resume_shows_on_a_page_opened_later(
     later.locator("#notification-snooze").get_by_role("button", name="Resume").click()
     expect(banner).to_be_hidden()
     assert console_errors == []
+
+
+def test_without_javascript_the_inbox_pauses_and_resumes(tocsin, browser):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(tocsin.url + "/login")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("tocsin")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(tocsin.url + "/notifications")
+        banner = page.locator("#notification-snooze")
+        expect(banner).to_be_hidden()
+        page.get_by_text("Pause notifications").click()  # <details> opens without script
+        page.get_by_role("button", name="Until tomorrow 8:00").click()
+        expect(page).to_have_url(tocsin.url + "/notifications")  # the 303 back
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text("Paused until tomorrow 08:00")
+        banner.get_by_role("button", name="Resume").click()
+        expect(page).to_have_url(tocsin.url + "/notifications")
+        expect(banner).to_be_hidden()
+    finally:
+        context.close()
