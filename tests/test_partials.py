@@ -22,7 +22,7 @@ CONTEXT = {
     "tocsin/_page.html": {"page"},
     "tocsin/_push.html": {"new", "changed", "toasts", "sounds", "up_to"},
     "tocsin/_read.html": {"items"},
-    "tocsin/_snapshot.html": {"page", "items_html", "count", "up_to", "toasts", "missed"},
+    "tocsin/_snapshot.html": {"page", "items_html", "count", "up_to", "toasts", "missed", "snooze"},
     "tocsin/_items.html": {"items", "token"},
     "tocsin/_unavailable.html": {"retry_after"},
     "tocsin/unavailable.html": {"retry_after", "back"},

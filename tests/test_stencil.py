@@ -18,6 +18,7 @@ from tocsin.live import anonymous, push, stencil
 from tocsin.live.coalesce import Coalescer
 from tocsin.live.connection import Connection
 from tocsin.notifications import queries
+from tocsin.notifications.snooze import Banner
 
 
 def socket_of(name: str, app) -> Connection:
@@ -182,6 +183,7 @@ def test_a_snapshot_from_stencils_is_the_ordinary_snapshot(app, logged_in):
         count=queries.unread_count(db.session, conn.user_id),
         toasts=[],
         missed=None,
+        snooze=Banner(),
         csrf_token=lambda: conn.csrf_token,
     )
     assert shared == ordinary_snapshot

@@ -10,7 +10,7 @@ from flask import abort, current_app
 from sqlalchemy.orm import Session
 
 from ..models import MAX_ID, utcnow
-from ..notifications import policy, preferences, queries
+from ..notifications import policy, preferences, queries, snooze
 from . import anonymous, stencil
 from .connection import Connection
 
@@ -60,6 +60,7 @@ def snapshot(session: Session, conn: Connection, since: int | None = None) -> st
         count=queries.unread_count(session, conn.user_id),
         toasts=toasts,
         missed=missed,
+        snooze=snooze.banner(preferences.load(session, conn.user_id), utcnow()),
         **_csrf(conn),
     )
 
@@ -92,10 +93,14 @@ def render(session: Session, conn: Connection, events: list[dict]) -> str:
     """Render one message for a batch of events; the badge is re-read, so it never drifts.
 
     A "created" event may say "quiet" (the policy held or skipped its toast: the row and
-    badge still show) or "sound" (its toast plays the sound). A "summary" event is the
+    badge still show) or "sound" (its toast plays the sound). A "prefs" event (the user's
+    preferences or snooze changed) re-renders the snooze banner. A "summary" event is the
     catch-up toast after quiet hours or a snooze (notifications/catchup.py).
     """
-    return _render_rows(session, conn, events) + _summaries(events)
+    message = _items(session, conn, events)
+    if any(event.get("kind") == "prefs" for event in events):
+        message += snooze_banner(session, conn)
+    return message + _summaries(events)
 
 
 def _summaries(events: list[dict]) -> str:
@@ -106,7 +111,16 @@ def _summaries(events: list[dict]) -> str:
     )
 
 
-def _render_rows(session: Session, conn: Connection, events: list[dict]) -> str:
+def snooze_banner(session: Session, conn: Connection) -> str:
+    """The user's snooze banner, out of band, as their preferences say now."""
+    banner = snooze.banner(preferences.load(session, conn.user_id), utcnow())
+    return anonymous.call(
+        "tocsin/_snooze.html", "snooze_banner", banner, conn.csrf_token or "", oob=True
+    )
+
+
+def _items(session: Session, conn: Connection, events: list[dict]) -> str:
+    """New and changed rows, toasts and the badge for the batch's created and read events."""
     if not any(event.get("kind") in ("created", "read") for event in events):
         return ""
     created: set[int] = set()

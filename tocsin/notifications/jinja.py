@@ -1,12 +1,14 @@
 """Template filters and globals the notification partials use."""
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, url_for
 from flask_login import current_user
 
 from ..extensions import store
-from . import queries
+from ..models import utcnow
+from . import preferences, queries, snooze
 from .links import safe_link
 from .timefmt import isotime, relative_time
 from .types import type_info
@@ -15,6 +17,19 @@ from .types import type_info
 def current_unread_count() -> int:
     """Return the logged-in user's unread count, for the bell and badge partials."""
     return queries.unread_count(store.session, current_user.id)
+
+
+def current_snooze() -> snooze.Banner:
+    """Return the logged-in user's snooze banner (hidden if not snoozed), for the bell."""
+    if not current_user.is_authenticated:
+        return snooze.Banner()
+    return snooze.banner(preferences.load(store.session, current_user.id), utcnow())
+
+
+def snooze_morning() -> datetime:
+    """Return "tomorrow 8:00" in the logged-in user's timezone, for the snooze menu."""
+    prefs = preferences.load(store.session, current_user.id)
+    return snooze.next_morning(prefs, utcnow())
 
 
 def websocket_path() -> str:
@@ -40,5 +55,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(safe_link, "tocsin_link")
     app.add_template_global(current_unread_count, "tocsin_unread_count")
     app.add_template_global(type_info, "tocsin_type")
+    app.add_template_global(current_snooze, "tocsin_snooze")
+    app.add_template_global(snooze_morning, "tocsin_snooze_morning")
     app.add_template_global(websocket_path, "tocsin_ws_path")
     app.add_template_global(static_url, "tocsin_static")

@@ -107,3 +107,7 @@ def read_all():
         items = queries.by_ids(store.session, current_user.id, newest)
         return render_template("tocsin/_read.html", items=items)
     return redirect_back()
+
+
+# Registers its routes on `bp`: the snooze routes live in a module of their own.
+from . import snooze_views  # noqa: E402, F401

@@ -450,3 +450,17 @@
     }
   });
 })();
+
+/* ---- Snooze (issue 11): a choice in the panel's "Pause notifications" menu closes it ---- */
+// The answer brings the banner out of band; the menu closes and focus goes back to its
+// toggle, so a keyboard user is not left on a button that was just hidden.
+(function () {
+  document.addEventListener('htmx:afterRequest', function (evt) {
+    var elt = evt.detail.elt;
+    var menu = elt && elt.closest && elt.closest('#notification-snooze-menu');
+    if (!menu || !evt.detail.successful) { return; }
+    menu.open = false;
+    var toggle = menu.querySelector('summary');
+    if (toggle) { toggle.focus(); }
+  });
+})();

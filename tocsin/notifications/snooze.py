@@ -1,0 +1,115 @@
+"""Snooze now: pause notifications for a while or until the user resumes, and show it.
+
+While snoozed the policy's Paused rule holds toasts (critical types, and urgent if the
+user lets it, still come through). Every change publishes {"kind": "prefs"} so that each
+open tab re-renders the banner (live/push.py).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .. import broker
+from ..models import Preference, utcnow
+from . import pipeline, schedule
+from .preferences import Preferences, row_for_update
+
+#: The event that tells the user's tabs their preferences or snooze changed.
+PREFS_EVENT = {"kind": "prefs"}
+#: The menu's choice "Until tomorrow 8:00", on the wall clock of the user's timezone.
+MORNING = time(8, 0)
+#: Longest pause by minutes (a week) and by date (a year): a later one is a typo.
+MAX_MINUTES = 7 * 24 * 60
+MAX_AHEAD = timedelta(days=365)
+
+
+class BadSnooze(ValueError):
+    """An end of a snooze that is in the past or too far ahead."""
+
+
+def snooze(session: Session, user_id: int, until: datetime | None) -> None:
+    """Pause the user's notifications until `until` (aware), or until they resume (None)."""
+    now = utcnow()
+    if until is not None:
+        if until.tzinfo is None:
+            raise BadSnooze("until needs a timezone")
+        if until <= now:
+            raise BadSnooze("until must be in the future")
+        if until > now + MAX_AHEAD:
+            raise BadSnooze("until must be within a year")
+    try:
+        row = row_for_update(session, user_id)
+        row.snoozed_at = now
+        row.snooze_until = until
+        _announce(session, user_id)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
+def resume(session: Session, user_id: int) -> bool:
+    """End the user's snooze; return whether they were snoozed (run out or not).
+
+    The guarded UPDATE makes one caller the one that ended it, when a Resume click and
+    the expiry sweep meet: that one owns the catch-up summary.
+    """
+    try:
+        ended = cast(
+            sa.CursorResult,
+            session.execute(
+                sa.update(Preference)
+                .where(Preference.user_id == user_id, Preference.snoozed_at.is_not(None))
+                .values(snoozed_at=None, snooze_until=None)
+            ),
+        ).rowcount
+        # Even with nothing to end: a tab still showing a run-out snooze hides its banner.
+        _announce(session, user_id)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return bool(ended)
+
+
+def _announce(session: Session, user_id: int) -> None:
+    pipeline.after_commit(session, lambda: broker.publish(user_id, dict(PREFS_EVENT)))
+
+
+@dataclass(frozen=True)
+class Banner:
+    """What #notification-snooze shows: hidden, paused until a moment, or until resumed."""
+
+    active: bool = False
+    #: The end (UTC); None while active means until the user resumes.
+    until: datetime | None = None
+    #: The end on the user's wall clock: "14:30", "tomorrow 08:00" or "Mon 7 Dec 08:00".
+    local: str = ""
+
+
+def banner(prefs: Preferences, now: datetime) -> Banner:
+    """The banner for `prefs` at `now` (hidden once a snooze has run out)."""
+    if not prefs.is_snoozed(now):
+        return Banner()
+    if prefs.snooze_until is None:
+        return Banner(active=True)
+    return Banner(True, prefs.snooze_until, local_label(prefs.snooze_until, now, prefs))
+
+
+def local_label(when: datetime, now: datetime, prefs: Preferences) -> str:
+    """`when` on the user's wall clock, with the day unless it is today."""
+    tz = prefs.tz
+    local, today = when.astimezone(tz), now.astimezone(tz).date()
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    if local.date() == today + timedelta(days=1):
+        return f"tomorrow {local:%H:%M}"
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+
+
+def next_morning(prefs: Preferences, now: datetime) -> datetime:
+    """The instant of "tomorrow 8:00" in the user's timezone (UTC without one)."""
+    return schedule.next_morning(now, MORNING, prefs.tz)
