@@ -48,7 +48,8 @@ def test_publish_with_a_token_creates_and_pushes(app, api):
     ids = response.json["ids"]
     assert response.json["recipients"] == 2 and len(ids) == 2
     for conn, nid in zip(conns, ids, strict=True):
-        assert conn.wait(0) == [{"kind": "created", "ids": [nid]}]
+        # High priority: the toast sounds (the recipients have sound on by default).
+        assert conn.wait(0) == [{"kind": "created", "ids": [nid], "sound": True}]
     with app.app_context():
         n = db.session.get(Notification, ids[0])
         assert (n.type, n.title, n.body, n.url, n.priority, n.data, n.actor, n.group_key) == (
