@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from .. import broker
 from ..models import Held, Notification, Preference, utcnow
 from . import preferences
-from .pipeline import after_commit
+from .pipeline import after_commit, tell_prefs_changed
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 #: rule's holds ("rule") are the app's to release.
 REASONS = ("quiet", "snooze")
 CHANNEL = "toast"
-#: The event that makes a user's tabs re-render the snooze banner and the bell's state.
-PREFS = {"kind": "prefs"}
 #: Ids per IN list (SQLite builds before 3.32 allow 999 parameters).
 CHUNK = preferences.CHUNK
 
@@ -134,17 +132,12 @@ def expire_snoozes(session: Session, now: datetime | None = None) -> list[int]:
             if cast(sa.CursorResult, result).rowcount:
                 ended.append(user_id)
         if ended:
-            after_commit(session, lambda: _tell(ended, PREFS))
+            tell_prefs_changed(session, ended)
         session.commit()
     except Exception:
         session.rollback()
         raise
     return ended
-
-
-def _tell(user_ids: list[int], event: dict) -> None:
-    for user_id in user_ids:
-        broker.current().publish(user_id, dict(event))
 
 
 def held_users(session: Session) -> list[int]:

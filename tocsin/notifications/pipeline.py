@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, SessionTransaction
 
+from .. import broker
 from .. import state as tocsin_state
 from . import store
 from .validation import InvalidNotification, NotificationInput
@@ -89,3 +90,15 @@ def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
     # The outermost transaction ended without a commit (after_commit ran first otherwise).
     if transaction.parent is None:
         session.info.pop(PENDING, None)
+
+
+def tell_prefs_changed(session: Session, user_ids: Sequence[int]) -> None:
+    """Once `session` commits, tell the users' tabs their preferences or snooze changed:
+    `{"kind": "prefs"}`, on which each tab re-renders the snooze banner (live/push.py)."""
+    ids = list(user_ids)
+
+    def tell() -> None:
+        for user_id in ids:
+            broker.current().publish(user_id, {"kind": "prefs"})
+
+    after_commit(session, tell)

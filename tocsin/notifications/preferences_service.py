@@ -4,16 +4,12 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from .. import broker
 from . import catchup, preferences
-from .pipeline import after_commit
+from .pipeline import tell_prefs_changed
 from .preferences import Preferences
 from .preferences_form import Choice
 
 log = logging.getLogger(__name__)
-
-#: The event the user's open tabs re-render their preference-dependent state on.
-PREFS_EVENT = {"kind": "prefs"}
 
 
 def save(session: Session, user_id: int, choice: Choice) -> Preferences:
@@ -35,7 +31,7 @@ def save(session: Session, user_id: int, choice: Choice) -> Preferences:
         row.sound = choice.sound
         row.urgent_through = choice.urgent_through
         row.digest = choice.digest
-        _announce(session, user_id)
+        tell_prefs_changed(session, [user_id])
         session.commit()
     except Exception:
         session.rollback()
@@ -66,13 +62,9 @@ def set_first_timezone(session: Session, user_id: int, timezone: str) -> bool:
             session.rollback()
             return False
         row.timezone = timezone
-        _announce(session, user_id)
+        tell_prefs_changed(session, [user_id])
         session.commit()
     except Exception:
         session.rollback()
         raise
     return True
-
-
-def _announce(session: Session, user_id: int) -> None:
-    after_commit(session, lambda: broker.publish(user_id, dict(PREFS_EVENT)))

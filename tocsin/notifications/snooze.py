@@ -12,13 +12,10 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import broker
 from ..models import Preference, utcnow
 from . import pipeline, schedule
 from .preferences import Preferences, row_for_update
 
-#: The event that tells the user's tabs their preferences or snooze changed.
-PREFS_EVENT = {"kind": "prefs"}
 #: The menu's choice "Until tomorrow 8:00", on the wall clock of the user's timezone.
 MORNING = time(8, 0)
 #: Longest pause by minutes (a week) and by date (a year): a later one is a typo.
@@ -44,7 +41,7 @@ def snooze(session: Session, user_id: int, until: datetime | None) -> None:
         row = row_for_update(session, user_id)
         row.snoozed_at = now
         row.snooze_until = until
-        _announce(session, user_id)
+        pipeline.tell_prefs_changed(session, [user_id])
         session.commit()
     except Exception:
         session.rollback()
@@ -67,16 +64,12 @@ def resume(session: Session, user_id: int) -> bool:
             ),
         ).rowcount
         # Even with nothing to end: a tab still showing a run-out snooze hides its banner.
-        _announce(session, user_id)
+        pipeline.tell_prefs_changed(session, [user_id])
         session.commit()
     except Exception:
         session.rollback()
         raise
     return bool(ended)
-
-
-def _announce(session: Session, user_id: int) -> None:
-    pipeline.after_commit(session, lambda: broker.publish(user_id, dict(PREFS_EVENT)))
 
 
 @dataclass(frozen=True)
