@@ -199,9 +199,27 @@
     var b = bellButton();
     return !!b && b.getAttribute('aria-expanded') === 'true';
   }
+  // On a phone the panel is fixed under the header (--tocsin-panel-top); when the header
+  // wraps (a snooze banner beside the bell), open it below whatever the bell now covers.
+  function placePanel(b) {
+    var bell = byId('notification-bell');
+    var panel = byId('notification-panel');
+    if (!bell || !panel) { return; }
+    bell.style.removeProperty('--tocsin-panel-top');
+    var style = getComputedStyle(panel);
+    if (style.position !== 'fixed') { return; }
+    var bottom = 0;
+    [b, byId('notification-snooze')].forEach(function (el) {
+      if (el && !el.hidden) { bottom = Math.max(bottom, el.getBoundingClientRect().bottom); }
+    });
+    if (bottom + 8 > (parseFloat(style.top) || 0)) {
+      bell.style.setProperty('--tocsin-panel-top', Math.ceil(bottom + 8) + 'px');
+    }
+  }
   function openPanel() {
     var b = bellButton();
     if (!b || b.tagName !== 'BUTTON') { return; }
+    placePanel(b);
     b.setAttribute('aria-expanded', 'true');
     htmx.trigger(b, 'tocsin:open');
   }
