@@ -105,6 +105,24 @@ def test_upgrade_builds_the_schema_the_models_declare(empty_app):
     assert_matches_models()
 
 
+def test_upgrade_builds_the_lists_expression_index(empty_app):
+    # The comparison above cannot see expression indexes on SQLite (tocsin.schema).
+    upgrade()
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            sql = conn.scalar(
+                sa.text("SELECT sql FROM sqlite_master WHERE name = :n"),
+                {"n": "ix_tocsin_notifications_user_position"},
+            )
+        else:
+            sql = conn.scalar(
+                sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
+                {"n": "ix_tocsin_notifications_user_position"},
+            )
+    assert sql is not None
+    assert "coalesce(sort_id, id)" in sql.lower().replace('"', "")
+
+
 def test_downgrade_to_base_then_upgrade_again(empty_app):
     upgrade()
     downgrade(revision="base")

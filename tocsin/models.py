@@ -7,6 +7,7 @@ No users: recipients are user ids of whatever app Tocsin runs in (no foreign key
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import Model
@@ -55,8 +56,12 @@ class Notification(Model):
     __tablename__ = "tocsin_notifications"
     # AUTOINCREMENT keeps SQLite from reusing ids: clients dedupe and paginate by id.
     __table_args__ = (
-        # Panel pages: keyset on (user_id, id), read backwards, no sort.
-        sa.Index("ix_tocsin_notifications_user_id_id", "user_id", "id"),
+        # Panel and inbox pages: keyset on (user_id, position), read backwards, no sort.
+        sa.Index(
+            "ix_tocsin_notifications_user_position",
+            "user_id",
+            sa.func.coalesce(sa.column("sort_id"), sa.column("id")),
+        ),
         # Unread rows only (recount, mark all read): stays small however much history a
         # user keeps.
         sa.Index(
@@ -88,10 +93,42 @@ class Notification(Model):
     action_taken: Mapped[str | None] = mapped_column(sa.String(40))
     outcome: Mapped[str | None] = mapped_column(sa.String(200))
     acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Where the row sorts once its group has grown: a fresh value drawn from the id
+    #: sequence, so above every id so far. None = its own id (every row that never grew).
+    sort_id: Mapped[int | None] = mapped_column()
+    #: How many notifications this row stands for (grouping by group_key); 1 = not grouped.
+    group_count: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: A grown group's distinct actors, newest first (capped); None while it is one.
+    actors: Mapped[list | None] = mapped_column(sa.JSON(none_as_null=True))
+    #: When the group last grew; None = created_at.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Archived rows leave the panel and the inbox's default list; archiving reads them.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def latest_at(self) -> datetime:
+        """When the row last changed by a notification: its newest member's time."""
+        return self.updated_at or self.created_at
+
+    @hybrid_property
+    def position(self) -> int:
+        """The list's order and keyset (`before`, `up_to`, `since`): the id, or the fresh
+        sort_id a grown group took."""
+        return self.sort_id or self.id
+
+    @position.inplace.expression
+    @classmethod
+    def _position_expression(cls) -> sa.ColumnElement[int]:
+        # Exactly the index's expression, so that both databases use the index.
+        return sa.func.coalesce(cls.sort_id, cls.id)
 
 
 class UnreadCounter(Model):
@@ -202,9 +239,47 @@ class Held(Model):
     user_id: Mapped[int] = mapped_column()
     notification_id: Mapped[int] = mapped_column()
     channel: Mapped[str] = mapped_column(sa.String(16))
-    #: quiet | snooze | rule: why it was held, for the summary's wording.
+    #: quiet | snooze | rule | rate: why it was held, for the summary's wording.
     reason: Mapped[str] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GroupMember(Model):
+    """One notification merged into a grouped row: who and when, for the expanded group.
+
+    Written only once a group grows (its first member is copied from the row then), so an
+    ungrouped notification costs no row here.
+    """
+
+    __tablename__ = "tocsin_group_members"
+    __table_args__ = (
+        sa.Index("ix_tocsin_group_members_notification_id_id", "notification_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column()
+    user_id: Mapped[int] = mapped_column()
+    actor: Mapped[str | None] = mapped_column(sa.String(120))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    url: Mapped[str | None] = mapped_column(sa.String(2048))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Undo(Model):
+    """What it takes to revert an archive, delete or mark-all-read exactly, for a few
+    seconds after it (an Undo button in a toast). The id is the random token the button
+    posts; expired rows are pruned."""
+
+    __tablename__ = "tocsin_undo"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column()
+    #: archive | delete | read_all (and their bulk forms)
+    action: Mapped[str] = mapped_column(sa.String(16))
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 #: Tocsin's tables: its migrations create and compare these and no others (the app's
@@ -220,5 +295,7 @@ TABLES = frozenset(
         BrokerEvent,
         Preference,
         Held,
+        GroupMember,
+        Undo,
     )
 )

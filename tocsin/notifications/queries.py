@@ -1,6 +1,12 @@
-"""Named, user-scoped queries: the unread count and keyset pages of the list."""
+"""Named, user-scoped queries: the unread count and keyset pages of the list.
+
+The list is in `Notification.position` order, newest first: a row's id, or the fresh
+sort_id its group took when it last grew. `before`, `up_to` and a socket's `since` are
+positions too (a row that never grew has position == id).
+"""
 
 from dataclasses import dataclass
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -19,8 +25,13 @@ class Page:
 
     @property
     def newest_id(self) -> int:
-        """The highest id shown on this page: the bound for "mark all as read"."""
-        return self.items[0].id if self.items else 0
+        """The highest position shown on this page: the bound for "mark all as read"."""
+        return self.items[0].position if self.items else 0
+
+
+#: The inbox's states: unread and read leave archived rows out; archived shows them alone.
+State = Literal["unread", "read", "archived"]
+STATES: tuple[State, ...] = ("unread", "read", "archived")
 
 
 def for_user(user_id: int) -> sa.Select:
@@ -42,15 +53,33 @@ def count_unread_rows(session: Session, user_id: int) -> int:
     ).scalar_one()
 
 
-def page(session: Session, user_id: int, before: int | None = None, limit: int = 20) -> Page:
-    """Return up to `limit` notifications newer-first, older than id `before` if given."""
-    stmt = for_user(user_id).order_by(Notification.id.desc()).limit(limit + 1)
+def page(
+    session: Session,
+    user_id: int,
+    before: int | None = None,
+    limit: int = 20,
+    state: State | None = None,
+) -> Page:
+    """Return up to `limit` notifications newest first, below position `before` if given.
+
+    No `state`: what the panel lists, every row but the archived ones.
+    """
+    position = Notification.position
+    stmt = for_user(user_id).order_by(position.desc()).limit(limit + 1)
     if before is not None:
-        stmt = stmt.where(Notification.id < before)
+        stmt = stmt.where(position < before)
+    if state == "archived":
+        stmt = stmt.where(Notification.archived_at.is_not(None))
+    else:
+        stmt = stmt.where(Notification.archived_at.is_(None))
+        if state == "unread":
+            stmt = stmt.where(Notification.read_at.is_(None))
+        elif state == "read":
+            stmt = stmt.where(Notification.read_at.is_not(None))
     rows = list(session.scalars(stmt))
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, rows[-1].id if more and rows else None)
+    return Page(rows, rows[-1].position if more and rows else None)
 
 
 def get(session: Session, user_id: int, notification_id: int) -> Notification | None:
@@ -63,21 +92,23 @@ def by_ids(session: Session, user_id: int, ids) -> list[Notification]:
     if not ids:
         return []
     stmt = for_user(user_id).where(Notification.id.in_(list(ids)))
-    return list(session.scalars(stmt.order_by(Notification.id.desc())))
+    return list(session.scalars(stmt.order_by(Notification.position.desc())))
 
 
 def latest_id(session: Session, user_id: int) -> int:
-    """Return the user's highest notification id, 0 if none."""
-    stmt = sa.select(sa.func.max(Notification.id)).where(Notification.user_id == user_id)
-    return session.scalar(stmt) or 0
+    """Return the user's highest position (the newest row's id, or a grown group's), 0 if none."""
+    # ORDER BY + LIMIT rather than max(): both databases read it off the index's end.
+    position = Notification.position
+    stmt = sa.select(position).where(Notification.user_id == user_id)
+    return session.scalar(stmt.order_by(position.desc()).limit(1)) or 0
 
 
 def _toasting(user_id: int, after: int, up_to: int, scope: ToastScope = ALL) -> sa.Select:
     """Unread rows that get a toast (not low priority, within the user's `scope`) with
-    `after < id <= up_to`."""
+    `after < position <= up_to` (a group that grew meanwhile included)."""
     stmt = for_user(user_id).where(
-        Notification.id > after,
-        Notification.id <= up_to,
+        Notification.position > after,
+        Notification.position <= up_to,
         Notification.read_at.is_(None),
         Notification.priority != "low",
     )
@@ -95,7 +126,9 @@ def toasting_between(
     session: Session, user_id: int, after: int, up_to: int, limit: int, scope: ToastScope = ALL
 ) -> list[Notification]:
     """Return up to `limit` of the newest such rows, oldest first (as toasts stack)."""
-    stmt = _toasting(user_id, after, up_to, scope).order_by(Notification.id.desc()).limit(limit)
+    stmt = (
+        _toasting(user_id, after, up_to, scope).order_by(Notification.position.desc()).limit(limit)
+    )
     return list(session.scalars(stmt))[::-1]
 
 

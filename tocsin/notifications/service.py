@@ -64,13 +64,16 @@ def mark_read(session: Session, user_id: int, notification_id: int) -> Notificat
 
 
 def mark_all_read(session: Session, user_id: int, up_to: int) -> list[int]:
-    """Mark the user's unread notifications with id <= up_to read; return their ids."""
+    """Mark the user's unread notifications at position <= up_to read; return their ids.
+
+    A group that grew after the page was shown sorts above `up_to`, so it stays unread.
+    """
     ids = list(
         session.scalars(
             sa.update(Notification)
             .where(
                 Notification.user_id == user_id,
-                Notification.id <= up_to,
+                Notification.position <= up_to,
                 Notification.read_at.is_(None),
             )
             .values(read_at=utcnow())
