@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 
 from ..models import utcnow
 from . import preferences as prefs_
-from .ratelimit import RateLimiter
 from .preferences import DEFAULTS, Preferences
+from .ratelimit import RateLimiter
 from .types import NotificationType, catalog
 from .validation import NotificationInput
 
@@ -203,7 +203,6 @@ class Plan:
         if key not in self._paused:
             self._paused[key] = prefs.paused(self.now)
         return self._paused[key]
-
 
     def hold_reason(self, channel: str, recipient: int) -> str:
         """Why a held delivery was held: "rate", "snooze", "quiet" or "rule" (an app's)."""

@@ -17,8 +17,10 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
 import limits
+import redis
 from limits import RateLimitItem
 from limits.storage import RedisStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
@@ -57,7 +59,10 @@ class RateLimiter:
         self.per_user = parse(per_user)
         uri = storage_uri or "memory://"
         options = REDIS_OPTIONS if uri.startswith(("redis", "rediss")) else {}
-        self.storage: Storage = storage_from_string(uri, key_prefix=f"{prefix}:rate", **options)
+        storage = storage_from_string(uri, key_prefix=f"{prefix}:rate", **options)
+        if not isinstance(storage, Storage):  # an async one (async+redis://)
+            raise InvalidRateLimit(f"rate limits: {uri!r} is not a storage for threads")
+        self.storage = storage
         self.strategy = FixedWindowRateLimiter(self.storage)
         self._down_until = 0.0
         self._lock = threading.Lock()
@@ -85,7 +90,9 @@ class RateLimiter:
         items = self.items(type_name, type_limit)
         if not users or not items:
             return set()
-        keys = [(uid, item, item.key_for(scope, str(uid))) for uid in users for item, scope in items]
+        keys = [
+            (uid, item, item.key_for(scope, str(uid))) for uid in users for item, scope in items
+        ]
         if not self._available():
             return set()
         try:
@@ -115,12 +122,15 @@ class RateLimiter:
         floor = now - timedelta(seconds=longest)
         if not self._available():
             return floor
+        # Redis tells a key's time to live in whole seconds (rounded): a start read a
+        # second early releases late, never early.
+        slack = 1.0 if isinstance(self.storage, RedisStorage) else 0.0
         try:
             starts = []
             for item, scope in items:
                 stats = self.strategy.get_window_stats(item, scope, str(user_id))
                 if stats.remaining < item.amount:  # a window with hits is running
-                    starts.append(stats.reset_time - item.get_expiry())
+                    starts.append(stats.reset_time - item.get_expiry() - slack)
         except Exception as exc:
             self._failed(exc)
             return floor
@@ -135,7 +145,7 @@ class RateLimiter:
         storage = self.storage
         if isinstance(storage, RedisStorage):
             counts: list[int] = []
-            client = storage.get_connection()
+            client = cast(redis.Redis, storage.get_connection())
             for start in range(0, len(keys), PIPELINE):
                 pipe = client.pipeline(transaction=False)
                 for key, expiry in keys[start : start + PIPELINE]:
