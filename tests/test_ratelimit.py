@@ -2,16 +2,20 @@
 and held (reason "rate"), and once the window ends the catch-up sends one summary."""
 
 import logging
+import re
 import threading
 import time
 
 import pytest
 import sqlalchemy as sa
+from flask_login import login_user
 
-from app import create_app
+from app import create_app, users
 from tests.conftest import user_id
 from tocsin import config, notify_many, state
 from tocsin.extensions import db
+from tocsin.live import push
+from tocsin.live.connection import Connection
 from tocsin.models import Held
 from tocsin.notifications import catchup, queries, ratelimit, service, snooze
 from tocsin.notifications.policy import RateLimited
@@ -281,3 +285,33 @@ def test_a_pause_names_the_summary_and_holds_the_release(app, events):
     assert catchup.release(db.session, alice) == 2
     assert [e["reason"] for _, e in summaries(events)] == ["snooze"]
     assert held(alice) == []
+
+
+def test_a_tab_that_missed_the_burst_toasts_only_what_was_let_through(app, events):
+    limit(app, "2/minute")
+    alice = user_id("alice")
+    ids = send(alice, 5)
+    with app.test_request_context("/notifications/ws"):
+        login_user(users.by_username(db.session, "alice"))
+        conn = Connection(alice, maxsize=8)
+        conn.csrf_token = "token"
+        snapshot = push.snapshot(db.session, conn, since=0)
+    assert [int(i) for i in re.findall(r'id="toast-(\d+)"', snapshot)] == ids[:2]
+
+
+@pytest.mark.usefixtures("app")
+def test_the_rate_summary_says_how_many_more(client):
+    with client.application.test_request_context():
+        many = push.render(
+            db.session,
+            Connection(1, 10),
+            [{"kind": "summary", "count": 12, "reason": "rate", "newest": 42}],
+        )
+        one = push.render(
+            db.session,
+            Connection(1, 10),
+            [{"kind": "summary", "count": 1, "reason": "rate", "newest": 43}],
+        )
+    assert ">12 more notifications<" in many and 'data-reason="rate"' in many
+    assert 'id="toast-summary-42"' in many and 'data-timeout="0"' in many
+    assert ">1 more notification<" in one
