@@ -178,33 +178,48 @@ def expire_snoozes(session: Session, now: datetime | None = None) -> list[int]:
 
 def held_users(session: Session) -> list[int]:
     """The users with held toasts waiting for a summary."""
+    return list(waiting(session))
+
+
+def waiting(session: Session) -> dict[int, datetime | None]:
+    """The users with held toasts waiting for a summary, each with the time of their oldest
+    rate-limited hold if the rate limit alone held their toasts (else None), in one query."""
+    paused = sa.func.max(sa.case((Held.reason.in_(PAUSES), 1), else_=0))
+    oldest_rate = sa.func.min(sa.case((Held.reason == RATE, Held.created_at)))
     stmt = (
-        sa.select(Held.user_id)
+        sa.select(Held.user_id, paused, sa.type_coerce(oldest_rate, Held.created_at.type))
         .where(Held.channel == CHANNEL, Held.reason.in_(REASONS))
-        .distinct()
+        .group_by(Held.user_id)
         .order_by(Held.user_id)
     )
-    users = list(session.scalars(stmt))
+    users = {
+        uid: None if any_paused else oldest for uid, any_paused, oldest in session.execute(stmt)
+    }
     session.rollback()  # end the read: each release is a transaction of its own
     return users
 
 
 def sweep(session: Session, now: datetime | None = None) -> Swept:
-    """End run-out snoozes, then release every user with held toasts who is no longer paused.
+    """End run-out snoozes, then release every user with held toasts who is no longer paused
+    (and, if only the rate limit held theirs, whose oldest held one's window has ended).
 
-    Cheap when nobody is held: one indexed query for snoozes and one for held users.
-    One user's failure is logged and the others still get theirs.
+    Cheap when nobody is held: one indexed query for snoozes and one for held users; a
+    user over the rate limit whose window still runs costs a look at the limiter, not a
+    transaction. One user's failure is logged and the others still get theirs.
     """
     now = now or utcnow()
     done = Swept(expired=expire_snoozes(session, now))
-    users = held_users(session)
-    prefs = preferences.load_many(session, users)
+    users = waiting(session)
+    prefs = preferences.load_many(session, list(users))
     session.rollback()
-    for user_id in users:
+    for user_id, oldest_rate in users.items():
         if prefs.get(user_id, preferences.DEFAULTS).paused(now):
             continue  # still paused: most held users at night, so not even a transaction
         try:
-            count = release(session, user_id, now)
+            cutoff = rate_cutoff(user_id, now)
+            if oldest_rate is not None and oldest_rate >= cutoff:
+                continue  # the rate limit's window still runs
+            count = release(session, user_id, now, cutoff)
         except Exception:
             log.exception("catch-up: could not release user %s", user_id)
             done.failed.append(user_id)

@@ -6,8 +6,9 @@ start at a user's first notification. Counted in Redis when TOCSIN_REDIS_URL is 
 a limit holds across processes and machines (keys ``<prefix>:rate:...``), and in memory
 otherwise (per process: the embedded set-up).
 
-A fan-out counts every recipient in one Redis pipeline of the library's own increment
-script (a round trip per 1,000 recipients, not one each). Should Redis fail, nobody is
+A fan-out counts its recipients in Redis pipelines of the library's own increment
+script, 1,000 recipients each (two round trips: redis-py checks the script is loaded,
+then sends the batch), not a round trip per recipient. Should Redis fail, nobody is
 over the limit: the notification is delivered and the failure logged, and Redis is left
 alone for a few seconds so a publish does not wait on a dead server each time.
 """
