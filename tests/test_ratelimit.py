@@ -12,7 +12,7 @@ from flask_login import login_user
 
 from app import create_app, users
 from tests.conftest import user_id
-from tocsin import config, notify_many, state
+from tocsin import Channel, Tocsin, config, notify_many, state
 from tocsin.extensions import db
 from tocsin.live import push
 from tocsin.live.connection import Connection
@@ -316,3 +316,30 @@ def test_the_rate_summary_says_how_many_more(client):
     assert ">12 more notifications<" in many and 'data-reason="rate"' in many
     assert 'id="toast-summary-42"' in many and 'data-timeout="0"' in many
     assert ">1 more notification<" in one
+
+
+class Recorder(Channel):
+    """A host channel standing in for browser, push or email (issue 13)."""
+
+    name = "browser"
+
+    def __init__(self) -> None:
+        self.delivered: list[tuple[int, int]] = []
+
+    def deliver(self, deliveries):
+        self.delivered += deliveries
+
+
+def test_other_channels_are_held_too_and_left_for_their_digest(app, events):
+    limit(app, "1 per 1 second")
+    recorder = Recorder()
+    Tocsin().add_channel(app, recorder)
+    alice = user_id("alice")
+    ids = send(alice, 3)
+    assert recorder.delivered == [(alice, ids[0])]
+    assert set(held(alice)) == {
+        (nid, channel, "rate") for nid in ids[1:] for channel in ("browser", "toast")
+    }
+    time.sleep(1.05)
+    assert catchup.sweep(db.session).summaries == {alice: 2}
+    assert held(alice) == [(nid, "browser", "rate") for nid in ids[1:]]  # the digest's
