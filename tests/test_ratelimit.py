@@ -343,3 +343,15 @@ def test_other_channels_are_held_too_and_left_for_their_digest(app, events):
     time.sleep(1.05)
     assert catchup.sweep(db.session).summaries == {alice: 2}
     assert held(alice) == [(nid, "browser", "rate") for nid in ids[1:]]  # the digest's
+
+
+def test_processes_sharing_redis_share_the_count(redis_url, channel_prefix):
+    """Two limiters (two processes' or machines') on one Redis count together."""
+    one = RateLimiter("3/minute", redis_url, channel_prefix)
+    other = RateLimiter("3/minute", redis_url, channel_prefix)
+    assert one.over([1, 2], "comment") == set()
+    assert other.over([1], "comment") == set()
+    assert one.over([1], "comment") == set()
+    assert other.over([1, 2], "comment") == {1}  # 4 for user 1, 2 for user 2
+    separate = RateLimiter("3/minute", redis_url, f"{channel_prefix}-another-app")
+    assert separate.over([1], "comment") == set()
