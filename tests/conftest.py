@@ -68,6 +68,15 @@ def _drop_postgres_schema():
         engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def no_rate_limit(monkeypatch):
+    """No per-user rate limit unless a test sets one (tests/test_ratelimit*.py do): many
+    tests toast one user more than the default 10 a minute, as the API limit is off in
+    servers (tests/support.py). A test sets TOCSIN_RATE_LIMIT with monkeypatch to turn
+    it on, in its own process and in the servers it starts."""
+    monkeypatch.setenv("TOCSIN_RATE_LIMIT", "")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path) -> str:
     if request.param == "postgresql":

@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.queries tocsin.notifications.bulk_postgres tocsin.recipients
         tocsin.logins tocsin.database tocsin.schema tocsin.api.tokens
         tocsin.api.idempotency tocsin.api.schemas tocsin.notifications.policy
+        tocsin.notifications.ratelimit
         tocsin.notifications.store tocsin.notifications.preferences
         tocsin.notifications.preferences_form""",
     ),

@@ -129,6 +129,13 @@ class Config:
         #: toast shows at most this long after quiet hours or a snooze end. A sweep with
         #: nobody held is two indexed queries. 0: no sweeper (run `flask tocsin catchup`).
         self.TOCSIN_CATCHUP_INTERVAL = float(_env("CATCHUP_INTERVAL", "15"))
+        # -- Rate limits that collapse (issue 12) --
+        #: Notifications a user may be toasted per window, `limits` syntax ("10/minute",
+        #: "10 per 5 seconds", "10/minute;100/hour"; "" turns it off). Past it they are
+        #: stored and counted but held, and the user gets one summary toast when the
+        #: window ends (critical types are exempt). Counted in Redis when TOCSIN_REDIS_URL
+        #: is set, else in each process's memory. A bad value stops the app at start-up.
+        self.TOCSIN_RATE_LIMIT = _env("RATE_LIMIT", "10/minute")
 
 
 def init_app(app) -> None:

@@ -23,6 +23,7 @@ from .live.stencil import Stencils
 from .notifications import jinja, views
 from .notifications.channels import Channel, LiveChannel
 from .notifications.policy import Policy, Rule
+from .notifications.ratelimit import RateLimiter
 from .notifications.sweeper import Sweeper
 from .notifications.types import NotificationType, TypeCatalog
 from .recipients import IdDirectory
@@ -89,7 +90,8 @@ class Tocsin:
             registry=registry,
             broker=broker.create(app, registry.dispatch),
             stencils=Stencils(app),
-            policy=Policy(rules),
+            # A bad TOCSIN_RATE_LIMIT stops the app here, not at its first publish.
+            policy=Policy(rules, RateLimiter.from_config(app.config)),
             channels=list(channels or [LiveChannel()]),
             sweeper=Sweeper(app, app.config["TOCSIN_CATCHUP_INTERVAL"]),
         )

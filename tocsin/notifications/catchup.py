@@ -1,4 +1,5 @@
-"""The catch-up: one summary toast once quiet hours or a snooze end, sent exactly once.
+"""The catch-up: one summary toast once quiet hours, a snooze or a rate limit's window end,
+sent exactly once.
 
 While a user is paused, the policy holds their toasts back and the store writes a
 `Held` row per held toast in the publish's transaction. When the pause is over,
@@ -11,6 +12,11 @@ decision are one transaction, so a failure loses no held row.
 The summary counts the held notifications still unread at release (one read in
 another tab meanwhile is not news any more); none unread, no summary. It is a
 broker event, not a row: tabs open at release show it, a tab opened later does not.
+
+Rate limits (ratelimit.py) hold toasts with reason "rate": those are released once the
+window that held them has ended, i.e. the rows held before the start of the user's
+oldest running window (all of them when none runs), as "12 more notifications". Held
+rows of other channels are left for their digest (issue 13).
 """
 
 import logging
@@ -22,15 +28,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import broker
+from .. import state as tocsin_state
 from ..models import Held, Notification, Preference, utcnow
 from . import preferences
 from .pipeline import after_commit, tell_prefs_changed
 
 log = logging.getLogger(__name__)
 
-#: The held rows a summary stands for: toasts the user's own pause held back. An app
-#: rule's holds ("rule") are the app's to release.
-REASONS = ("quiet", "snooze")
+#: The held rows a summary stands for: toasts the user's own pause or the rate limit held
+#: back. An app rule's holds ("rule") are the app's to release.
+PAUSES = ("quiet", "snooze")
+RATE = "rate"
+REASONS = (*PAUSES, RATE)
 CHANNEL = "toast"
 #: Ids per IN list (SQLite builds before 3.32 allow 999 parameters).
 CHUNK = preferences.CHUNK
@@ -47,27 +56,37 @@ class Swept:
     failed: list[int] = field(default_factory=list)
 
 
-def release(session: Session, user_id: int, now: datetime | None = None) -> int:
+def release(
+    session: Session,
+    user_id: int,
+    now: datetime | None = None,
+    rate_before: datetime | None = None,
+) -> int:
     """Claim the user's held toasts if they are no longer paused; return the summary's count.
 
-    Commits its own transaction, then publishes `{"kind": "summary", ...}` to the user;
-    0 means no summary (still paused, nothing held, another process claimed it first, or
-    everything held has been read since). Rolls back and raises on a database error.
+    Rate-limited ones are claimed if held before `rate_before` (default: the limiter's
+    `release_before`, the start of the user's oldest running window). Commits its own
+    transaction, then publishes `{"kind": "summary", ...}` to the user; 0 means no
+    summary (still paused, nothing held, another process claimed it first, or everything
+    held has been read since). Rolls back and raises on a database error.
     """
     now = now or utcnow()
     try:
         if preferences.load(session, user_id).paused(now):
             session.rollback()
             return 0
-        claimed = _claim(session, user_id)
+        if rate_before is None:
+            rate_before = rate_cutoff(user_id, now)
+        claimed = _claim(session, user_id, rate_before)
         unread = _unread(session, user_id, [nid for nid, _ in claimed])
         if unread:
             reasons = {reason for _, reason in claimed}
             event = {
                 "kind": "summary",
                 "count": len(unread),
-                # A snooze the user chose names the pause better than the hours it overlapped.
-                "reason": "snooze" if "snooze" in reasons else "quiet",
+                # A snooze the user chose names the pause better than the hours it
+                # overlapped; either names it better than the rate limit.
+                "reason": next((r for r in ("snooze", "quiet") if r in reasons), RATE),
                 "newest": max(unread),
             }
             after_commit(session, lambda: broker.current().publish(user_id, event))
@@ -78,9 +97,26 @@ def release(session: Session, user_id: int, now: datetime | None = None) -> int:
     return len(unread)
 
 
-def _claim(session: Session, user_id: int) -> list[tuple[int, str]]:
-    """Delete the user's held toast rows; return (notification id, reason) of those deleted."""
-    where = (Held.user_id == user_id, Held.channel == CHANNEL, Held.reason.in_(REASONS))
+def rate_cutoff(user_id: int, now: datetime) -> datetime:
+    """Toasts the rate limit held for `user_id` before this moment are due for release."""
+    rate = tocsin_state.current().policy.rate
+    if rate is None:
+        return now
+    return rate.limiter.release_before(user_id, _typed_limits(), now)
+
+
+def _typed_limits() -> list[tuple[str, str | None]]:
+    types = tocsin_state.current().types
+    return [(name, types.get(name).rate_limit) for name in types if types.get(name).rate_limit]
+
+
+def _claim(session: Session, user_id: int, rate_before: datetime) -> list[tuple[int, str]]:
+    """Delete the user's held toast rows (the rate limit's: those held before `rate_before`);
+    return (notification id, reason) of those deleted."""
+    due = sa.or_(
+        Held.reason.in_(PAUSES), sa.and_(Held.reason == RATE, Held.created_at < rate_before)
+    )
+    where = (Held.user_id == user_id, Held.channel == CHANNEL, due)
     if session.get_bind().dialect.delete_returning:
         stmt = sa.delete(Held).where(*where).returning(Held.notification_id, Held.reason)
         return [(nid, reason) for nid, reason in session.execute(stmt)]
@@ -142,33 +178,48 @@ def expire_snoozes(session: Session, now: datetime | None = None) -> list[int]:
 
 def held_users(session: Session) -> list[int]:
     """The users with held toasts waiting for a summary."""
+    return list(waiting(session))
+
+
+def waiting(session: Session) -> dict[int, datetime | None]:
+    """The users with held toasts waiting for a summary, each with the time of their oldest
+    rate-limited hold if the rate limit alone held their toasts (else None), in one query."""
+    paused = sa.func.max(sa.case((Held.reason.in_(PAUSES), 1), else_=0))
+    oldest_rate = sa.func.min(sa.case((Held.reason == RATE, Held.created_at)))
     stmt = (
-        sa.select(Held.user_id)
+        sa.select(Held.user_id, paused, sa.type_coerce(oldest_rate, Held.created_at.type))
         .where(Held.channel == CHANNEL, Held.reason.in_(REASONS))
-        .distinct()
+        .group_by(Held.user_id)
         .order_by(Held.user_id)
     )
-    users = list(session.scalars(stmt))
+    users = {
+        uid: None if any_paused else oldest for uid, any_paused, oldest in session.execute(stmt)
+    }
     session.rollback()  # end the read: each release is a transaction of its own
     return users
 
 
 def sweep(session: Session, now: datetime | None = None) -> Swept:
-    """End run-out snoozes, then release every user with held toasts who is no longer paused.
+    """End run-out snoozes, then release every user with held toasts who is no longer paused
+    (and, if only the rate limit held theirs, whose oldest held one's window has ended).
 
-    Cheap when nobody is held: one indexed query for snoozes and one for held users.
-    One user's failure is logged and the others still get theirs.
+    Cheap when nobody is held: one indexed query for snoozes and one for held users; a
+    user over the rate limit whose window still runs costs a look at the limiter, not a
+    transaction. One user's failure is logged and the others still get theirs.
     """
     now = now or utcnow()
     done = Swept(expired=expire_snoozes(session, now))
-    users = held_users(session)
-    prefs = preferences.load_many(session, users)
+    users = waiting(session)
+    prefs = preferences.load_many(session, list(users))
     session.rollback()
-    for user_id in users:
+    for user_id, oldest_rate in users.items():
         if prefs.get(user_id, preferences.DEFAULTS).paused(now):
             continue  # still paused: most held users at night, so not even a transaction
         try:
-            count = release(session, user_id, now)
+            cutoff = rate_cutoff(user_id, now)
+            if oldest_rate is not None and oldest_rate >= cutoff:
+                continue  # the rate limit's window still runs
+            count = release(session, user_id, now, cutoff)
         except Exception:
             log.exception("catch-up: could not release user %s", user_id)
             done.failed.append(user_id)

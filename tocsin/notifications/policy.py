@@ -18,7 +18,11 @@ Around the app's rules sit the built-in ones, which read the user's preferences
 (loaded once per publish for all its recipients): a critical type is delivered before
 any rule is asked; after the app's rules, a muted type/channel is skipped, low
 priority is badge and list only, and quiet hours or a snooze hold a delivery (urgent
-comes through while the user lets it).
+comes through while the user lets it). Last, `RateLimited` counts each recipient whose
+toast is still going out against TOCSIN_RATE_LIMIT (and the type's `rate_limit`): one
+over it has every delivery held with reason "rate", collapsed into one summary when the
+window ends (catchup.py). It runs once per publish over all recipients, not per delivery,
+so a fan-out counts everyone in one Redis pipeline.
 """
 
 from collections.abc import Mapping, Sequence
@@ -32,6 +36,7 @@ from sqlalchemy.orm import Session
 from ..models import utcnow
 from . import preferences as prefs_
 from .preferences import DEFAULTS, Preferences
+from .ratelimit import RateLimiter
 from .types import NotificationType, catalog
 from .validation import NotificationInput
 
@@ -120,6 +125,46 @@ class Paused(Rule):
         return Decision.HOLD
 
 
+class RateLimited:
+    """Past the rate limit, a recipient's deliveries are held (reason "rate"), not dropped.
+
+    Not a per-delivery Rule: it counts each recipient once per publish (whatever the
+    channels), for all recipients together, and only those whose toast is still going out
+    (a muted, low-priority or paused toast does not use up the user's allowance).
+    Critical types are exempt (`Policy.plan` never gets here for them).
+    """
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+
+    def apply(
+        self,
+        decisions: dict[str, dict[int, Decision]],
+        recipients: list[int],
+        type_: NotificationType,
+    ) -> dict[str, frozenset[int]]:
+        """Turn the over-limit recipients' deliveries into holds; return them per channel."""
+        toast = decisions.get("toast")
+        if toast is not None:
+            counted = [uid for uid in recipients if toast[uid] is Decision.DELIVER]
+        else:  # a host without the live channel: whoever still gets anything
+            counted = [
+                uid
+                for uid in recipients
+                if any(d[uid] is Decision.DELIVER for d in decisions.values())
+            ]
+        over = self.limiter.over(counted, type_.name, type_.rate_limit)
+        if not over:
+            return {}
+        held: dict[str, frozenset[int]] = {}
+        for channel, out in decisions.items():
+            now_held = frozenset(uid for uid in over if out[uid] is Decision.DELIVER)
+            for uid in now_held:
+                out[uid] = Decision.HOLD
+            held[channel] = now_held
+        return held
+
+
 #: After the app's rules, in order. They read only the preferences, the content and the
 #: clock, never the recipient: users with the same preferences get the same decision.
 BUILT_IN: tuple[Rule, ...] = (Muted(), LowPriority(), Paused())
@@ -136,6 +181,8 @@ class Plan:
     now: datetime = field(default_factory=utcnow)
     #: The notification's priority (the live channel's sound depends on it).
     priority: str = "normal"
+    #: Per channel, the recipients the rate limit held (their held rows say "rate").
+    rated: Mapping[str, frozenset[int]] = field(default_factory=dict)
     #: id(preferences) -> what `paused` said: once per distinct preferences, not per user.
     _paused: dict[int, str | None] = field(default_factory=dict, repr=False, compare=False)
 
@@ -157,13 +204,21 @@ class Plan:
             self._paused[key] = prefs.paused(self.now)
         return self._paused[key]
 
+    def hold_reason(self, channel: str, recipient: int) -> str:
+        """Why a held delivery was held: "rate", "snooze", "quiet" or "rule" (an app's)."""
+        if recipient in self.rated.get(channel, ()):
+            return "rate"
+        return self.paused_of(recipient) or "rule"
+
 
 class Policy:
     """Run the critical check, the app's rules and the built-in ones over every delivery."""
 
-    def __init__(self, rules: Sequence[Rule] = ()) -> None:
+    def __init__(self, rules: Sequence[Rule] = (), limiter: RateLimiter | None = None) -> None:
         #: The app's rules, in order (the built-in ones are not in this list).
         self.rules = list(rules)
+        #: The rate limits, after every other rule; None: no limits.
+        self.rate = RateLimited(limiter) if limiter is not None else None
 
     def add(self, rule: Rule) -> None:
         """Append a rule; earlier rules take precedence."""
@@ -206,10 +261,15 @@ class Policy:
                         by_prefs[id(p)] = decided
                 out[uid] = decided
             decisions[channel] = out
-        return Plan(decisions, prefs, now, content.priority or type_.default_priority)
+        rated = {}
+        if self.rate is not None and not type_.critical and recipients:
+            rated = self.rate.apply(decisions, recipients, type_)
+        priority = content.priority or type_.default_priority
+        return Plan(decisions, prefs, now, priority, rated)
 
     def decide(self, delivery: Delivery) -> Decision:
-        """One delivery's decision, as `plan` would make it."""
+        """One delivery's decision, as `plan` would make it, the rate limits aside (they
+        count a publish's recipients, and a question must not use up an allowance)."""
         decided = self._first((FIRST, *self.rules, *BUILT_IN), delivery)
         return decided or Decision.DELIVER
 

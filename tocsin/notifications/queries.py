@@ -11,7 +11,7 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Notification, UnreadCounter
+from ..models import Held, Notification, UnreadCounter
 from .policy import ToastScope
 
 #: Every toasting row: no mutes, nothing held back.
@@ -104,13 +104,21 @@ def latest_id(session: Session, user_id: int) -> int:
 
 
 def _toasting(user_id: int, after: int, up_to: int, scope: ToastScope = ALL) -> sa.Select:
-    """Unread rows that get a toast (not low priority, within the user's `scope`) with
-    `after < position <= up_to` (a group that grew meanwhile included)."""
+    """Unread rows that get a toast (not low priority, within the user's `scope`, not held
+    by the rate limit) with `after < position <= up_to` (a group that grew meanwhile
+    included)."""
+    rate_held = sa.exists().where(
+        Held.user_id == user_id,
+        Held.channel == "toast",
+        Held.reason == "rate",
+        Held.notification_id == Notification.id,
+    )
     stmt = for_user(user_id).where(
         Notification.position > after,
         Notification.position <= up_to,
         Notification.read_at.is_(None),
         Notification.priority != "low",
+        ~rate_held,
     )
     if scope.muted:
         stmt = stmt.where(Notification.type.not_in(sorted(scope.muted)))

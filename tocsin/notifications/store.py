@@ -63,13 +63,14 @@ def add_unread(session: Session, deltas: dict[int, int]) -> None:
 
 def hold(session: Session, plan: Plan, by_user: dict[int, int]) -> None:
     """Record the deliveries the policy held back, in the caller's transaction, for the
-    catch-up once quiet hours or a snooze end (catchup.py)."""
+    catch-up once quiet hours or a snooze end or the rate limit's window does (catchup.py).
+    Each row says why: "quiet", "snooze", "rate" or "rule" (an app's rule)."""
     rows = [
         {
             "user_id": uid,
             "notification_id": by_user[uid],
             "channel": channel,
-            "reason": plan.paused_of(uid) or "rule",
+            "reason": plan.hold_reason(channel, uid),
             "created_at": plan.now,
         }
         for channel in plan.decisions

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from flask import Flask, current_app, has_app_context
 
 from .. import state
+from . import ratelimit
 
 #: Type names go into template paths and a 40-character column.
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -48,6 +49,14 @@ class NotificationType:
     #: Critical types ignore mutes, quiet hours, snooze and rate limits, and their
     #: preferences are shown checked and disabled.
     critical: bool = False
+    #: Notifications of this type a user may get, e.g. "3/minute", on top of the per-user
+    #: TOCSIN_RATE_LIMIT (`limits` syntax; None = only that one). Past it they are stored
+    #: and counted but held, and collapse into one summary toast when the window ends.
+    rate_limit: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.rate_limit:
+            ratelimit.parse(self.rate_limit, f"type {self.name!r}: rate_limit")
 
     @property
     def text_template(self) -> str:
