@@ -210,7 +210,7 @@ def test_expanding_a_group_lists_who_and_when(app, client, auth):
     n = notify("alice", "comment", "second", actor="carol", group_key="g")
     bobs = notify("bob", "comment", "bob's", group_key="g")
     panel = client.get("/notifications/panel").text
-    assert f'data-group-count="2"' in panel
+    assert 'data-group-count="2"' in panel
     response = client.get(f"/notifications/{n.id}/group", headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.text.index("carol") < response.text.index("bob")  # newest first

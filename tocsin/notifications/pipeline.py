@@ -1,4 +1,4 @@
-"""One way in for every notification: validate → resolve → policy → group → store → commit → announce.
+"""One way in for all: validate → resolve → policy → group → store → commit → announce.
 
 The Python API (notify, notify_many), the HTTP API, the CLI and action handlers all
 come through `publish`. It validates nothing itself (its `content` is a checked
