@@ -24,6 +24,7 @@ then the counter's, so neither waits on the other in a circle.
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -82,7 +83,8 @@ def merge(
                 "sort_id": sort_id,
             }
         )
-    table = Notification.__table__
+    # One executemany by id: the rows are locked (see above), so they are still open.
+    table = cast(sa.Table, Notification.__table__)
     stmt = sa.update(table).where(table.c.id == sa.bindparam("b_id"))
     session.execute(stmt, updates)
     session.execute(sa.insert(GroupMember), members)
