@@ -19,7 +19,7 @@ def test_a_growing_group_is_one_row_at_the_top_and_one_toast_in_each_tab(
     gid = tocsin.send("Roadmap", actor="Alice", **group)
     for tab in (page, other):
         expect(tab.locator(f"#toast-{gid}")).to_be_visible()
-    unrelated = tocsin.send("Unrelated", priority="high")
+    unrelated = tocsin.send("Unrelated", priority="urgent")
     for tab in (page, other):
         expect(tab.locator(f"#notification-{unrelated}")).to_have_count(1)
     # Read the unrelated one in the open panel: the badge is then the group's alone.
@@ -45,12 +45,18 @@ def test_a_growing_group_is_one_row_at_the_top_and_one_toast_in_each_tab(
         assert order.index(f"toast-{gid}") < order.index(f"toast-{unrelated}"), order
         expect(tab.locator("#notification-badge")).to_have_attribute("data-count", "1")
 
+    # Keyboard focus on the row stays on the same control when the row grows under it.
+    page.locator(f"#notification-{gid} .tocsin-item-read button").focus()
+    assert tocsin.send("Roadmap", actor="Dave", **group) == gid
+    expect(page.locator(f"#notification-{gid}")).to_have_attribute("data-group-count", "4")
+    expect(page.locator(f"#notification-{gid} .tocsin-item-read button")).to_be_focused()
+
     # Expanding the group lists who and when, newest first, from the keyboard.
     summary = page.locator(f"#notification-{gid} summary")
     summary.focus()
     page.keyboard.press("Enter")
     members = page.locator(f"#notification-group-{gid} > li")
-    expect(members).to_have_count(3)
-    expect(members.first).to_contain_text("Carol")
+    expect(members).to_have_count(4)
+    expect(members.first).to_contain_text("Dave")
     expect(members.last).to_contain_text("Alice")
     assert console_errors == []
