@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import render_template_string
 
 from app import users
+from app.models import User
 from tests.conftest import user_id
 from tocsin import notify, notify_many, state
 from tocsin.extensions import db
@@ -252,3 +253,35 @@ def test_two_publishers_into_one_group_at_once_end_with_one_row_of_two(app, atte
         sa.select(sa.func.count()).where(GroupMember.notification_id == grouped[0].id)
     )
     assert members == 2
+
+
+def _statements(app, fn) -> int:
+    counted = [0]
+
+    def count(*_args) -> None:
+        counted[0] += 1
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        fn()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return counted[0]
+
+
+def test_a_grouped_fan_out_costs_the_same_statements_for_3_or_30_recipients(app):
+    db.session.execute(
+        sa.insert(User), [{"username": f"u{i}", "password_hash": "x"} for i in range(33)]
+    )
+    db.session.commit()
+    everyone = list(db.session.scalars(sa.select(User.id).where(User.username.like("u%"))))
+    few, many = everyone[:3], everyone[3:]
+    costs = []
+    for group in (few, many):
+        notify_many(group, "comment", "first", group_key="k")  # new rows
+        costs.append(
+            _statements(app, lambda g=group: notify_many(g, "comment", "again", group_key="k"))
+        )
+    assert costs[0] == costs[1], costs
+    assert [n.group_count for n in rows("u32")] == [2]
