@@ -54,11 +54,11 @@ def publish(session: Session, refs: Sequence[int | str], content: NotificationIn
     plan = state.policy.plan(session, recipients, [c.name for c in state.channels], content)
     grown = grouping.merge(session, recipients, content, plan.now) if content.group_key else {}
     fresh = [uid for uid in recipients if uid not in grown] if grown else recipients
-    new = dict(zip(fresh, store.insert(session, fresh, content) if fresh else [], strict=True))
-    by_user = {uid: new.get(uid) or grown[uid] for uid in recipients}
-    ids = list(by_user.values())
+    by_user = dict(zip(fresh, store.insert(session, fresh, content) if fresh else [], strict=True))
     if grown:
+        by_user = {uid: grown.get(uid) or by_user[uid] for uid in recipients}  # recipient order
         plan = collapse(plan, frozenset(grown))
+    ids = list(by_user.values())
     store.hold(session, plan, by_user)
 
     def announce() -> None:
