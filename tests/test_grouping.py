@@ -285,3 +285,24 @@ def test_a_grouped_fan_out_costs_the_same_statements_for_3_or_30_recipients(app)
         )
     assert costs[0] == costs[1], costs
     assert [n.group_count for n in rows("u32")] == [2]
+
+
+def test_a_grouped_fan_out_to_thousands_groups_each_recipient():
+    # More recipients than PostgreSQL's shared lock table has slots by default (64 per
+    # connection x 100 connections): the locks are per bucket of recipients.
+    db.session.execute(
+        sa.insert(User), [{"username": f"f{i}", "password_hash": "x"} for i in range(7000)]
+    )
+    db.session.commit()
+    everyone = list(db.session.scalars(sa.select(User.id)))
+    first = notify_many(everyone, "system", "Deploy 1", group_key="deploy")
+    again = notify_many(everyone, "system", "Deploy 2", group_key="deploy")
+    assert again == first
+    counts = db.session.execute(
+        sa.text("SELECT count(*), min(group_count), max(group_count) FROM tocsin_notifications")
+    ).one()
+    assert tuple(counts) == (len(everyone), 2, 2)
+    unread = db.session.execute(
+        sa.text("SELECT min(unread), max(unread) FROM tocsin_unread_counters")
+    )
+    assert tuple(unread.one()) == (1, 1)

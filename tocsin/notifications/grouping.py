@@ -11,14 +11,15 @@ growth). Recipients with no open group get a new row from store.insert.
 
 Races: two processes publishing into one group at once must end with one row counting
 2. Each publish takes a lock per (recipient, group_key) before it looks for open groups,
-held until its transaction ends: on PostgreSQL a transaction-level advisory lock, taken
-in recipient order so that two fan-outs never wait on each other in a circle; on SQLite
-a write (the first recipient's counter, unchanged), since a writer holds the whole
-database and the lookup after it sees every commit before it. The open rows are then
-read FOR UPDATE (PostgreSQL): a mark-read or archive running meanwhile either commits
-first (the row is no longer open: a new row is made) or waits for this publish. These
-locks come before the counters' (store.add_unread), as a mark-read takes the row's and
-then the counter's, so neither waits on the other in a circle.
+held until its transaction ends: on PostgreSQL a transaction-level advisory lock (one
+per bucket of recipients), taken in order so that two fan-outs never wait on each other
+in a circle; on SQLite a write (the first recipient's counter, unchanged), since a
+writer holds the whole database and the lookup after it sees every commit before it.
+The open rows are then read FOR UPDATE (PostgreSQL): a mark-read or archive running
+meanwhile either commits first (the row is no longer open: a new row is made) or waits
+for this publish. These locks come before the counters' (store.add_unread), as a
+mark-read takes the row's and then the counter's, so neither waits on the other in a
+circle.
 """
 
 import zlib
@@ -38,6 +39,8 @@ from .validation import NotificationInput
 #: Distinct actors a group row keeps, newest first: its wording names two and counts the
 #: rest ("alice, bob and 18 others"), so past this many the count stops growing.
 ACTORS_KEPT = 20
+#: PostgreSQL: recipients share this many advisory locks per group key (see _lock).
+LOCK_BUCKETS = 1024
 _RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 _OPEN_COLUMNS = (
     Notification.id,
@@ -128,16 +131,19 @@ def _actors(kept: list | None, first: str | None, new: str | None) -> list | Non
 
 def _lock(session: Session, recipients: Sequence[int], key: str, postgres: bool) -> None:
     """Hold every recipient's (recipient, key) until the transaction ends (see above)."""
-    users = sorted(recipients)
     if postgres:
-        # Two int4 keys: the user and a hash of the group key (a collision only serializes).
-        # unnest() yields the sorted array in order, and each lock is taken as its row is.
+        # Two int4 keys: the recipient's bucket and a hash of the group key; a collision
+        # only makes two publishes wait for each other. Buckets, not user ids: each lock
+        # takes a slot of the server's shared lock table (6,400 by default), which a
+        # fan-out to 10,000 would fill. unnest() yields the sorted array in order, and
+        # each lock is taken as its row is, so every publish locks in the same order.
         hashed = sa.cast(sa.literal(zlib.crc32(key.encode()) - 2**31), sa.Integer)
-        locks = sa.func.unnest(sa.bindparam("users", users, type_=ARRAY(sa.Integer)))
-        user = locks.table_valued("user_id").render_derived()
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(user.c.user_id, hashed)))
+        buckets = sorted({uid % LOCK_BUCKETS for uid in recipients})
+        locks = sa.func.unnest(sa.bindparam("buckets", buckets, type_=ARRAY(sa.Integer)))
+        bucket = locks.table_valued("bucket").render_derived()
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(bucket.c.bucket, hashed)))
         return
-    stmt = sqlite_insert(UnreadCounter).values(user_id=users[0], unread=0)
+    stmt = sqlite_insert(UnreadCounter).values(user_id=min(recipients), unread=0)
     stmt = stmt.on_conflict_do_update(
         index_elements=["user_id"], set_={"unread": UnreadCounter.unread}
     )
