@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.logins tocsin.database tocsin.schema tocsin.api.tokens
         tocsin.api.idempotency tocsin.api.schemas tocsin.notifications.policy
         tocsin.notifications.ratelimit
-        tocsin.notifications.store tocsin.notifications.preferences
+        tocsin.notifications.store tocsin.notifications.grouping tocsin.notifications.preferences
         tocsin.notifications.preferences_form""",
     ),
     # Carries events between processes; hands them to a callback, knows no sockets.

@@ -20,7 +20,10 @@ TEMPLATES = PACKAGE / "templates"
 CONTEXT = {
     "tocsin/_panel.html": {"page", "up_to"},
     "tocsin/_page.html": {"page"},
-    "tocsin/_push.html": {"new", "changed", "toasts", "sounds", "up_to"},
+    "tocsin/_push.html": {
+        *("new", "changed", "toasts", "sounds", "up_to"),
+        *("grown", "grown_toasts", "grown_held"),
+    },
     "tocsin/_read.html": {"items"},
     "tocsin/_snapshot.html": {"page", "items_html", "count", "up_to", "toasts", "missed", "snooze"},
     "tocsin/_items.html": {"items", "token"},
@@ -32,6 +35,8 @@ CONTEXT = {
     "tocsin/_preferences.html": {"values", "zones", "saved", "error"},
     "tocsin/preferences.html": {"values", "zones", "saved", "error"},
     "tocsin/_toast_summary.html": {"summary"},
+    "tocsin/_group_members.html": {"n", "members"},
+    "tocsin/group.html": {"n", "members"},
 }
 
 

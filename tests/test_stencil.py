@@ -171,6 +171,8 @@ def test_a_snapshot_from_stencils_is_the_ordinary_snapshot(app, logged_in):
     for i in range(3):
         notify_many(["alice"], "comment", title=f"snap {i}", url=f"/x/{i}")
     notify_many(["alice"], "friend_request", title="with actions", actor="bob")
+    for actor in ("bob", "carol", "dave"):  # a grown group: its count, actors and disclosure
+        notify_many(["alice"], "comment", title="grouped", actor=actor, group_key="g")
     conn = socket_of("alice", app)
     conn.csrf_token = "token-of-this-socket"
     shared = push.snapshot(db.session, conn)
@@ -187,7 +189,8 @@ def test_a_snapshot_from_stencils_is_the_ordinary_snapshot(app, logged_in):
         csrf_token=lambda: conn.csrf_token,
     )
     assert shared == ordinary_snapshot
-    assert shared.count('<li id="notification-') == 4
+    assert shared.count('<li id="notification-') == 5
+    assert 'data-group-count="3"' in shared and "dave, carol and 1 other" in shared
     assert str(stencil.for_app().id_token) not in shared
 
 

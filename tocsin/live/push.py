@@ -93,7 +93,8 @@ def render(session: Session, conn: Connection, events: list[dict]) -> str:
     """Render one message for a batch of events; the badge is re-read, so it never drifts.
 
     A "created" event may say "quiet" (the policy held or skipped its toast: the row and
-    badge still show) or "sound" (its toast plays the sound). A "prefs" event (the user's
+    badge still show) or "sound" (its toast plays the sound); so may a "grouped" one (a
+    row grew: it moves to the top, its toast is replaced in place). A "prefs" event (the user's
     preferences or snooze changed) re-renders the snooze banner. A "summary" event is the
     catch-up toast after quiet hours or a snooze (notifications/catchup.py).
     """
@@ -120,16 +121,18 @@ def snooze_banner(session: Session, conn: Connection) -> str:
 
 
 def _items(session: Session, conn: Connection, events: list[dict]) -> str:
-    """New and changed rows, toasts and the badge for the batch's created and read events."""
-    if not any(event.get("kind") in ("created", "read") for event in events):
+    """New, grown and changed rows, toasts and the badge for the batch's created, grouped
+    and read events."""
+    if not any(event.get("kind") in ("created", "grouped", "read") for event in events):
         return ""
     created: set[int] = set()
+    grouped: set[int] = set()
     read: set[int] = set()
     quiet: set[int] = set()
     sound: set[int] = set()
     for event in events:
-        if event.get("kind") == "created":
-            created.update(event["ids"])
+        if event.get("kind") in ("created", "grouped"):
+            (created if event["kind"] == "created" else grouped).update(event["ids"])
             if event.get("quiet"):
                 quiet.update(event["ids"])
             elif event.get("sound"):
@@ -138,8 +141,11 @@ def _items(session: Session, conn: Connection, events: list[dict]) -> str:
             read.update(event["ids"])
     # Ids the snapshot accounted for, or already pushed, are not prepended again.
     created = {i for i in created if i > conn.snapshot_id and i not in conn.sent_ids}
+    # A grown group is re-rendered whatever the page showed: it moves to the top, and
+    # tocsin.js keeps one element of its id. One that was also new this batch is new.
+    grouped -= created
     stencils = stencil.for_app()
-    if created and not read:
+    if created and not read and not grouped:
         # The common case, and a fan-out's: new rows, each rendered once for every socket.
         shared = stencils.created(conn, created, quiet, sound)
         if shared is not None:
@@ -148,7 +154,8 @@ def _items(session: Session, conn: Connection, events: list[dict]) -> str:
             return message
     new = queries.by_ids(session, conn.user_id, created)
     conn.sent_ids.update(n.id for n in new)
-    changed = queries.by_ids(session, conn.user_id, read - {n.id for n in new})
+    grown = queries.by_ids(session, conn.user_id, grouped)
+    changed = queries.by_ids(session, conn.user_id, read - created - grouped)
     unread = queries.unread_count(session, conn.user_id)
-    body = stencil.body(new, changed, quiet=quiet, sound=sound, **_csrf(conn))
+    body = stencil.body(new, changed, quiet=quiet, sound=sound, grown=grown, **_csrf(conn))
     return body + stencils.badge(unread)

@@ -41,9 +41,12 @@ BADGES = 1024
 CHUNK = 900
 
 #: What an item's markup depends on. Not seen_at: no partial shows it, and it differs per
-#: recipient once a list has shown the row, which would split one stencil into many.
+#: recipient once a list has shown the row, which would split one stencil into many; nor
+#: sort_id (a grown group's fresh position, different for each recipient of a fan-out).
 _CONTENT = [
-    c.key for c in Notification.__table__.columns if c.key not in ("id", "user_id", "seen_at")
+    c.key
+    for c in Notification.__table__.columns
+    if c.key not in ("id", "user_id", "seen_at", "sort_id")
 ]
 
 
@@ -53,6 +56,8 @@ class _WithId:
     def __init__(self, row: Notification, id_: int) -> None:
         self._row = row
         self.id = id_
+        # The mark-all bound of a new row's push (a row that grew is never a stencil).
+        self.position = id_
 
     def __getattr__(self, name: str):
         return getattr(self._row, name)
@@ -138,7 +143,7 @@ class Stencils:
             for v in (getattr(row, key) for key in _CONTENT)
         )
         # The base too: url_for's paths follow the socket's script root (one per app, as a rule).
-        key = (kind, anonymous.base(), content, relative_time(row.created_at))
+        key = (kind, anonymous.base(), content, relative_time(row.latest_at))
         with self._lock:
             if key in self._stencils:
                 self._stencils.move_to_end(key)
@@ -204,25 +209,37 @@ def body(
     up_to: int | None = None,
     quiet: Collection[int] = (),
     sound: Collection[int] = (),
+    grown=(),
     **context,
 ) -> str:
-    """`_push.html` without the badge: new items, their toasts, the mark-all bound, changes.
+    """`_push.html` without the badge: new items, their toasts, grown groups (moved to the
+    top, their toasts replaced), the mark-all bound, changes.
 
     No toast for ids in `quiet` (the policy held or skipped it); the toasts of ids in
     `sound` play the sound. Pass the socket's `csrf_token` (a callable) in `context`: it
     renders as nobody.
     """
+
+    def toasting(rows) -> list:
+        # Oldest first, so the newest toast ends up at the bottom of the stack; low
+        # priority is badge only, and one already read in another tab is old news.
+        return [
+            n for n in reversed(rows) if n.priority != "low" and n.is_unread and n.id not in quiet
+        ]
+
+    grown_toasts = toasting(grown)
     return anonymous.render(
         "tocsin/_push.html",
         new=new,
-        # Oldest first, so the newest toast ends up at the bottom of the stack; low
-        # priority is badge only, and one already read in another tab is old news.
-        toasts=[
-            n for n in reversed(new) if n.priority != "low" and n.is_unread and n.id not in quiet
-        ],
+        toasts=toasting(new),
+        grown=grown,
+        grown_toasts=grown_toasts,
+        # Their toasts, if shown, change in place; none is added (the policy held them).
+        grown_held=[n for n in grown if n not in grown_toasts],
         sounds=frozenset(sound),
         changed=changed,
-        up_to=max([n.id for n in new], default=0) if up_to is None else up_to,
+        # Positions: a grown group's is the fresh sort_id it took.
+        up_to=max([n.position for n in (*new, *grown)], default=0) if up_to is None else up_to,
         **context,
     )
 

@@ -28,7 +28,8 @@ class Channel:
 
 
 class LiveChannel(Channel):
-    """The open tabs: a "created" event per recipient through the broker to their sockets.
+    """The open tabs: a "created" event per recipient through the broker to their sockets,
+    or "grouped" for a recipient whose open group the notification joined.
 
     Every recipient's tabs get the new row and badge, whatever the policy says: the inbox
     is the record. The policy decides the toast (the channel's name): a skipped or held
@@ -42,7 +43,8 @@ class LiveChannel(Channel):
         """Publish the events; the broker never raises (Redis down loses no row)."""
         events = []
         for uid, nid in by_user.items():
-            event: dict = {"kind": "created", "ids": [nid]}
+            # A row that grew (grouping) is re-rendered and moved up, never added twice.
+            event: dict = {"kind": "grouped" if uid in plan.grouped else "created", "ids": [nid]}
             if plan.decision(self.name, uid) is not Decision.DELIVER:
                 event["quiet"] = True
             elif self._sounds(plan, uid):

@@ -1,4 +1,4 @@
-"""One way in for every notification: validate → resolve → policy → store → commit → announce.
+"""One way in for all: validate → resolve → policy → group → store → commit → announce.
 
 The Python API (notify, notify_many), the HTTP API, the CLI and action handlers all
 come through `publish`. It validates nothing itself (its `content` is a checked
@@ -11,19 +11,24 @@ no row, since every client's next snapshot reads the database.
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, SessionTransaction
 
 from .. import broker
 from .. import state as tocsin_state
-from . import store
+from . import grouping, store
+from .channels import LiveChannel
+from .policy import Decision, Plan
 from .validation import InvalidNotification, NotificationInput
 
 log = logging.getLogger(__name__)
 
 #: session.info key: what to announce when the session's transaction commits.
 PENDING = "tocsin.announce"
+#: The channel that tells open tabs; a grown group is news to them on it, not a new one.
+LIVE = LiveChannel.name
 #: Unknown recipients named in an error message; the rest are counted.
 SHOWN_UNKNOWN = 20
 
@@ -47,8 +52,13 @@ def publish(session: Session, refs: Sequence[int | str], content: NotificationIn
     recipients = resolve(session, refs)
     state = tocsin_state.current()
     plan = state.policy.plan(session, recipients, [c.name for c in state.channels], content)
-    ids = store.insert(session, recipients, content)
-    by_user = dict(zip(recipients, ids, strict=True))
+    grown = grouping.merge(session, recipients, content, plan.now) if content.group_key else {}
+    fresh = [uid for uid in recipients if uid not in grown] if grown else recipients
+    by_user = dict(zip(fresh, store.insert(session, fresh, content) if fresh else [], strict=True))
+    if grown:
+        by_user = {uid: grown.get(uid) or by_user[uid] for uid in recipients}  # recipient order
+        plan = collapse(plan, frozenset(grown))
+    ids = list(by_user.values())
     store.hold(session, plan, by_user)
 
     def announce() -> None:
@@ -61,6 +71,22 @@ def publish(session: Session, refs: Sequence[int | str], content: NotificationIn
 
     after_commit(session, announce)
     return ids
+
+
+def collapse(plan: Plan, grouped: frozenset[int]) -> Plan:
+    """The plan once `grouped` recipients joined an open group: the live channel tells
+    their tabs the row grew (channels.py); other channels fold it into the delivery
+    already made instead of sending a new one."""
+    decisions = {
+        channel: {
+            uid: Decision.COLLAPSE if uid in grouped and d is Decision.DELIVER else d
+            for uid, d in by_uid.items()
+        }
+        if channel != LIVE
+        else by_uid
+        for channel, by_uid in plan.decisions.items()
+    }
+    return replace(plan, decisions=decisions, grouped=grouped)
 
 
 def resolve(session: Session, refs: Sequence[int | str]) -> list[int]:

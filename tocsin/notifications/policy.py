@@ -185,6 +185,8 @@ class Plan:
     rated: Mapping[str, frozenset[int]] = field(default_factory=dict)
     #: id(preferences) -> what `paused` said: once per distinct preferences, not per user.
     _paused: dict[int, str | None] = field(default_factory=dict, repr=False, compare=False)
+    #: Recipients whose notification joined an open group (grouping.py) instead of a new row.
+    grouped: frozenset[int] = frozenset()
 
     def recipients(self, channel: str, decision: Decision = Decision.DELIVER) -> list[int]:
         """Return the recipients with `decision` on `channel`, in recipient order."""

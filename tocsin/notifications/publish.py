@@ -55,7 +55,8 @@ def notify(
     )
     target = session or store.session
     with target.no_autoflush:  # loading it must not flush the caller's pending changes
-        return target.get_one(Notification, nid)
+        # Fresh from the database: a grown group's row may be in `target` as it was.
+        return target.get_one(Notification, nid, populate_existing=True)
 
 
 def notify_many(

@@ -11,7 +11,7 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Held, Notification, UnreadCounter
+from ..models import GroupMember, Held, Notification, UnreadCounter
 from .policy import ToastScope
 
 #: Every toasting row: no mutes, nothing held back.
@@ -85,6 +85,16 @@ def page(
 def get(session: Session, user_id: int, notification_id: int) -> Notification | None:
     """Return the user's notification by id, or None (another user's id is a miss)."""
     return session.scalar(for_user(user_id).where(Notification.id == notification_id))
+
+
+def group_members(session: Session, user_id: int, notification_id: int) -> list[GroupMember]:
+    """Return who and when in the user's grouped row, newest first (none for a single row)."""
+    stmt = (
+        sa.select(GroupMember)
+        .where(GroupMember.notification_id == notification_id, GroupMember.user_id == user_id)
+        .order_by(GroupMember.id.desc())
+    )
+    return list(session.scalars(stmt))
 
 
 def by_ids(session: Session, user_id: int, ids) -> list[Notification]:

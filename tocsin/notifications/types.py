@@ -9,6 +9,7 @@ before Tocsin's.
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
 
@@ -49,6 +50,10 @@ class NotificationType:
     #: Critical types ignore mutes, quiet hours, snooze and rate limits, and their
     #: preferences are shown checked and disabled.
     critical: bool = False
+    #: Notifications of this type with the same group_key merge into one unread row for
+    #: this long, counted from the row's first notification; zero = never group. The
+    #: grouped wording is the text template's (tocsin/types/_actors.html names who).
+    group_window: timedelta = timedelta(hours=24)
     #: Notifications of this type a user may get, e.g. "3/minute", on top of the per-user
     #: TOCSIN_RATE_LIMIT (`limits` syntax; None = only that one). Past it they are stored
     #: and counted but held, and collapse into one summary toast when the window ends.

@@ -73,6 +73,17 @@ def inbox():
     return render_template("tocsin/inbox.html", page=page, up_to=page.newest_id, before=before)
 
 
+@bp.get(f"/<int(max={MAX_ID}):notification_id>/group")
+def group(notification_id: int):
+    """Who and when in one of the user's grouped rows: a partial for htmx, else a page."""
+    notification = queries.get(store.session, current_user.id, notification_id)
+    if notification is None:
+        abort(404, description="No such notification.")
+    members = queries.group_members(store.session, current_user.id, notification_id)
+    name = "tocsin/_group_members.html" if is_htmx() else "tocsin/group.html"
+    return render_template(name, n=notification, members=members)
+
+
 preferences_views.register(bp)
 
 

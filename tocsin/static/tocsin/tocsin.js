@@ -39,7 +39,9 @@
         }
         var target = child.id && byId(child.id);
         if (!target) { child.remove(); return; }
-        if (/^(afterbegin|beforeend)/.test(how)) {
+        if (child.hasAttribute('data-tocsin-bump')) {
+          bumpGrown(child);  // grouping: see the block below
+        } else if (/^(afterbegin|beforeend)/.test(how)) {
           Array.prototype.slice.call(child.children).forEach(function (item) {
             if (item.id && byId(item.id)) { item.remove(); }
           });
@@ -53,6 +55,48 @@
       return tpl.innerHTML;
     }
   });
+
+  /* ---- grouping: a grown group's item moves to the top, its toast changes in place ---- */
+  // The server marks a grown row's list and toasts with data-tocsin-bump (_push.html).
+  // Unlike a new item (dropped above when its id is shown already), the shown item is
+  // removed so that the incoming one lands at the top: one element per id, never two.
+  // Keyboard focus inside it moves to the same control of the new one once swapped in.
+  // A toast is replaced where it stands (its timer starts again); one not shown is added,
+  // unless the toast is marked "replace" (the policy held it back: never a new toast).
+  var FOCUSABLE = 'a[href], button, input, summary, [tabindex]';
+  var refocus = null;
+  function bumpGrown(child) {
+    var replaceOnly = child.getAttribute('data-tocsin-bump') === 'replace';
+    Array.prototype.slice.call(child.children).forEach(function (item) {
+      var old = item.id && byId(item.id);
+      if (!old) {
+        if (replaceOnly) { item.remove(); }
+        return;
+      }
+      var focused = old.contains(document.activeElement) ? document.activeElement : null;
+      if (focused) {
+        refocus = { id: item.id, index: Array.prototype.indexOf.call(old.querySelectorAll(FOCUSABLE), focused) };
+      }
+      if (child.id === 'toast-stack') {
+        var fresh = document.importNode(item, true);
+        item.remove();
+        old.replaceWith(fresh);
+        htmx.process(fresh);
+        restoreFocus();
+      } else {
+        old.remove();
+      }
+    });
+  }
+  function restoreFocus() {
+    var wanted = refocus;
+    var el = wanted && byId(wanted.id);
+    if (!el) { return; }
+    refocus = null;
+    var controls = el.querySelectorAll(FOCUSABLE);
+    (controls[wanted.index] || controls[0] || el).focus();
+  }
+  document.addEventListener('htmx:wsAfterMessage', restoreFocus);
 
   /* ---- the snapshot: counted on the bell once swapped in, for tests and hosts ---- */
   var snapshotArrived = false;
@@ -113,8 +157,9 @@
   function keepForPanel(child, how) {
     if (!panelPushes || panelPushes.length >= PANEL_PUSHES_MAX) { return; }
     if (child.id === 'notification-list' && /^afterbegin/.test(how)) {
+      var bump = child.hasAttribute('data-tocsin-bump');
       Array.prototype.forEach.call(child.children, function (item) {
-        panelPushes.push({ html: item.outerHTML, isNew: true });
+        panelPushes.push({ html: item.outerHTML, isNew: true, bump: bump });
       });
     } else if (ITEM_ID.test(child.id)) {
       panelPushes.push({ html: child.outerHTML, isNew: false });
@@ -136,7 +181,11 @@
       var item = tpl.content.firstElementChild;
       item.removeAttribute('hx-swap-oob');
       var old = byId(item.id);
-      if (old) {
+      if (p.bump) {
+        // A grown group (grouping): at the top, in place of the one the response showed.
+        if (old) { old.remove(); }
+        list.insertBefore(item, list.firstElementChild);
+      } else if (old) {
         if (p.isNew) { return; }  // the response already has it, as fresh
         old.replaceWith(item);
       } else if (p.isNew) {
