@@ -128,3 +128,28 @@ def test_mark_unread_and_the_toast_of_an_archived_row_goes(tocsin, two_tabs, con
     expect(page.locator(f"#notification-{nid}")).to_have_count(0)
     expect_badge(two_tabs, 0)
     assert console_errors == []
+
+
+def test_without_javascript_archive_comes_back_with_an_undo(tocsin, browser):
+    keep, tidy = tocsin.create({"title": "Keep"}, {"title": "Tidy"})
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(tocsin.url + "/login")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("tocsin")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(tocsin.url + "/notifications")
+        page.get_by_role("button", name="Archive: Tidy").click()
+        expect(page).to_have_url(tocsin.url + "/notifications")  # the 303 back
+        expect(page.locator(f"#notification-{tidy}")).to_have_count(0)
+        expect(page.locator("#notification-badge")).to_have_attribute("data-count", "1")
+        toast = page.locator(".tocsin-toast-undo")
+        expect(toast).to_have_text(re.compile(r"Archived 1 notification\."))
+        toast.get_by_role("button", name="Undo", exact=True).click()
+        expect(page).to_have_url(tocsin.url + "/notifications")
+        expect(page.locator(".tocsin-toast-undo")).to_have_count(0)
+        assert listed(page) == [f"notification-{tidy}", f"notification-{keep}"]
+        expect(page.locator("#notification-badge")).to_have_attribute("data-count", "2")
+    finally:
+        context.close()
