@@ -63,9 +63,30 @@ class Offer:
     token: str
     action: str
     count: int
+    expires_at: datetime
 
     def as_dict(self) -> dict:
-        return {"token": self.token, "action": self.action, "count": self.count}
+        """The offer as JSON (kept in the session for the page after a plain form post)."""
+        return {
+            "token": self.token,
+            "action": self.action,
+            "count": self.count,
+            "expires_at": self.expires_at.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data) -> "Offer | None":
+        """The offer `as_dict` wrote, or None if it is malformed or past its grace."""
+        try:
+            offer = cls(
+                str(data["token"]),
+                str(data["action"]),
+                int(data["count"]),
+                datetime.fromisoformat(data["expires_at"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+        return offer if utcnow() <= offer.expires_at + GRACE else None
 
 
 def offer(session: Session, user_id: int, action: str, payload: dict, count: int) -> Offer:
@@ -84,7 +105,7 @@ def offer(session: Session, user_id: int, action: str, payload: dict, count: int
             expires_at=now + OFFERED,
         )
     )
-    return Offer(token, action, count)
+    return Offer(token, action, count, now + OFFERED)
 
 
 def prune(session: Session, user_id: int | None = None, now: datetime | None = None) -> int:
