@@ -222,19 +222,22 @@ def _unarchive(session: Session, user_id: int, payload: dict) -> Reverted:
 
 def _unread(session: Session, user_id: int, payload: dict) -> Reverted:
     """Mark unread again what a mark-all-read (or a bulk read) read, unless archived since."""
-    ids = _returning_ids(
-        session,
-        sa.update(Notification)
-        .where(
-            Notification.user_id == user_id,
-            Notification.id.in_(payload.get("ids", [])),
-            Notification.read_at.is_not(None),
-            Notification.archived_at.is_(None),
+    ids = sorted(payload.get("ids", []))
+    unread: list[int] = []
+    for start in range(0, len(ids), queries.LOCK_CHUNK):  # it may name every unread row
+        unread += _returning_ids(
+            session,
+            sa.update(Notification)
+            .where(
+                Notification.user_id == user_id,
+                Notification.id.in_(ids[start : start + queries.LOCK_CHUNK]),
+                Notification.read_at.is_not(None),
+                Notification.archived_at.is_(None),
+            )
+            .values(read_at=None),
         )
-        .values(read_at=None),
-    )
-    add_unread(session, {user_id: len(ids)})
-    return Reverted(READ, [], sorted(ids))
+    add_unread(session, {user_id: len(unread)})
+    return Reverted(READ, [], sorted(unread))
 
 
 def _reinsert(session: Session, user_id: int, payload: dict) -> Reverted:
