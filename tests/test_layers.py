@@ -45,7 +45,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.login_session tocsin.notifications.pipeline tocsin.notifications.channels
         tocsin.notifications.catchup tocsin.notifications.sweeper
         tocsin.notifications.preferences_service tocsin.notifications.snooze
-        tocsin.notifications.undo tocsin.notifications.housekeeping""",
+        tocsin.notifications.undo tocsin.notifications.restore
+        tocsin.notifications.housekeeping""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (

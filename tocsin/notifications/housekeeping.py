@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from ..models import GroupMember, Notification, utcnow
-from . import queries, undo
+from . import queries, restore, undo
 from .store import add_unread
 
 #: Most ids one request may name: a page of the inbox is far fewer.
@@ -125,7 +125,7 @@ def delete(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
     with _transaction(session):
         found = queries.lock_rows(session, user_id, ids)
         rows = [
-            undo.dump(Notification, r._mapping)
+            restore.dump(Notification, r._mapping)
             for r in session.execute(
                 sa.delete(Notification)
                 .where(Notification.user_id == user_id, Notification.id.in_(found))
@@ -136,7 +136,7 @@ def delete(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
         deleted = sorted(r["id"] for r in rows)
         members = (
             [
-                undo.dump(GroupMember, m._mapping)
+                restore.dump(GroupMember, m._mapping)
                 for m in session.execute(
                     sa.delete(GroupMember)
                     .where(GroupMember.user_id == user_id, GroupMember.notification_id.in_(deleted))

@@ -19,10 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import broker
-from ..models import GroupMember, Notification, Undo, UTCDateTime, utcnow
-from . import pipeline, queries
+from ..models import Undo, utcnow
+from . import pipeline, queries, restore
 from .service import READ_EVENT_MAX_IDS
-from .store import add_unread
 
 #: What the toast offers: the Undo button shows this long (its data-timeout).
 OFFERED = timedelta(seconds=5)
@@ -45,15 +44,6 @@ class UndoExpired(ValueError):
 
 class UndoUsed(RuntimeError):
     """The undo was used already (perhaps by another tab a moment ago)."""
-
-
-@dataclass(frozen=True)
-class Reverted:
-    """What an undo changed: rows back in the lists, and rows unread again in place."""
-
-    action: str
-    restored: list[int]
-    unread: list[int]
 
 
 @dataclass(frozen=True)
@@ -124,7 +114,7 @@ def prune(session: Session, user_id: int | None = None, now: datetime | None = N
     return len(ids)
 
 
-def revert(session: Session, user_id: int, token: str) -> Reverted:
+def revert(session: Session, user_id: int, token: str) -> restore.Reverted:
     """Revert the action `token` offers, commit, then tell the user's tabs.
 
     Raises UndoNotFound (also for another user's token), UndoExpired or UndoUsed.
@@ -134,11 +124,11 @@ def revert(session: Session, user_id: int, token: str) -> Reverted:
         # The rows in id order first, as every housekeeping action locks them.
         queries.lock_rows(session, user_id, payload.get("ids", []))
         if action == ARCHIVE:
-            result = _unarchive(session, user_id, payload)
+            result = restore.unarchive(session, user_id, payload)
         elif action == DELETE:
-            result = _reinsert(session, user_id, payload)
+            result = restore.reinsert(session, user_id, payload)
         else:
-            result = _unread(session, user_id, payload)
+            result = restore.unread(session, user_id, payload)
     except Exception:
         session.rollback()
         raise
@@ -197,84 +187,3 @@ def _claim(session: Session, user_id: int, token: str) -> tuple[str, dict]:
     if not claimed:
         raise UndoUsed(token)
     return action, payload
-
-
-def _unarchive(session: Session, user_id: int, payload: dict) -> Reverted:
-    """Unarchive what the archive archived; those that were unread before, unread again."""
-    mine = Notification.user_id == user_id, Notification.archived_at.is_not(None)
-    was_unread = list(payload.get("unread", []))
-    was_read = sorted(set(payload.get("ids", [])) - set(was_unread))
-    unread = _returning_ids(
-        session,
-        sa.update(Notification)
-        .where(*mine, Notification.id.in_(was_unread), Notification.read_at.is_not(None))
-        .values(archived_at=None, read_at=None),
-    )
-    read = _returning_ids(
-        session,
-        sa.update(Notification)
-        .where(*mine, Notification.id.in_(was_read))
-        .values(archived_at=None),
-    )
-    add_unread(session, {user_id: len(unread)})
-    return Reverted(ARCHIVE, sorted(unread + read), [])
-
-
-def _unread(session: Session, user_id: int, payload: dict) -> Reverted:
-    """Mark unread again what a mark-all-read (or a bulk read) read, unless archived since."""
-    ids = sorted(payload.get("ids", []))
-    unread: list[int] = []
-    for start in range(0, len(ids), queries.LOCK_CHUNK):  # it may name every unread row
-        unread += _returning_ids(
-            session,
-            sa.update(Notification)
-            .where(
-                Notification.user_id == user_id,
-                Notification.id.in_(ids[start : start + queries.LOCK_CHUNK]),
-                Notification.read_at.is_not(None),
-                Notification.archived_at.is_(None),
-            )
-            .values(read_at=None),
-        )
-    add_unread(session, {user_id: len(unread)})
-    return Reverted(READ, [], sorted(unread))
-
-
-def _reinsert(session: Session, user_id: int, payload: dict) -> Reverted:
-    """Put deleted rows and their group members back with the same ids and columns."""
-    rows = [_load(Notification, r) for r in payload.get("rows", []) if r["user_id"] == user_id]
-    members = [_load(GroupMember, m) for m in payload.get("members", [])]
-    members = [m for m in members if m["user_id"] == user_id]
-    if rows:
-        session.execute(sa.insert(Notification), rows)
-    if members:
-        session.execute(sa.insert(GroupMember), members)
-    add_unread(session, {user_id: sum(1 for r in rows if r["read_at"] is None)})
-    return Reverted(DELETE, sorted(r["id"] for r in rows), [])
-
-
-def dump(model, row) -> dict:
-    """A row as JSON: every column, timestamps as ISO 8601 (`_load` reverses it)."""
-    out = {}
-    for column in model.__table__.columns:
-        value = row[column.key]
-        out[column.key] = value.isoformat() if isinstance(value, datetime) else value
-    return out
-
-
-def _load(model, data: dict) -> dict:
-    values = {}
-    for column in model.__table__.columns:
-        value = data.get(column.key)
-        if isinstance(column.type, UTCDateTime) and value is not None:
-            value = datetime.fromisoformat(value)
-        values[column.key] = value
-    return values
-
-
-def _returning_ids(session: Session, stmt) -> list[int]:
-    return list(
-        session.scalars(
-            stmt.returning(Notification.id).execution_options(synchronize_session=False)
-        )
-    )
