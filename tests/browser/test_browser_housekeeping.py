@@ -153,3 +153,19 @@ def test_without_javascript_archive_comes_back_with_an_undo(tocsin, browser):
         expect(page.locator("#notification-badge")).to_have_attribute("data-count", "2")
     finally:
         context.close()
+
+
+def test_a_keyboard_user_archiving_keeps_their_place(tocsin, two_tabs, console_errors):
+    older, newer = tocsin.create({"title": "Older"}, {"title": "Newer"})
+    page, inbox = two_tabs
+    archive = inbox.get_by_role("button", name="Archive: Newer")
+    archive.focus()
+    inbox.keyboard.press("Enter")
+    expect(inbox.locator(f"#notification-{newer}")).to_have_count(0)
+    # Focus moved to the same button of the next row, not to the page's start.
+    expect(inbox.get_by_role("button", name="Archive: Older")).to_be_focused()
+    inbox.keyboard.press("Enter")
+    expect(inbox.locator(f"#notification-{older}")).to_have_count(0)
+    expect(inbox.locator(".tocsin-inbox .tocsin-heading")).to_be_focused()  # the list is empty
+    expect_badge(two_tabs, 0)
+    assert console_errors == []
