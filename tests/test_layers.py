@@ -45,7 +45,9 @@ LAYERS: list[tuple[str, str]] = [
         """tocsin.notifications.publish tocsin.notifications.service tocsin.api.service
         tocsin.login_session tocsin.notifications.pipeline tocsin.notifications.channels
         tocsin.notifications.catchup tocsin.notifications.sweeper
-        tocsin.notifications.preferences_service tocsin.notifications.snooze""",
+        tocsin.notifications.preferences_service tocsin.notifications.snooze
+        tocsin.notifications.undo tocsin.notifications.restore
+        tocsin.notifications.housekeeping""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (
@@ -65,7 +67,7 @@ LAYERS: list[tuple[str, str]] = [
     (
         "endpoints",
         """tocsin.notifications.views tocsin.notifications.preferences_views
-        tocsin.notifications.snooze_views tocsin.live.ws
+        tocsin.notifications.snooze_views tocsin.notifications.housekeeping_views tocsin.live.ws
         tocsin.api tocsin.api.views
         tocsin.cli tocsin.cli.*""",
     ),

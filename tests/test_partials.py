@@ -37,6 +37,7 @@ CONTEXT = {
     "tocsin/_toast_summary.html": {"summary"},
     "tocsin/_group_members.html": {"n", "members"},
     "tocsin/group.html": {"n", "members"},
+    "tocsin/_housekeeping.html": {"changed", "restored", "removed", "count", "offer"},
 }
 
 

@@ -41,12 +41,12 @@ BADGES = 1024
 CHUNK = 900
 
 #: What an item's markup depends on. Not seen_at: no partial shows it, and it differs per
-#: recipient once a list has shown the row, which would split one stencil into many; nor
-#: sort_id (a grown group's fresh position, different for each recipient of a fan-out).
+#: recipient once a list has shown the row, which would split one stencil into many. But
+#: sort_id: an item writes its position (data-position, `sort_id or id`), so a grown group,
+#: whose sort_id is its own, gets a stencil of its own; a row that never grew has none and
+#: shares as before (its position is its id, the stand-in).
 _CONTENT = [
-    c.key
-    for c in Notification.__table__.columns
-    if c.key not in ("id", "user_id", "seen_at", "sort_id")
+    c.key for c in Notification.__table__.columns if c.key not in ("id", "user_id", "seen_at")
 ]
 
 

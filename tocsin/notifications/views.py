@@ -1,4 +1,4 @@
-"""Notification routes: bell, panel, inbox page, mark read, mark all read."""
+"""Notification routes: bell, panel, inbox page, mark read (more in *_views.py)."""
 
 from typing import Literal, overload
 
@@ -109,16 +109,6 @@ def read(notification_id: int):
     return redirect(follow, 303) if follow else redirect_back()
 
 
-@bp.post("/read-all")
-def read_all():
-    up_to = _int_arg(request.form, "up_to", required=True)
-    ids = service.mark_all_read(store.session, current_user.id, up_to)
-    if is_htmx():
-        newest = sorted(ids, reverse=True)[: service.READ_EVENT_MAX_IDS]
-        items = queries.by_ids(store.session, current_user.id, newest)
-        return render_template("tocsin/_read.html", items=items)
-    return redirect_back()
-
-
-# Registers its routes on `bp`: the snooze routes live in a module of their own.
-from . import snooze_views  # noqa: E402, F401
+# Register their routes on `bp`: snooze and housekeeping (mark unread, archive, delete,
+# bulk, undo, mark all read) live in modules of their own.
+from . import housekeeping_views, snooze_views  # noqa: E402, F401
