@@ -720,6 +720,22 @@
       opener.hidden = false;
       opener.addEventListener('click', openShortcuts);
     }
+    if (dialog) {
+      // A modal dialog makes the page inert, but Tab past its last control leaves for the
+      // browser's own UI: kept inside, wrapping around, until Escape or Close.
+      dialog.addEventListener('keydown', function (evt) {
+        if (evt.key !== 'Tab') { return; }
+        var stops = dialog.querySelectorAll('button, [href], input, [tabindex]:not([tabindex="-1"])');
+        if (!stops.length) { return; }
+        var first = stops[0];
+        var last = stops[stops.length - 1];
+        if (evt.shiftKey && document.activeElement === first) {
+          evt.preventDefault(); last.focus();
+        } else if (!evt.shiftKey && document.activeElement === last) {
+          evt.preventDefault(); first.focus();
+        }
+      });
+    }
     // A click, not a change: only a click knows about Shift.
     list.addEventListener('click', function (evt) {
       var box = evt.target.closest && evt.target.closest('input[name="ids"][form="notification-bulk"]');
