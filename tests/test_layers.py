@@ -44,7 +44,8 @@ LAYERS: list[tuple[str, str]] = [
         """tocsin.notifications.publish tocsin.notifications.service tocsin.api.service
         tocsin.login_session tocsin.notifications.pipeline tocsin.notifications.channels
         tocsin.notifications.catchup tocsin.notifications.sweeper
-        tocsin.notifications.preferences_service tocsin.notifications.snooze""",
+        tocsin.notifications.preferences_service tocsin.notifications.snooze
+        tocsin.notifications.undo tocsin.notifications.housekeeping""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (
@@ -64,7 +65,7 @@ LAYERS: list[tuple[str, str]] = [
     (
         "endpoints",
         """tocsin.notifications.views tocsin.notifications.preferences_views
-        tocsin.notifications.snooze_views tocsin.live.ws
+        tocsin.notifications.snooze_views tocsin.notifications.housekeeping_views tocsin.live.ws
         tocsin.api tocsin.api.views
         tocsin.cli tocsin.cli.*""",
     ),

@@ -32,6 +32,7 @@ CONTEXT = {
     "tocsin/_preferences.html": {"values", "zones", "saved", "error"},
     "tocsin/preferences.html": {"values", "zones", "saved", "error"},
     "tocsin/_toast_summary.html": {"summary"},
+    "tocsin/_housekeeping.html": {"changed", "restored", "removed", "count", "offer"},
 }
 
 

@@ -3,15 +3,29 @@
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, url_for
+from flask import Flask, session, url_for
 from flask_login import current_user
 
 from ..extensions import store
 from ..models import utcnow
-from . import preferences, queries, snooze
+from . import preferences, queries, snooze, undo
 from .links import safe_link
 from .timefmt import isotime, relative_time
 from .types import type_info
+
+#: Session key: the undo a plain form post was offered (no JavaScript), for the next page.
+PENDING_UNDO = "tocsin_undo"
+
+
+def pending_undo() -> list[undo.Offer]:
+    """Return the undo a plain form post left for this page, once, for the bell's toasts."""
+    kept = session.pop(PENDING_UNDO, None) if PENDING_UNDO in session else None
+    if not isinstance(kept, dict):
+        return []
+    try:
+        return [undo.Offer(str(kept["token"]), str(kept["action"]), int(kept["count"]))]
+    except (KeyError, TypeError, ValueError):
+        return []
 
 
 def current_unread_count() -> int:
@@ -59,3 +73,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(snooze_morning, "tocsin_snooze_morning")
     app.add_template_global(websocket_path, "tocsin_ws_path")
     app.add_template_global(static_url, "tocsin_static")
+    app.add_template_global(pending_undo, "tocsin_pending_undo")

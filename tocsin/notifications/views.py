@@ -1,4 +1,4 @@
-"""Notification routes: bell, panel, inbox page, mark read, mark all read."""
+"""Notification routes: bell, panel, inbox page, mark read (more in *_views.py)."""
 
 from typing import Literal, overload
 
@@ -29,10 +29,10 @@ def require_login():
 
 
 @overload
-def _int_arg(source, name: str, *, required: Literal[True]) -> int: ...
+def int_arg(source, name: str, *, required: Literal[True]) -> int: ...
 @overload
-def _int_arg(source, name: str, *, required: bool = False) -> int | None: ...
-def _int_arg(source, name: str, *, required: bool = False) -> int | None:
+def int_arg(source, name: str, *, required: bool = False) -> int | None: ...
+def int_arg(source, name: str, *, required: bool = False) -> int | None:
     raw = source.get(name)
     if raw in (None, "") and not required:
         return None
@@ -70,7 +70,7 @@ def bell():
 
 @bp.get("/panel")
 def panel():
-    before = _int_arg(request.args, "before")
+    before = int_arg(request.args, "before")
     page = _page(before)
     if before is not None:
         return render_template("tocsin/_page.html", page=page)
@@ -80,7 +80,7 @@ def panel():
 @bp.get("")
 def inbox():
     state = _state_arg(request.args)
-    before = _int_arg(request.args, "before")
+    before = int_arg(request.args, "before")
     page = _page(before, state)
     return render_template(
         "tocsin/inbox.html", page=page, up_to=page.newest_id, before=before, state=state
@@ -112,16 +112,5 @@ def read(notification_id: int):
     return redirect(follow, 303) if follow else redirect_back()
 
 
-@bp.post("/read-all")
-def read_all():
-    up_to = _int_arg(request.form, "up_to", required=True)
-    ids = service.mark_all_read(store.session, current_user.id, up_to)
-    if is_htmx():
-        newest = sorted(ids, reverse=True)[: service.READ_EVENT_MAX_IDS]
-        items = queries.by_ids(store.session, current_user.id, newest)
-        return render_template("tocsin/_read.html", items=items)
-    return redirect_back()
-
-
-# Registers its routes on `bp`: the snooze routes live in a module of their own.
-from . import snooze_views  # noqa: E402, F401
+# Register their routes on `bp`: snooze and housekeeping live in modules of their own.
+from . import housekeeping_views, snooze_views  # noqa: E402, F401
