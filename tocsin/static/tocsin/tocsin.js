@@ -599,7 +599,11 @@
   }
   function asList(value) {
     if (value === undefined || value === null) { return []; }
-    return Array.isArray(value) ? value.map(String) : [String(value)];
+    // htmx's parameters hand a repeated field as an array-like proxy (no working map()).
+    if (typeof value === 'string') { return [value]; }
+    var out = [];
+    for (var i = 0; i < value.length; i++) { out.push(String(value[i])); }
+    return out;
   }
   document.addEventListener('htmx:configRequest', function (evt) {
     if (!form || evt.detail.elt !== form) { return; }
@@ -626,22 +630,28 @@
     say(words[0] + ' ' + plural(sent.ids.length) + (words[1] ? ' ' + words[1] : '') + '.');
   });
 
-  /* The Unread tab's newest page: new unread rows that pushes bring for #notification-list,
-     and fresh renderings of the rows it shows (a snapshot after a reconnect). */
+  /* The Unread tab's newest page: unread rows that pushes and answers bring for
+     #notification-list (new ones, and rows an undo put back), and fresh renderings of
+     the rows it shows (a snapshot after a reconnect). */
   var unreadPushes = [];
-  document.addEventListener('htmx:wsBeforeMessage', function (evt) {
-    if (!list || list.dataset.tocsinLive !== 'unread') { return; }
+  function keepForUnread(text) {
+    if (!list || list.dataset.tocsinLive !== 'unread' || !text) { return; }
     var tpl = document.createElement('template');
-    tpl.innerHTML = evt.detail.message;
+    tpl.innerHTML = text;
     Array.prototype.forEach.call(tpl.content.children, function (child) {
-      if (child.id === 'notification-list') {
-        Array.prototype.forEach.call(child.children, function (item) {
-          if (item.classList.contains('tocsin-item')) { unreadPushes.push(item.outerHTML); }
-        });
-      }
+      if (child.id !== 'notification-list') { return; }
+      Array.prototype.forEach.call(child.children, function (item) {
+        if (item.classList.contains('tocsin-item')) { unreadPushes.push(item.outerHTML); }
+      });
     });
-  });
-  document.addEventListener('htmx:wsAfterMessage', function () {
+  }
+  function position(li) { return Number(li.dataset.position || li.dataset.id); }
+  function applyUnread() {
+    // The Archived tab: a row unarchived (here or in another tab) comes re-rendered in
+    // place without data-archived; it belongs to the other tabs now.
+    if (list && section.dataset.state === 'archived') {
+      rows().forEach(function (row) { if (!row.hasAttribute('data-archived')) { row.remove(); } });
+    }
     var pushes = unreadPushes;
     unreadPushes = [];
     pushes.forEach(function (html) {
@@ -652,15 +662,25 @@
       if (old && list.contains(old)) {
         old.replaceWith(item);
       } else if (!old && item.classList.contains('is-unread')) {
-        // Newest first: before the first row with a lower id.
-        var id = Number(item.dataset.id);
-        var after = rows().find(function (li) { return Number(li.dataset.id) < id; });
+        // In the list's order, newest position first.
+        var at = position(item);
+        var after = rows().find(function (li) { return position(li) < at; });
         list.insertBefore(item, after || null);
       } else {
         return;
       }
       htmx.process(item);
     });
+  }
+  // The raw message: the tocsin extension drops #notification-list, absent on this tab.
+  document.addEventListener('htmx:wsBeforeMessage', function (evt) { keepForUnread(evt.detail.message); });
+  document.addEventListener('htmx:wsAfterMessage', applyUnread);
+  document.addEventListener('htmx:afterRequest', function (evt) {
+    var xhr = evt.detail.xhr;
+    if (!evt.detail.successful || !xhr || !evt.detail.elt.closest) { return; }
+    if (!evt.detail.elt.closest('#notification-bell, .tocsin-inbox')) { return; }
+    keepForUnread(xhr.responseText);
+    applyUnread();
   });
 
   /* Keyboard shortcuts, as GitHub's; never while typing, never with Ctrl, Meta or Alt. */
