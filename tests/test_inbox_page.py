@@ -82,6 +82,8 @@ def test_paging_keeps_the_state(app, client, alice, rows):
     link = f"/notifications?state=archived&amp;before={newest}"
     assert f'href="{link}"' in first and f'hx-get="{link}"' in first
     assert 'hx-target="#notification-list-archived"' in first
+    # Not #notification-load-more: a snapshot replaces that one with All's next page.
+    assert 'id="notification-inbox-more"' in first and 'id="notification-load-more"' not in first
     second = client.get(f"/notifications?state=archived&before={newest}").text
     assert item_ids(second) == [oldest] and tab(second) == "Archived"
     assert 'id="notification-older"' in second and "before=" not in second.split("load-more")[1]

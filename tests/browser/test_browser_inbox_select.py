@@ -200,3 +200,27 @@ def test_the_unread_tab_takes_new_rows_and_archived_does_not(
     Bell(archived).expect_count(2)
     expect(archived.locator(".tocsin-item")).to_have_count(0)
     assert console_errors == []
+
+
+def test_load_more_on_the_archived_tab_stays_archived(tocsin, page, login, console_errors):
+    from app import users
+    from tocsin.extensions import db
+    from tocsin.notifications import housekeeping
+
+    ids = tocsin.create_many(23, "Old")
+    tocsin.create({"title": "Still here"})
+    with tocsin.app_context():
+        housekeeping.archive(db.session, users.by_username(db.session, "alice").id, ids)
+    login(page)
+    open_inbox(page, tocsin, "archived")
+    archived = page.locator("#notification-list-archived > .tocsin-item")
+    expect(archived).to_have_count(20)
+    page.get_by_role("link", name="Load more").click()
+    expect(archived).to_have_count(23)
+    expect(page.locator("#notification-list-archived")).not_to_contain_text("Still here")
+    expect(page.get_by_role("link", name="Load more")).to_have_count(0)
+    expect(page).to_have_url(tocsin.url + "/notifications?state=archived")  # appended in place
+    # The appended rows take part in the selection like the others.
+    page.get_by_label("Select all on this page").check()
+    expect(page.locator("#notification-bulk-count")).to_have_text("23 selected")
+    assert console_errors == []
