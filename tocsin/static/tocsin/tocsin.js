@@ -542,8 +542,9 @@
       // It left the list (archived, deleted): the row that took its place is current.
       var next = all[Math.min(currentIndex, all.length - 1)];
       currentId = next ? next.dataset.id : null;
+      // Focus follows only if it went with the row (or to a row): never out of the bar.
       var active = document.activeElement;
-      if (next && (!active || active === document.body || section.contains(active))) {
+      if (next && (!active || active === document.body || list.contains(active))) {
         focusRow(next);
       }
     }
