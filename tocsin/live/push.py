@@ -95,12 +95,38 @@ def render(session: Session, conn: Connection, events: list[dict]) -> str:
     A "created" event may say "quiet" (the policy held or skipped its toast: the row and
     badge still show) or "sound" (its toast plays the sound). A "prefs" event (the user's
     preferences or snooze changed) re-renders the snooze banner. A "summary" event is the
-    catch-up toast after quiet hours or a snooze (notifications/catchup.py).
+    catch-up toast after quiet hours or a snooze (notifications/catchup.py). "removed"
+    (archived, deleted) and "restored" (unarchived, undone) take rows out of the lists
+    and put them back (notifications/housekeeping.py).
     """
     message = _items(session, conn, events)
+    message += _housekeeping(session, conn, events, badge=not message)
     if any(event.get("kind") == "prefs" for event in events):
         message += snooze_banner(session, conn)
     return message + _summaries(events)
+
+
+def _housekeeping(session: Session, conn: Connection, events: list[dict], badge: bool) -> str:
+    """Rows out of the lists and back into them, as they are now: a batch may hold an
+    archive and its undo, and the database says which came last. The badge too, unless
+    the batch's other events brought it already."""
+    ids: set[int] = set()
+    for event in events:
+        if event.get("kind") in ("removed", "restored"):
+            ids.update(event["ids"])
+    if not ids:
+        return ""
+    listed = [n for n in queries.by_ids(session, conn.user_id, ids) if not n.is_archived]
+    count = queries.unread_count(session, conn.user_id) if badge else None
+    return anonymous.render(
+        "tocsin/_housekeeping.html",
+        changed=[],
+        restored=listed,
+        removed=sorted(ids - {n.id for n in listed}, reverse=True),
+        count=count,
+        offer=None,
+        **_csrf(conn),
+    )
 
 
 def _summaries(events: list[dict]) -> str:

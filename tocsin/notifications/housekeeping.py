@@ -16,10 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from ..models import GroupMember, Notification, utcnow
-from . import undo
+from . import queries, undo
 from .store import add_unread
 
 #: Most ids one request may name: a page of the inbox is far fewer.
@@ -55,7 +56,7 @@ def mark_read(
 ) -> Outcome:
     """Mark the user's rows among `ids` read; with `undoable`, offer to mark them unread again."""
     with _transaction(session):
-        found = _lock(session, user_id, ids)
+        found = queries.lock_rows(session, user_id, ids)
         read = _update(session, user_id, found, Notification.read_at.is_(None), read_at=utcnow())
         add_unread(session, {user_id: -len(read)})
         token = (
@@ -70,7 +71,7 @@ def mark_read(
 def mark_unread(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
     """Mark the user's rows among `ids` unread; an archived one is unarchived too."""
     with _transaction(session):
-        found = _lock(session, user_id, ids)
+        found = queries.lock_rows(session, user_id, ids)
         unarchived = _update(
             session, user_id, found, Notification.archived_at.is_not(None), archived_at=None
         )
@@ -85,7 +86,7 @@ def archive(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
     """Archive (and so read) the user's rows among `ids`; offer an undo."""
     now = utcnow()
     with _transaction(session):
-        found = _lock(session, user_id, ids)
+        found = queries.lock_rows(session, user_id, ids)
         not_archived = Notification.archived_at.is_(None)
         # Unread ones first: the undo makes exactly these unread again.
         unread = _update(
@@ -111,7 +112,7 @@ def archive(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
 def unarchive(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
     """Bring the user's archived rows among `ids` back to the lists; they stay read."""
     with _transaction(session):
-        found = _lock(session, user_id, ids)
+        found = queries.lock_rows(session, user_id, ids)
         restored = _update(
             session, user_id, found, Notification.archived_at.is_not(None), archived_at=None
         )
@@ -122,7 +123,7 @@ def unarchive(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
 def delete(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
     """Delete the user's rows among `ids` and their group members; offer an undo."""
     with _transaction(session):
-        found = _lock(session, user_id, ids)
+        found = queries.lock_rows(session, user_id, ids)
         rows = [
             undo.dump(Notification, r._mapping)
             for r in session.execute(
@@ -161,18 +162,27 @@ def read_all(session: Session, user_id: int, up_to: int) -> Outcome:
     A group that grew after the page was shown sorts above `up_to`, so it stays unread.
     """
     with _transaction(session):
-        unread_shown = (
+        unread_shown: tuple[sa.ColumnElement[bool], ...] = (
             Notification.user_id == user_id,
             Notification.position <= up_to,
             Notification.read_at.is_(None),
         )
-        # Locked in id order first, as every action here locks: no two wait on each other.
-        session.execute(
-            sa.select(Notification.id)
-            .where(*unread_shown)
-            .order_by(Notification.id)
-            .with_for_update()
-        ).all()
+        if session.get_bind().dialect.name == "postgresql":
+            # Locked in id order first, as every action here locks, and then only those
+            # rows changed (not one that turned unread meanwhile, unlocked): no two
+            # requests wait on each other in a circle. SQLite writes one at a time.
+            locked = session.scalars(
+                sa.select(Notification.id)
+                .where(*unread_shown)
+                .order_by(Notification.id)
+                .with_for_update()
+            ).all()
+            among = sa.bindparam("ids", list(locked), type_=postgresql.ARRAY(sa.Integer))
+            unread_shown = (
+                Notification.user_id == user_id,
+                Notification.id == sa.any_(among),
+                Notification.read_at.is_(None),
+            )
         read = list(
             session.scalars(
                 sa.update(Notification)
@@ -213,22 +223,6 @@ def _transaction(session: Session) -> Iterator[None]:
         session.rollback()
         raise
     session.commit()
-
-
-def _lock(session: Session, user_id: int, ids: Iterable[int]) -> list[int]:
-    """Return the user's rows among `ids`, locked in id order (PostgreSQL), so that two
-    requests on overlapping rows queue instead of deadlocking."""
-    wanted = sorted({int(i) for i in ids})
-    if not wanted:
-        return []
-    return list(
-        session.scalars(
-            sa.select(Notification.id)
-            .where(Notification.user_id == user_id, Notification.id.in_(wanted))
-            .order_by(Notification.id)
-            .with_for_update()
-        )
-    )
 
 
 def _update(session: Session, user_id: int, ids: list[int], *guards, **values) -> list[int]:

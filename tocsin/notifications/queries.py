@@ -95,6 +95,22 @@ def by_ids(session: Session, user_id: int, ids) -> list[Notification]:
     return list(session.scalars(stmt.order_by(Notification.position.desc())))
 
 
+def lock_rows(session: Session, user_id: int, ids) -> list[int]:
+    """Return the user's rows among `ids`, locked in id order (PostgreSQL; SQLite writes one
+    at a time anyway): every multi-row change locks this way first, so two of them on
+    overlapping rows queue instead of deadlocking."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return []
+    stmt = (
+        sa.select(Notification.id)
+        .where(Notification.user_id == user_id, Notification.id.in_(wanted))
+        .order_by(Notification.id)
+        .with_for_update()
+    )
+    return list(session.scalars(stmt))
+
+
 def latest_id(session: Session, user_id: int) -> int:
     """Return the user's highest position (the newest row's id, or a grown group's), 0 if none."""
     # ORDER BY + LIMIT rather than max(): both databases read it off the index's end.

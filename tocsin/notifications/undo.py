@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from .. import broker
 from ..models import GroupMember, Notification, Undo, UTCDateTime, utcnow
-from . import pipeline
+from . import pipeline, queries
 from .service import READ_EVENT_MAX_IDS
 from .store import add_unread
 
@@ -110,6 +110,8 @@ def revert(session: Session, user_id: int, token: str) -> Reverted:
     """
     try:
         action, payload = _claim(session, user_id, token)
+        # The rows in id order first, as every housekeeping action locks them.
+        queries.lock_rows(session, user_id, payload.get("ids", []))
         if action == ARCHIVE:
             result = _unarchive(session, user_id, payload)
         elif action == DELETE:

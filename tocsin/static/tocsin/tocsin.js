@@ -31,6 +31,13 @@
       Array.prototype.slice.call(tpl.content.children).forEach(function (child) {
         var how = child.getAttribute('hx-swap-oob');
         if (!how) { return; }
+        // Housekeeping (below): rows back in the list go where their position says.
+        if (child.hasAttribute('data-tocsin-restore')) {
+          if (!xhr) { keepForPanel(child, 'restore'); }
+          restoreItems(child);
+          child.remove();
+          return;
+        }
         // Before the check below: a page without the list still applies the snapshot.
         if (child.hasAttribute('data-tocsin-snapshot')) { snapshotArrived = true; }
         if (!xhr) { keepForPanel(child, how); }
@@ -39,6 +46,7 @@
         }
         var target = child.id && byId(child.id);
         if (!target) { child.remove(); return; }
+        if (how === 'delete') { leaving(target); }
         if (/^(afterbegin|beforeend)/.test(how)) {
           Array.prototype.slice.call(child.children).forEach(function (item) {
             if (item.id && byId(item.id)) { item.remove(); }
@@ -112,7 +120,13 @@
   var PANEL_PUSHES_MAX = 200;
   function keepForPanel(child, how) {
     if (!panelPushes || panelPushes.length >= PANEL_PUSHES_MAX) { return; }
-    if (child.id === 'notification-list' && /^afterbegin/.test(how)) {
+    if (how === 'restore') {
+      Array.prototype.forEach.call(child.children, function (item) {
+        panelPushes.push({ html: item.outerHTML, restore: true });
+      });
+    } else if (how === 'delete') {
+      if (ITEM_ID.test(child.id)) { panelPushes.push({ remove: child.id }); }
+    } else if (child.id === 'notification-list' && /^afterbegin/.test(how)) {
       Array.prototype.forEach.call(child.children, function (item) {
         panelPushes.push({ html: item.outerHTML, isNew: true });
       });
@@ -126,6 +140,11 @@
     var list = byId('notification-list');
     if (!list) { return; }
     pushes.forEach(function (p) {
+      if (p.remove) {
+        var gone = byId(p.remove);
+        if (gone) { gone.remove(); }
+        return;
+      }
       if (p.upTo !== undefined) {
         var upTo = byId('notification-up-to');
         if (upTo) { upTo.value = String(Math.max(Number(upTo.value) || 0, p.upTo)); }
@@ -135,6 +154,7 @@
       tpl.innerHTML = p.html;
       var item = tpl.content.firstElementChild;
       item.removeAttribute('hx-swap-oob');
+      if (p.restore) { restoreItem(list, item); return; }
       var old = byId(item.id);
       if (old) {
         if (p.isNew) { return; }  // the response already has it, as fresh
@@ -157,6 +177,88 @@
   });
   document.addEventListener('htmx:afterRequest', function (evt) {
     if (evt.detail.elt === bellButton() && !evt.detail.successful) { panelPushes = null; }
+  });
+
+  /* ---- housekeeping (issue 12): rows leave the lists and come back; the undo toast ---- */
+  // "removed" (archive, delete) arrives as hx-swap-oob="delete" per row and toast: htmx
+  // deletes them; a row that held the focus hands it to its neighbour first. "restored"
+  // (unarchive, undo) arrives as <ul id="notification-list" data-tocsin-restore>: each
+  // row goes before the first shown row of a lower data-position (the list's order),
+  // replaces its old self if shown, and is left out when it sorts below every shown row
+  // while more pages follow (that page brings it) or when the list shows a state
+  // (data-state="unread|read|archived") the row is not in.
+  var restoredIds = [];
+  function itemPosition(li) { return Number(li.dataset.position) || Number(li.dataset.id) || 0; }
+  function belongs(list, item) {
+    var state = list.dataset.state;
+    if (state === 'archived') { return item.hasAttribute('data-archived'); }
+    if (item.hasAttribute('data-archived')) { return false; }
+    if (state === 'unread') { return item.classList.contains('is-unread'); }
+    if (state === 'read') { return !item.classList.contains('is-unread'); }
+    return true;
+  }
+  function restoreItem(list, item) {
+    var old = byId(item.id);
+    if (old && old.parentNode === list && !belongs(list, item)) { leaving(old); old.remove(); return; }
+    if (old) { old.replaceWith(item); htmx.process(item); return; }
+    if (!list || !belongs(list, item)) { return; }
+    var position = itemPosition(item);
+    var before = Array.prototype.find.call(list.children, function (li) {
+      return itemPosition(li) < position;
+    });
+    var more = byId('notification-load-more');
+    if (!before && more && more.querySelector('a')) { return; }
+    list.insertBefore(item, before || null);
+    htmx.process(item);
+    restoredIds.push(item.id);
+  }
+  function restoreItems(child) {
+    var list = byId('notification-list');
+    Array.prototype.slice.call(child.children).forEach(function (item) {
+      item.removeAttribute('hx-swap-oob');
+      restoreItem(list, item);
+    });
+  }
+  // Focus in a row about to go moves to the same button of the next row (or the previous,
+  // or the list's heading), so a keyboard user archiving down a list keeps their place.
+  function leaving(el) {
+    var focused = document.activeElement;
+    if (!focused || !el.contains(focused) || !ITEM_ID.test(el.id)) { return; }
+    var next = el.nextElementSibling || el.previousElementSibling;
+    var form = focused.closest('form');
+    var kind = form && form.className.split(' ')[0];
+    var target = next && ((kind && next.querySelector('.' + kind + ' button')) ||
+                          next.querySelector('.tocsin-item-tools button, a'));
+    if (!target) {
+      var region = el.closest('#notification-panel, .tocsin-inbox');
+      target = region && region.querySelector('.tocsin-heading');
+      if (target) { target.setAttribute('tabindex', '-1'); }
+    }
+    if (target) { target.focus(); }
+  }
+  // The Undo button: the toast goes once the undo is done; a refused one (too late,
+  // undone in another tab) says so for a moment instead.
+  var UNDO_REFUSED = { 409: 'Already undone.', 410: 'Too late to undo.' };
+  document.addEventListener('htmx:beforeRequest', function (evt) {
+    if (evt.detail.elt.matches && evt.detail.elt.matches('[data-tocsin-undo]')) { restoredIds = []; }
+  });
+  document.addEventListener('htmx:afterRequest', function (evt) {
+    var form = evt.detail.elt;
+    if (!form.matches || !form.matches('[data-tocsin-undo]')) { return; }
+    var toast = form.closest('.tocsin-toast');
+    if (evt.detail.successful) {
+      var back = restoredIds.length && byId(restoredIds[0]);
+      var link = back && back.querySelector('.tocsin-item-link');
+      removeToast(toast);
+      if (link && link.offsetParent !== null) { link.focus(); }
+      return;
+    }
+    if (!toast) { return; }
+    var text = toast.querySelector('.tocsin-toast-text');
+    if (text) { text.textContent = UNDO_REFUSED[evt.detail.xhr.status] || 'Could not undo.'; }
+    form.remove();
+    clearTimeout(toast._tocsinTimer);
+    toast._tocsinTimer = setTimeout(function () { removeToast(toast); }, 4000);
   });
 
   /* ---- connection indicator ---- */
