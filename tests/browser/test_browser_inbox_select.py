@@ -86,6 +86,7 @@ def test_a_selected_row_re_rendered_by_a_push_stays_selected(
     # Read in another tab: the row is re-rendered in place, with a fresh box.
     other = page.context.new_page()
     other.goto(tocsin.url + "/notifications")
+    other.locator(f"#notification-{first}").hover()  # the row's buttons show on hover
     other.get_by_role("button", name="Mark as read: First").click()
     expect(page.locator(f"#notification-{first}")).not_to_have_class(re.compile("is-unread"))
     expect(box(page, "First")).to_be_checked()
