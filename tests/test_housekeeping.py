@@ -259,3 +259,17 @@ def test_bulk_read_offers_an_undo_and_a_single_read_does_not():
     assert outcome.changed == [b] and outcome.offer.count == 1
     undo.revert(db.session, alice, outcome.offer.token)
     assert counter_is_exact() == 1 and row(a).read_at is not None
+
+
+def test_undo_of_mark_all_read_works_in_chunks(monkeypatch):
+    """It may name every unread row: more than a statement takes parameters (chunks of 3
+    here stand for chunks of thousands)."""
+    monkeypatch.setattr(queries, "LOCK_CHUNK", 3)
+    alice = user_id("alice")
+    ids = [send(title=f"n{i}") for i in range(10)]
+    outcome = housekeeping.read_all(db.session, alice, ids[-1])
+    assert outcome.offer.count == 10 and counter_is_exact() == 0
+    assert undo.revert(db.session, alice, outcome.offer.token).unread == ids
+    assert counter_is_exact() == 10
+    assert queries.lock_rows(db.session, alice, reversed(ids)) == ids
+    db.session.rollback()

@@ -192,3 +192,16 @@ def test_undo_answers_why_not(app, client, alice, auth, notify):
     client.post("/logout", data={"csrf_token": alice.csrf()})
     auth.login("bob")
     assert auth.post("/notifications/undo", {"token": token}).status_code == 404
+
+
+def test_a_pending_undo_that_expired_before_the_next_page_is_not_shown(client, alice, notify):
+    nid = notify()
+    alice.post(f"/notifications/{nid}/archive")
+    with client.session_transaction() as session:
+        kept = session["tocsin_undo"]
+        kept["expires_at"] = (utcnow() - undo.GRACE * 2).isoformat()
+        session["tocsin_undo"] = kept
+    page = client.get("/notifications").text
+    assert "tocsin-toast-undo" not in page
+    with client.session_transaction() as session:
+        assert "tocsin_undo" not in session

@@ -15,7 +15,7 @@ from ..models import MAX_ID
 from . import housekeeping, queries, undo
 from .jinja import PENDING_UNDO
 from .responses import is_htmx, redirect_back
-from .views import bp, int_arg
+from .views import _int_arg, bp
 
 
 @bp.post(f"/<int(max={MAX_ID}):notification_id>/unread")
@@ -40,7 +40,7 @@ def delete(notification_id: int):
 
 @bp.post("/read-all")
 def read_all():
-    up_to = int_arg(request.form, "up_to", required=True)
+    up_to = _int_arg(request.form, "up_to", required=True)
     return answer(housekeeping.read_all(store.session, current_user.id, up_to))
 
 

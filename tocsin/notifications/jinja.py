@@ -18,14 +18,11 @@ PENDING_UNDO = "tocsin_undo"
 
 
 def pending_undo() -> list[undo.Offer]:
-    """Return the undo a plain form post left for this page, once, for the bell's toasts."""
+    """Return the undo a plain form post left for this page, once, for the bell's toasts
+    (none once it expired: the page it was meant for was never shown)."""
     kept = session.pop(PENDING_UNDO, None) if PENDING_UNDO in session else None
-    if not isinstance(kept, dict):
-        return []
-    try:
-        return [undo.Offer(str(kept["token"]), str(kept["action"]), int(kept["count"]))]
-    except (KeyError, TypeError, ValueError):
-        return []
+    offer = undo.Offer.from_dict(kept) if kept is not None else None
+    return [] if offer is None else [offer]
 
 
 def current_unread_count() -> int:

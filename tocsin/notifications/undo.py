@@ -63,9 +63,30 @@ class Offer:
     token: str
     action: str
     count: int
+    expires_at: datetime
 
     def as_dict(self) -> dict:
-        return {"token": self.token, "action": self.action, "count": self.count}
+        """The offer as JSON (kept in the session for the page after a plain form post)."""
+        return {
+            "token": self.token,
+            "action": self.action,
+            "count": self.count,
+            "expires_at": self.expires_at.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data) -> "Offer | None":
+        """The offer `as_dict` wrote, or None if it is malformed or past its grace."""
+        try:
+            offer = cls(
+                str(data["token"]),
+                str(data["action"]),
+                int(data["count"]),
+                datetime.fromisoformat(data["expires_at"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+        return offer if utcnow() <= offer.expires_at + GRACE else None
 
 
 def offer(session: Session, user_id: int, action: str, payload: dict, count: int) -> Offer:
@@ -84,7 +105,7 @@ def offer(session: Session, user_id: int, action: str, payload: dict, count: int
             expires_at=now + OFFERED,
         )
     )
-    return Offer(token, action, count)
+    return Offer(token, action, count, now + OFFERED)
 
 
 def prune(session: Session, user_id: int | None = None, now: datetime | None = None) -> int:
@@ -201,19 +222,22 @@ def _unarchive(session: Session, user_id: int, payload: dict) -> Reverted:
 
 def _unread(session: Session, user_id: int, payload: dict) -> Reverted:
     """Mark unread again what a mark-all-read (or a bulk read) read, unless archived since."""
-    ids = _returning_ids(
-        session,
-        sa.update(Notification)
-        .where(
-            Notification.user_id == user_id,
-            Notification.id.in_(payload.get("ids", [])),
-            Notification.read_at.is_not(None),
-            Notification.archived_at.is_(None),
+    ids = sorted(payload.get("ids", []))
+    unread: list[int] = []
+    for start in range(0, len(ids), queries.LOCK_CHUNK):  # it may name every unread row
+        unread += _returning_ids(
+            session,
+            sa.update(Notification)
+            .where(
+                Notification.user_id == user_id,
+                Notification.id.in_(ids[start : start + queries.LOCK_CHUNK]),
+                Notification.read_at.is_not(None),
+                Notification.archived_at.is_(None),
+            )
+            .values(read_at=None),
         )
-        .values(read_at=None),
-    )
-    add_unread(session, {user_id: len(ids)})
-    return Reverted(READ, [], sorted(ids))
+    add_unread(session, {user_id: len(unread)})
+    return Reverted(READ, [], sorted(unread))
 
 
 def _reinsert(session: Session, user_id: int, payload: dict) -> Reverted:

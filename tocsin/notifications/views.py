@@ -29,10 +29,10 @@ def require_login():
 
 
 @overload
-def int_arg(source, name: str, *, required: Literal[True]) -> int: ...
+def _int_arg(source, name: str, *, required: Literal[True]) -> int: ...
 @overload
-def int_arg(source, name: str, *, required: bool = False) -> int | None: ...
-def int_arg(source, name: str, *, required: bool = False) -> int | None:
+def _int_arg(source, name: str, *, required: bool = False) -> int | None: ...
+def _int_arg(source, name: str, *, required: bool = False) -> int | None:
     raw = source.get(name)
     if raw in (None, "") and not required:
         return None
@@ -70,7 +70,7 @@ def bell():
 
 @bp.get("/panel")
 def panel():
-    before = int_arg(request.args, "before")
+    before = _int_arg(request.args, "before")
     page = _page(before)
     if before is not None:
         return render_template("tocsin/_page.html", page=page)
@@ -80,7 +80,7 @@ def panel():
 @bp.get("")
 def inbox():
     state = _state_arg(request.args)
-    before = int_arg(request.args, "before")
+    before = _int_arg(request.args, "before")
     page = _page(before, state)
     return render_template(
         "tocsin/inbox.html", page=page, up_to=page.newest_id, before=before, state=state
@@ -112,5 +112,6 @@ def read(notification_id: int):
     return redirect(follow, 303) if follow else redirect_back()
 
 
-# Register their routes on `bp`: snooze and housekeeping live in modules of their own.
+# Register their routes on `bp`: snooze and housekeeping (mark unread, archive, delete,
+# bulk, undo, mark all read) live in modules of their own.
 from . import housekeeping_views, snooze_views  # noqa: E402, F401
