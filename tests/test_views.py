@@ -176,7 +176,7 @@ def test_inbox_works_as_plain_html(app, client, alice, notify):
     assert f'action="/notifications/{ids[2]}/read"' in page and 'method="post"' in page
     assert f'href="/notifications?before={ids[1]}"' in page
     older = client.get(f"/notifications?before={ids[1]}").text
-    assert item_ids(older) == [ids[0]] and 'id="notification-archive"' in older
+    assert item_ids(older) == [ids[0]] and 'id="notification-older"' in older
 
 
 def test_ids_beyond_the_integer_range_are_misses_not_errors(alice, client):

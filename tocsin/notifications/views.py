@@ -41,10 +41,21 @@ def _int_arg(source, name: str, *, required: bool = False) -> int | None:
     return int(raw)
 
 
-def _page(before: int | None):
+def _state_arg(args) -> queries.State | None:
+    """The inbox's `state`: unread, read or archived; missing or empty = every non-archived row."""
+    raw = args.get("state")
+    if raw in (None, ""):
+        return None
+    for state in queries.STATES:
+        if raw == state:
+            return state
+    abort(400, description="state must be one of: " + ", ".join(queries.STATES))
+
+
+def _page(before: int | None, state: queries.State | None = None):
     """Return a page of the user's list, stamping its rows seen: the user is looking at them."""
     page = queries.page(
-        store.session, current_user.id, before, current_app.config["TOCSIN_PAGE_SIZE"]
+        store.session, current_user.id, before, current_app.config["TOCSIN_PAGE_SIZE"], state
     )
     # A GET that writes, as Login.seen_at does: a receipt, not a state the user changes;
     # guarded, and no write at all once the listed rows are seen.
@@ -68,9 +79,12 @@ def panel():
 
 @bp.get("")
 def inbox():
+    state = _state_arg(request.args)
     before = _int_arg(request.args, "before")
-    page = _page(before)
-    return render_template("tocsin/inbox.html", page=page, up_to=page.newest_id, before=before)
+    page = _page(before, state)
+    return render_template(
+        "tocsin/inbox.html", page=page, up_to=page.newest_id, before=before, state=state
+    )
 
 
 @bp.get(f"/<int(max={MAX_ID}):notification_id>/group")

@@ -633,3 +633,321 @@
     if (toggle) { toggle.focus(); }
   });
 })();
+
+/* ---- Inbox page (issue 12): state tabs' live rows, bulk selection, keyboard shortcuts ---- */
+// Everything here starts only on the inbox page (#notification-bulk). The bulk form works
+// without JavaScript; this adds the count, "select all", shift-click ranges, a current row
+// moved with j/k, GitHub's shortcuts and their "?" dialog. The selection lives in a set of
+// ids, not in the checkboxes: a row re-rendered by a push (read elsewhere, a group that
+// grew) comes with a fresh, unchecked box, which is checked again from the set.
+(function () {
+  'use strict';
+
+  var NAMES = {
+    read: ['Marked', 'read'], unread: ['Marked', 'unread'], archive: ['Archived', ''],
+    unarchive: ['Unarchived', ''], 'delete': ['Deleted', '']
+  };
+  var form, section, list, selectAll, count, status, dialog;
+  var selected = new Set();
+  var anchorId = null;   // the last box clicked: a shift-click selects from it
+  var currentId = null;  // the row j/k moved to
+  var currentIndex = 0;  // where it was, for the row that takes its place when it leaves
+
+  function byId(id) { return document.getElementById(id); }
+  function rows() {
+    return list ? Array.prototype.slice.call(list.querySelectorAll(':scope > .tocsin-item')) : [];
+  }
+  function rowBox(row) { return row.querySelector('input[name="ids"][form="notification-bulk"]'); }
+  function rowById(id) { return list && list.querySelector(':scope > [data-id="' + id + '"]'); }
+  function plural(n) { return n + ' notification' + (n === 1 ? '' : 's'); }
+  function say(text) {
+    if (!status) { return; }
+    // Emptied first, so the same words said twice are announced twice.
+    status.textContent = '';
+    setTimeout(function () { status.textContent = text; }, 50);
+  }
+
+  /* The checkboxes, the count, "select all" and the buttons, from the set. */
+  function sync() {
+    var all = rows();
+    var present = new Set(all.map(function (row) { return row.dataset.id; }));
+    selected.forEach(function (id) { if (!present.has(id)) { selected.delete(id); } });
+    all.forEach(function (row) {
+      var box = rowBox(row);
+      if (box) { box.checked = selected.has(row.dataset.id); }
+      row.classList.toggle('tocsin-selected', selected.has(row.dataset.id));
+    });
+    var n = selected.size;
+    selectAll.checked = n > 0 && n === all.length;
+    selectAll.indeterminate = n > 0 && n < all.length;
+    selectAll.disabled = all.length === 0;
+    count.textContent = n ? n + ' selected' : 'None selected';
+    form.querySelectorAll('.tocsin-bulk-actions button').forEach(function (b) { b.disabled = n === 0; });
+    markCurrent(all);
+  }
+
+  /* The current row: a class and aria-current, and focus on its link. */
+  function markCurrent(all) {
+    all = all || rows();
+    if (currentId !== null && !all.some(function (r) { return r.dataset.id === currentId; })) {
+      // It left the list (archived, deleted): the row that took its place is current.
+      var next = all[Math.min(currentIndex, all.length - 1)];
+      currentId = next ? next.dataset.id : null;
+      // Focus follows only if it went with the row (or to a row): never out of the bar.
+      var active = document.activeElement;
+      if (next && (!active || active === document.body || list.contains(active))) {
+        focusRow(next);
+      }
+    }
+    all.forEach(function (row, i) {
+      var isCurrent = row.dataset.id === currentId;
+      row.classList.toggle('tocsin-current', isCurrent);
+      if (isCurrent) { row.setAttribute('aria-current', 'true'); currentIndex = i; } else { row.removeAttribute('aria-current'); }
+    });
+  }
+  function focusRow(row) {
+    if (!row) { return; }
+    var link = row.querySelector('.tocsin-item-link');
+    if (link) { link.focus({ preventScroll: true }); }
+    row.scrollIntoView({ block: 'nearest' });
+  }
+  function move(by) {
+    var all = rows();
+    if (!all.length) { return; }
+    var i = all.findIndex(function (r) { return r.dataset.id === currentId; });
+    i = i < 0 ? (by > 0 ? 0 : all.length - 1) : Math.max(0, Math.min(all.length - 1, i + by));
+    currentId = all[i].dataset.id;
+    markCurrent(all);
+    focusRow(all[i]);
+  }
+
+  function setRange(fromId, toId, checked) {
+    var all = rows();
+    var a = all.findIndex(function (r) { return r.dataset.id === fromId; });
+    var b = all.findIndex(function (r) { return r.dataset.id === toId; });
+    if (a < 0 || b < 0) { return false; }
+    all.slice(Math.min(a, b), Math.max(a, b) + 1).forEach(function (row) {
+      if (checked) { selected.add(row.dataset.id); } else { selected.delete(row.dataset.id); }
+    });
+    return true;
+  }
+
+  /* Post an action for `ids` through the bulk form's URL; the answer swaps in out of band. */
+  function act(action, ids) {
+    if (!ids.length) { say('No notification selected. Press j or k to choose one.'); return; }
+    htmx.ajax('POST', form.getAttribute('action'), {
+      source: form, swap: 'none', values: { ids: ids, action: action }
+    });
+  }
+  function targets() {
+    if (selected.size) { return Array.from(selected); }
+    return currentId !== null && rowById(currentId) ? [currentId] : [];
+  }
+
+  /* A bulk answer: clear the selection, drop rows that left this tab, say what happened. */
+  function leavesThisTab(action) {
+    if (action === 'archive' || action === 'delete') { return true; }
+    return section.dataset.state === 'archived' && (action === 'unarchive' || action === 'unread');
+  }
+  function asList(value) {
+    if (value === undefined || value === null) { return []; }
+    // htmx's parameters hand a repeated field as an array-like proxy (no working map()).
+    if (typeof value === 'string') { return [value]; }
+    var out = [];
+    for (var i = 0; i < value.length; i++) { out.push(String(value[i])); }
+    return out;
+  }
+  document.addEventListener('htmx:configRequest', function (evt) {
+    if (!form || evt.detail.elt !== form) { return; }
+    evt.detail.elt._tocsinBulk = {
+      action: String(evt.detail.parameters.action || ''),
+      ids: asList(evt.detail.parameters.ids)
+    };
+  });
+  document.addEventListener('htmx:afterRequest', function (evt) {
+    if (!form || evt.detail.elt !== form || !form._tocsinBulk) { return; }
+    var sent = form._tocsinBulk;
+    form._tocsinBulk = null;
+    var words = NAMES[sent.action] || ['Done:', ''];
+    if (!evt.detail.successful) {
+      say('Not done: ' + plural(sent.ids.length) + ' could not be changed.');
+      return;
+    }
+    sent.ids.forEach(function (id) {
+      selected.delete(id);
+      var row = rowById(id);
+      if (row && leavesThisTab(sent.action)) { row.remove(); }
+    });
+    sync();
+    say(words[0] + ' ' + plural(sent.ids.length) + (words[1] ? ' ' + words[1] : '') + '.');
+  });
+
+  /* The Unread tab's newest page: unread rows that pushes and answers bring for
+     #notification-list (new ones, and rows an undo put back), and fresh renderings of
+     the rows it shows (a snapshot after a reconnect). */
+  var unreadPushes = [];
+  function keepForUnread(text) {
+    if (!list || list.dataset.tocsinLive !== 'unread' || !text) { return; }
+    var tpl = document.createElement('template');
+    tpl.innerHTML = text;
+    Array.prototype.forEach.call(tpl.content.children, function (child) {
+      if (child.id !== 'notification-list') { return; }
+      Array.prototype.forEach.call(child.children, function (item) {
+        if (item.classList.contains('tocsin-item')) { unreadPushes.push(item.outerHTML); }
+      });
+    });
+  }
+  function position(li) { return Number(li.dataset.position || li.dataset.id); }
+  function applyUnread() {
+    // The Archived tab: a row unarchived (here or in another tab) comes re-rendered in
+    // place without data-archived; it belongs to the other tabs now.
+    if (list && section.dataset.state === 'archived') {
+      rows().forEach(function (row) { if (!row.hasAttribute('data-archived')) { row.remove(); } });
+    }
+    var pushes = unreadPushes;
+    unreadPushes = [];
+    pushes.forEach(function (html) {
+      var tpl = document.createElement('template');
+      tpl.innerHTML = html;
+      var item = tpl.content.firstElementChild;
+      var old = byId(item.id);
+      if (old && list.contains(old)) {
+        old.replaceWith(item);
+      } else if (!old && item.classList.contains('is-unread')) {
+        // In the list's order, newest position first.
+        var at = position(item);
+        var after = rows().find(function (li) { return position(li) < at; });
+        list.insertBefore(item, after || null);
+      } else {
+        return;
+      }
+      htmx.process(item);
+    });
+  }
+  // The raw message: the tocsin extension drops #notification-list, absent on this tab.
+  document.addEventListener('htmx:wsBeforeMessage', function (evt) { keepForUnread(evt.detail.message); });
+  document.addEventListener('htmx:wsAfterMessage', applyUnread);
+  document.addEventListener('htmx:afterRequest', function (evt) {
+    var xhr = evt.detail.xhr;
+    if (!evt.detail.successful || !xhr || !evt.detail.elt.closest) { return; }
+    if (!evt.detail.elt.closest('#notification-bell, .tocsin-inbox')) { return; }
+    keepForUnread(xhr.responseText);
+    applyUnread();
+  });
+
+  /* Keyboard shortcuts, as GitHub's; never while typing, never with Ctrl, Meta or Alt. */
+  var NOT_TYPING = /^(checkbox|radio|button|submit|reset|image|file|color|range)$/;
+  function typing(el) {
+    if (!el || el === document.body) { return false; }
+    if (el.isContentEditable) { return true; }
+    var tag = el.tagName;
+    if (tag === 'TEXTAREA' || tag === 'SELECT') { return true; }
+    return tag === 'INPUT' && !NOT_TYPING.test(el.type);
+  }
+  function openShortcuts() {
+    if (!dialog || dialog.open) { return; }
+    dialog.showModal();  // modal: the page behind is inert, Escape closes it
+  }
+  document.addEventListener('keydown', function (evt) {
+    if (!form || evt.defaultPrevented || evt.isComposing) { return; }
+    if (evt.ctrlKey || evt.metaKey || evt.altKey) { return; }
+    if (dialog && dialog.open) { return; }
+    if (typing(evt.target) || typing(document.activeElement)) { return; }
+    var onArchived = section.dataset.state === 'archived';
+    var handled = true;
+    switch (evt.key) {
+      case 'j': move(1); break;
+      case 'k': move(-1); break;
+      case 'x':
+        if (currentId === null) { move(1); }
+        if (currentId !== null) {
+          if (selected.has(currentId)) { selected.delete(currentId); } else { selected.add(currentId); }
+          anchorId = currentId;
+          sync();
+        }
+        break;
+      case 'e': act(onArchived ? 'unarchive' : 'archive', targets()); break;
+      case 'I': act('read', targets()); break;
+      case 'U': act('unread', targets()); break;
+      case '#': act('delete', targets()); break;
+      case '?': openShortcuts(); break;
+      default: handled = false;
+    }
+    if (handled) { evt.preventDefault(); }
+  });
+
+  function start() {
+    form = byId('notification-bulk');
+    if (!form) { return; }
+    section = form.closest('.tocsin-inbox');
+    list = section && section.querySelector('.tocsin-inbox-list');
+    selectAll = byId('notification-select-all');
+    count = byId('notification-bulk-count');
+    status = byId('notification-inbox-status');
+    dialog = byId('notification-shortcuts');
+    if (!section || !list || !selectAll || !count) { form = null; return; }
+    selectAll.closest('label').hidden = false;
+    var opener = section.querySelector('.tocsin-shortcuts-button');
+    if (opener) {
+      opener.hidden = false;
+      opener.addEventListener('click', openShortcuts);
+    }
+    if (dialog) {
+      // A modal dialog makes the page inert, but Tab past its last control leaves for the
+      // browser's own UI: kept inside, wrapping around, until Escape or Close.
+      dialog.addEventListener('keydown', function (evt) {
+        if (evt.key !== 'Tab') { return; }
+        var stops = dialog.querySelectorAll('button, [href], input, [tabindex]:not([tabindex="-1"])');
+        if (!stops.length) { return; }
+        var first = stops[0];
+        var last = stops[stops.length - 1];
+        if (evt.shiftKey && document.activeElement === first) {
+          evt.preventDefault(); last.focus();
+        } else if (!evt.shiftKey && document.activeElement === last) {
+          evt.preventDefault(); first.focus();
+        }
+      });
+    }
+    // A click, not a change: only a click knows about Shift.
+    list.addEventListener('click', function (evt) {
+      var box = evt.target.closest && evt.target.closest('input[name="ids"][form="notification-bulk"]');
+      if (!box) { return; }
+      var id = box.value;
+      if (!(evt.shiftKey && anchorId !== null && setRange(anchorId, id, box.checked))) {
+        if (box.checked) { selected.add(id); } else { selected.delete(id); }
+      }
+      anchorId = id;
+      currentId = id;
+      sync();
+    });
+    // A box toggled by the keyboard (Space) clicks too; a change that was no click (a
+    // browser restoring the form) is taken as it is.
+    list.addEventListener('change', function (evt) {
+      var box = evt.target;
+      if (box.name !== 'ids') { return; }
+      if (box.checked) { selected.add(box.value); } else { selected.delete(box.value); }
+      sync();
+    });
+    selectAll.addEventListener('change', function () {
+      rows().forEach(function (row) {
+        if (selectAll.checked) { selected.add(row.dataset.id); } else { selected.delete(row.dataset.id); }
+      });
+      sync();
+    });
+    list.addEventListener('focusin', function (evt) {
+      var row = evt.target.closest('.tocsin-item');
+      if (row && list.contains(row)) { currentId = row.dataset.id; markCurrent(); }
+    });
+    rows().forEach(function (row) {
+      var box = rowBox(row);
+      if (box && box.checked) { selected.add(row.dataset.id); }  // kept by a back button
+    });
+    new MutationObserver(function () { sync(); }).observe(list, { childList: true });
+    sync();
+  }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+})();
