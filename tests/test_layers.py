@@ -44,7 +44,8 @@ LAYERS: list[tuple[str, str]] = [
         """tocsin.notifications.publish tocsin.notifications.service tocsin.api.service
         tocsin.login_session tocsin.notifications.pipeline tocsin.notifications.channels
         tocsin.notifications.catchup tocsin.notifications.sweeper
-        tocsin.notifications.preferences_service tocsin.notifications.snooze""",
+        tocsin.notifications.preferences_service tocsin.notifications.snooze
+        tocsin.notifications.retention""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (

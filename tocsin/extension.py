@@ -91,7 +91,9 @@ class Tocsin:
             stencils=Stencils(app),
             policy=Policy(rules),
             channels=list(channels or [LiveChannel()]),
-            sweeper=Sweeper(app, app.config["TOCSIN_CATCHUP_INTERVAL"]),
+            sweeper=Sweeper(
+                app, app.config["TOCSIN_CATCHUP_INTERVAL"], app.config["TOCSIN_PRUNE_INTERVAL"]
+            ),
         )
         database.init_app(app)
         jinja.init_app(app)
