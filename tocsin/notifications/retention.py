@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ..models import GroupMember, Held, Notification, Undo, utcnow
@@ -199,10 +200,20 @@ def _by_cap(
         report.capped += _remove(session, report, [r.id for r in rows], beyond, start)
 
 
+def _among(session: Session, column, ids: list[int]):
+    """`column IN ids`; on PostgreSQL `= ANY(array)`: one parameter instead of thousands,
+    which psycopg would convert one by one (a third of each batch's time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
+    return column.in_(ids)
+
+
 def _remove(session: Session, report: Pruned, ids: list[int], rule, start: float) -> int:
     """Delete `ids` that still meet `rule`, with their members and held rows; commit."""
     if report.dry_run:
-        left = sa.select(sa.func.count()).where(N.id.in_(ids), rule, N.read_at.is_(None))
+        left = sa.select(sa.func.count()).where(
+            _among(session, N.id, ids), rule, N.read_at.is_(None)
+        )
         report.unread += session.scalar(left) or 0
         report.members += _count(session, GroupMember, ids)
         report.held += _count(session, Held, ids)
@@ -211,7 +222,7 @@ def _remove(session: Session, report: Pruned, ids: list[int], rule, start: float
         return len(ids)
     gone = session.execute(
         sa.delete(N)
-        .where(N.id.in_(ids), rule)
+        .where(_among(session, N.id, ids), rule)
         .returning(N.id, N.user_id, N.read_at)
         .execution_options(synchronize_session=False)
     ).all()
@@ -230,14 +241,14 @@ def _remove(session: Session, report: Pruned, ids: list[int], rule, start: float
 
 
 def _count(session: Session, model, ids: list[int]) -> int:
-    stmt = sa.select(sa.func.count()).select_from(model).where(model.notification_id.in_(ids))
-    return session.scalar(stmt) or 0
+    mine = _among(session, model.notification_id, ids)
+    return session.scalar(sa.select(sa.func.count()).select_from(model).where(mine)) or 0
 
 
 def _delete(session: Session, model, ids: list[int]) -> int:
     result = session.execute(
         sa.delete(model)
-        .where(model.notification_id.in_(ids))
+        .where(_among(session, model.notification_id, ids))
         .execution_options(synchronize_session=False)
     )
     return cast(sa.CursorResult, result).rowcount
