@@ -77,7 +77,7 @@ def load(rows: int, users: int, now) -> float:
     prune_data.load(
         db.engine, rows, users, int((now - timedelta(seconds=prune_data.SPAN_S)).timestamp())
     )
-    expired = [now - timedelta(minutes=1), now + timedelta(minutes=1)]
+    expired = [now - timedelta(minutes=1), now + timedelta(days=1)]
     db.session.execute(
         sa.insert(Undo),
         [
@@ -101,8 +101,9 @@ def check(label: str, got, want) -> None:
         raise AssertionError(f"{label}: got {got}, want {want}")
 
 
-def verify(before: dict, done: retention.Pruned, writes: int, cutoff, keep: int) -> dict:
+def verify(before: dict, done: retention.Pruned, writes: int, now, days: int, keep: int) -> dict:
     """Check the prune did what the rules say, no more; return the figures checked."""
+    cutoff = now - timedelta(days=days)
     young_unread = N.read_at.is_(None), N.created_at >= cutoff
     after = {"rows": count(), "young_unread": count(*young_unread)}
     check("rows removed", before["rows"] + writes - after["rows"], done.rows)
@@ -138,7 +139,7 @@ def verify(before: dict, done: retention.Pruned, writes: int, cutoff, keep: int)
     for model in (GroupMember, Held):
         orphan = ~sa.exists().where(N.id == model.notification_id)
         check(f"orphan {model.__tablename__}", count(orphan, model=model), 0)
-    check("expired undo left", count(Undo.expires_at < utcnow(), model=Undo), 0)
+    check("expired undo left", count(Undo.expires_at < now, model=Undo), 0)
     db.session.remove()
     return {**after, "checked": True}
 
@@ -159,7 +160,7 @@ def one_run(rows: int, users: int, keep: int, days: int, batch_size: int) -> dic
     writer.stop.set()
     writer.join()
     db.session.remove()
-    checked = verify(before, done, len(writer.waits), cutoff, keep)
+    checked = verify(before, done, len(writer.waits), now, days, keep)
     batch = ms_summary(done.batch_seconds)
     return {
         "load_s": load_s,
