@@ -208,7 +208,7 @@ def test_a_row_marked_unread_after_it_was_picked_is_left_alone(monkeypatch):
     recount(alice)
     real_remove = retention._remove
 
-    def marked_unread_meanwhile(session, report, ids, rule, start):
+    def marked_unread_meanwhile(session, report, batch, start):
         # Another request, in its own transaction, as marking unread does it.
         with db.engine.begin() as other:
             other.execute(
@@ -219,7 +219,7 @@ def test_a_row_marked_unread_after_it_was_picked_is_left_alone(monkeypatch):
                 .where(UnreadCounter.user_id == alice)
                 .values(unread=UnreadCounter.unread + 1)
             )
-        return real_remove(session, report, ids, rule, start)
+        return real_remove(session, report, batch, start)
 
     monkeypatch.setattr(retention, "_remove", marked_unread_meanwhile)
     done = prune(keep=1, days=90)
