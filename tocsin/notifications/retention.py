@@ -29,9 +29,11 @@ from sqlalchemy.orm import Session
 from ..models import GroupMember, Held, Notification, Undo, utcnow
 from .store import add_unread
 
-#: Rows per transaction. 2,000 rows deleted with their members take ~10-40 ms on this
-#: 2-core machine (bench/results/prune.md); a request waiting behind one barely notices.
-BATCH_SIZE = 2000
+#: Rows per transaction: the longest a write waits for the prune. At 2,000, SQLite's
+#: batches took 120-340 ms at the median and up to 1.25 s on this busy 2-core machine, and
+#: a concurrent writer waited up to 2.5 s (half TOCSIN_DB_LOCK_TIMEOUT); 1,000 halves that
+#: for a prune that runs in the background anyway (bench/results/prune.md).
+BATCH_SIZE = 1000
 #: The PostgreSQL advisory lock a periodic prune holds, so one process prunes at a time.
 ADVISORY_LOCK = 0x746F6373  # "tocs"
 
