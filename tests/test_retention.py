@@ -181,6 +181,20 @@ def test_each_batch_is_its_own_short_transaction():
     assert len(done.batch_seconds) == 3 and done.longest <= done.seconds
 
 
+def test_sqlite_rests_between_batches_so_a_waiting_writer_gets_in(monkeypatch):
+    alice = user_id("alice")
+    for i in range(7):
+        add(alice, 200 - i)
+    rests: list[float] = []
+    monkeypatch.setattr(retention.time, "sleep", rests.append)
+    done = prune(days=90, batch_size=3)
+    assert done.batches == 3
+    if db.engine.dialect.name == "sqlite":
+        assert rests == [retention.SQLITE_PAUSE] * 2  # between batches, not after the last
+    else:
+        assert rests == []  # PostgreSQL queues lock waiters
+
+
 def test_a_dry_run_counts_what_a_real_run_removes():
     alice, bob = user_id("alice"), user_id("bob")
     for i in range(3):

@@ -34,6 +34,11 @@ from .store import add_unread
 #: a concurrent writer waited up to 2.5 s (half TOCSIN_DB_LOCK_TIMEOUT); 1,000 halves that
 #: for a prune that runs in the background anyway (bench/results/prune.md).
 BATCH_SIZE = 1000
+#: Seconds a SQLite prune rests between batches. A writer waiting for SQLite's lock sleeps
+#: in steps of up to 100 ms (its busy handler) and does not queue: back to back, batches
+#: kept taking the lock before it woke, and it waited 3.5 s behind several of them. After
+#: a rest as long as its longest sleep it is in. PostgreSQL queues lock waiters: no rest.
+SQLITE_PAUSE = 0.1
 #: The PostgreSQL advisory lock a periodic prune holds, so one process prunes at a time.
 ADVISORY_LOCK = 0x746F6373  # "tocs"
 
@@ -53,6 +58,8 @@ class Pruned:
     held: int = 0
     undo: int = 0
     dry_run: bool = False
+    #: Seconds rested between batches (SQLITE_PAUSE on SQLite), counted in `seconds`.
+    pause: float = 0.0
     batch_seconds: list[float] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -78,11 +85,16 @@ def prune(
     now: datetime | None = None,
     batch_size: int = BATCH_SIZE,
     dry_run: bool = False,
+    pause: float | None = None,
 ) -> Pruned:
-    """Remove what the retention rules allow; 0 turns a rule off. Commits each batch."""
+    """Remove what the retention rules allow; 0 turns a rule off. Commits each batch and
+    rests `pause` seconds between batches (default: SQLITE_PAUSE on SQLite, else none)."""
     started = time.perf_counter()
     now = now or utcnow()
-    report = Pruned(dry_run=dry_run)
+    if pause is None:
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        pause = SQLITE_PAUSE if sqlite and not dry_run else 0.0
+    report = Pruned(dry_run=dry_run, pause=pause)
     boundary = _boundary(session, now - timedelta(days=retention_days)) if retention_days else 0
     old = N.position < boundary
     aged = sa.and_(READ, old)
@@ -196,6 +208,8 @@ def _walk(session: Session, report: Pruned, key, rule, batch_size: int) -> int:
         if upto is None:
             return removed
         after = upto
+        if report.pause:
+            time.sleep(report.pause)  # a waiting writer's turn
 
 
 def _among(session: Session, column, ids: list[int]):
