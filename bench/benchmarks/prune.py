@@ -176,6 +176,7 @@ def one_run(rows: int, users: int, keep: int, days: int, batch_size: int) -> dic
         "held": done.held,
         "undo": done.undo,
         "batches": done.batches,
+        "pause_s": done.pause,
         "longest_ms": done.longest * 1000,
         "batch_ms": batch,
         "writer_ms": ms_summary(writer.waits),
