@@ -122,7 +122,9 @@ def prune_exclusively(session: Session, keep_per_user: int, retention_days: int)
         return prune(session, keep_per_user, retention_days)
     with cast(sa.Engine, engine).connect() as lock:
         # A session lock on a connection of its own: the batches commit on the session's.
-        if not lock.scalar(sa.select(sa.func.pg_try_advisory_lock(ADVISORY_LOCK))):
+        got = lock.scalar(sa.select(sa.func.pg_try_advisory_lock(ADVISORY_LOCK)))
+        lock.commit()  # a session lock outlives it; no transaction left open meanwhile
+        if not got:
             return None
         try:
             return prune(session, keep_per_user, retention_days)
