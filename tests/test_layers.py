@@ -45,7 +45,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.login_session tocsin.notifications.pipeline tocsin.notifications.channels
         tocsin.notifications.catchup tocsin.notifications.sweeper
         tocsin.notifications.preferences_service tocsin.notifications.snooze
-        tocsin.notifications.retention""",
+        tocsin.notifications.retention tocsin.notifications.prune_batches""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (

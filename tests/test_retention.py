@@ -13,7 +13,7 @@ from tocsin import state
 from tocsin.config import InvalidSetting
 from tocsin.extensions import db
 from tocsin.models import GroupMember, Held, Notification, Undo, UnreadCounter
-from tocsin.notifications import queries, retention, service
+from tocsin.notifications import prune_batches, queries, retention, service
 from tocsin.notifications.sweeper import Sweeper
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -186,7 +186,7 @@ def test_sqlite_rests_between_batches_so_a_waiting_writer_gets_in(monkeypatch):
     for i in range(7):
         add(alice, 200 - i)
     rests: list[float] = []
-    monkeypatch.setattr(retention.time, "sleep", rests.append)
+    monkeypatch.setattr(prune_batches.time, "sleep", rests.append)
     done = prune(days=90, batch_size=3)
     assert done.batches == 3
     if db.engine.dialect.name == "sqlite":
@@ -220,7 +220,7 @@ def test_a_row_marked_unread_after_it_was_picked_is_left_alone(monkeypatch):
     picked = add(alice, 10)
     add(alice, 1)
     recount(alice)
-    real_remove = retention._remove
+    real_remove = prune_batches._remove
 
     def marked_unread_meanwhile(session, report, batch, start):
         # Another request, in its own transaction, as marking unread does it.
@@ -235,7 +235,7 @@ def test_a_row_marked_unread_after_it_was_picked_is_left_alone(monkeypatch):
             )
         return real_remove(session, report, batch, start)
 
-    monkeypatch.setattr(retention, "_remove", marked_unread_meanwhile)
+    monkeypatch.setattr(prune_batches, "_remove", marked_unread_meanwhile)
     done = prune(keep=1, days=90)
     assert done.capped == 0
     assert picked in ids_of(alice)
