@@ -47,7 +47,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.catchup tocsin.notifications.sweeper
         tocsin.notifications.preferences_service tocsin.notifications.snooze
         tocsin.notifications.undo tocsin.notifications.restore
-        tocsin.notifications.housekeeping""",
+        tocsin.notifications.housekeeping
+        tocsin.notifications.retention tocsin.notifications.prune_batches""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (

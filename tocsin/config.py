@@ -22,6 +22,26 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"TOCSIN_{name}", default)
 
 
+class InvalidSetting(ValueError):
+    """A setting's value cannot be used; the message names the variable and what it takes."""
+
+
+def whole_number(key: str, value: object, minimum: int = 0) -> int:
+    """Return `value` as a whole number of at least `minimum`, or raise InvalidSetting."""
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        raise InvalidSetting(f"{key}={value!r}: give a whole number of at least {minimum}")
+    return number
+
+
+#: The retention settings (issue 12), checked when Tocsin starts: a typo there would
+#: otherwise surface only at the first prune, perhaps an hour later, in a log.
+RETENTION_KEYS = ("TOCSIN_KEEP_PER_USER", "TOCSIN_RETENTION_DAYS", "TOCSIN_PRUNE_INTERVAL")
+
+
 class Config:
     """Read Tocsin's settings from the environment at instantiation, so tests can vary them."""
 
@@ -136,9 +156,23 @@ class Config:
         #: window ends (critical types are exempt). Counted in Redis when TOCSIN_REDIS_URL
         #: is set, else in each process's memory. A bad value stops the app at start-up.
         self.TOCSIN_RATE_LIMIT = _env("RATE_LIMIT", "10/minute")
+        # -- Retention (issue 12; notifications/retention.py) --
+        #: Rows each user keeps at most, newest first by position (0: no cap). An unread
+        #: row younger than TOCSIN_RETENTION_DAYS is kept even past it. The seeds keep 100;
+        #: 1,000 is a year of a busy user's inbox and still a few hundred kB of rows.
+        self.TOCSIN_KEEP_PER_USER = _env("KEEP_PER_USER", "1000")
+        #: Read or archived rows older than this many days are removed (0: none by age).
+        self.TOCSIN_RETENTION_DAYS = _env("RETENTION_DAYS", "90")
+        #: Seconds between prunes from each socket-serving process's sweeper thread (0:
+        #: none; run `flask tocsin prune` from cron). A prune with nothing due is a few
+        #: indexed reads and a count per user; hourly keeps each run's work small.
+        self.TOCSIN_PRUNE_INTERVAL = _env("PRUNE_INTERVAL", "3600")
 
 
 def init_app(app) -> None:
     """Give `app` each Tocsin setting it lacks: from the environment, else the default."""
     for key, value in Config().defaults().items():
         app.config.setdefault(key, value)
+    # Checked here, not where read: a host may set them in its own config, as strings too.
+    for key in RETENTION_KEYS:
+        app.config[key] = whole_number(key, app.config[key])

@@ -93,7 +93,9 @@ class Tocsin:
             # A bad TOCSIN_RATE_LIMIT stops the app here, not at its first publish.
             policy=Policy(rules, RateLimiter.from_config(app.config)),
             channels=list(channels or [LiveChannel()]),
-            sweeper=Sweeper(app, app.config["TOCSIN_CATCHUP_INTERVAL"]),
+            sweeper=Sweeper(
+                app, app.config["TOCSIN_CATCHUP_INTERVAL"], app.config["TOCSIN_PRUNE_INTERVAL"]
+            ),
         )
         database.init_app(app)
         jinja.init_app(app)

@@ -1,5 +1,5 @@
 """The `flask tocsin` commands: set up the database, recount, manage API tokens, send,
-and the catch-up sweep."""
+the catch-up sweep and the prune."""
 
 import click
 import sqlalchemy as sa
@@ -10,6 +10,7 @@ from ..models import Notification, UnreadCounter
 from ..notifications import service
 from ..schema import upgrade_schema
 from .catchup import catchup
+from .prune import prune
 from .send import send
 from .tokens import token
 
@@ -17,7 +18,7 @@ from .tokens import token
 def group() -> click.Group:
     """Return a `tocsin` group of its own for one app, which may add commands to it."""
     commands = click.Group("tocsin", help="Tocsin notification center.")
-    for command in (init, recount, send, token, catchup):
+    for command in (init, recount, send, token, catchup, prune):
         commands.add_command(command)
     return commands
 

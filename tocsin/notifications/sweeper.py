@@ -5,25 +5,36 @@ a process that serves tabs is one whose users want their summary on time. Under
 gunicorn every worker runs one; the claims in catchup.py make that safe, and cost two
 indexed queries a round when nobody is held. `flask tocsin catchup` runs one sweep
 for cron or for a deployment that serves no sockets.
+
+The same thread prunes (retention.py) every TOCSIN_PRUNE_INTERVAL seconds, until a job
+queue takes that over (issue 13): first at start, then on that timer, in one process at
+a time on PostgreSQL (an advisory lock; the others skip that round). A prune that fails
+is logged and tried again next time; the thread carries on. `flask tocsin prune` runs
+one from cron.
 """
 
 import logging
 import threading
+import time
 
 from flask import Flask
 
 from ..extensions import store
-from . import catchup
+from . import catchup, retention
 
 log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    """Sweep every `interval` seconds on a thread of its own (0: never)."""
+    """Sweep every `interval` seconds and prune every `prune_interval` seconds on a thread
+    of its own (0: never)."""
 
-    def __init__(self, app: Flask, interval: float) -> None:
+    def __init__(self, app: Flask, interval: float, prune_interval: float = 0) -> None:
         self.app = app
         self.interval = interval
+        self.prune_interval = prune_interval
+        self._prune_due = 0.0  # time.monotonic(): at once
+        self._prune_failing = False
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._stop = threading.Event()
@@ -31,7 +42,7 @@ class Sweeper:
 
     def ensure_running(self) -> None:
         """Start the thread once per process (again if it died); no-op when disabled."""
-        if self.interval <= 0:
+        if self.interval <= 0 and self.prune_interval <= 0:
             return
         with self._start_lock:
             if self._thread is None or not self._thread.is_alive():
@@ -50,9 +61,14 @@ class Sweeper:
 
     def _run(self) -> None:
         # At once, then on the timer: after a restart the summaries due go out promptly.
+        tick = min(i for i in (self.interval, self.prune_interval) if i > 0)
         while True:
-            self.run_once()
-            if self._stop.wait(self.interval):
+            if self.interval > 0:
+                self.run_once()
+            if self.prune_interval > 0 and time.monotonic() >= self._prune_due:
+                self.prune_once()
+                self._prune_due = time.monotonic() + self.prune_interval
+            if self._stop.wait(tick):
                 return
 
     def run_once(self) -> catchup.Swept | None:
@@ -80,3 +96,35 @@ class Sweeper:
                 len(swept.expired),
             )
         return swept
+
+    def prune_once(self) -> retention.Pruned | None:
+        """Prune in an app context unless another process is; log and survive errors."""
+        config = self.app.config
+        with self.app.app_context():
+            try:
+                pruned = retention.prune_exclusively(
+                    store.session, config["TOCSIN_KEEP_PER_USER"], config["TOCSIN_RETENTION_DAYS"]
+                )
+            except Exception as exc:
+                if self._prune_failing:
+                    log.warning("prune failed again: %s", exc)
+                else:
+                    log.exception("prune failed; trying again in %ss", self.prune_interval)
+                self._prune_failing = True
+                return None
+            finally:
+                store.session.remove()
+        self._prune_failing = False
+        if pruned is None:
+            log.debug("prune skipped: another process is pruning")
+        elif pruned.rows or pruned.undo:
+            log.info(
+                "pruned %d old and %d over-cap notifications, %d undo records"
+                " in %d batches (longest %.3f s)",
+                pruned.aged,
+                pruned.capped,
+                pruned.undo,
+                pruned.batches,
+                pruned.longest,
+            )
+        return pruned
