@@ -166,6 +166,6 @@ def test_a_keyboard_user_archiving_keeps_their_place(tocsin, two_tabs, console_e
     expect(inbox.get_by_role("button", name="Archive: Older")).to_be_focused()
     inbox.keyboard.press("Enter")
     expect(inbox.locator(f"#notification-{older}")).to_have_count(0)
-    expect(inbox.locator(".tocsin-inbox .tocsin-heading")).to_be_focused()  # the list is empty
+    expect(inbox.locator("#tocsin-inbox-title")).to_be_focused()  # the list is empty
     expect_badge(two_tabs, 0)
     assert console_errors == []

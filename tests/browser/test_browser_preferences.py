@@ -1,5 +1,7 @@
 """Issue 11: the preferences page, driven as a user would: mute comment toasts, keep security."""
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -34,9 +36,13 @@ def test_muted_comment_toasts_raise_the_badge_only_and_security_still_toasts(
     page, bell = tokyo, Bell(tokyo)
     login(page)
     # The first visit sent the browser's timezone; the page shows it, still editable.
-    page.wait_for_function(
-        "Object.keys(localStorage).some(k => k.startsWith('tocsin:timezone-sent:'))"
-    )
+    # Polled from here: wait_for_function evaluates its string in the page, which the
+    # page's CSP (no 'unsafe-eval') refuses once it polls more than once.
+    sent = "Object.keys(localStorage).some(k => k.startsWith('tocsin:timezone-sent:'))"
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not page.evaluate(sent):
+        assert time.monotonic() < deadline, "the timezone was never sent"
+        page.wait_for_timeout(50)
     open_preferences(page)
     expect(page.get_by_label("Timezone")).to_have_value("Asia/Tokyo")
 
