@@ -75,7 +75,7 @@ def run(args, db_url: str, redis_url: str | None) -> dict:
         TOCSIN_REDIS_CHANNEL_PREFIX="bench-publish-fanout",
         # The default, counted in Redis: the policy stage's cost includes the limiter's.
         # (Each user gets 6 a mode, under the limit: every toast still goes out.)
-        TOCSIN_RATE_LIMIT="10/minute",
+        TOCSIN_RATE_LIMIT=args.rate_limit,
     )
     try:
         names = {k: username("fan", k) for k in crowd_keys(args.users)}
@@ -116,6 +116,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--backend", default="postgresql", choices=("postgresql", "sqlite"))
     parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument(
+        "--rate-limit",
+        default="10/minute",
+        help='TOCSIN_RATE_LIMIT for the run ("" = off: the limiter\'s share of the cost)',
+    )
     args = parser.parse_args(argv)
     if unknown := set(args.modes.split(",")) - set(MODES):
         parser.error(f"unknown mode(s): {', '.join(sorted(unknown))}")
