@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from app import create_app, users
 from tests.support import CSRF_RE
 from tocsin.extensions import db
+from tocsin.notifications import service
 
 #: The real PostgreSQL server; tests use a schema of their own so they never touch others.
 POSTGRES_URL = os.environ.get(
@@ -147,6 +148,25 @@ class AuthActions:
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture
+def alice(auth) -> AuthActions:
+    """The test client, logged in as alice."""
+    auth.login()
+    return auth
+
+
+@pytest.fixture
+def notify(app):
+    """Create a notification for a user (alice by default) through the service; its id."""
+    def notify(name="alice", **fields):
+        fields.setdefault("type", "comment")
+        fields.setdefault("title", "Hello")
+        with app.app_context():
+            return service.create(db.session, user_id(name), **fields).id
+
+    return notify
 
 
 #: The real Redis server for broker tests.

@@ -29,12 +29,6 @@ def request_from_bob(app):
     return request_from_bob
 
 
-@pytest.fixture
-def alice(auth):
-    auth.login()
-    return auth
-
-
 def stored(app, nid) -> Notification:
     with app.app_context():
         n = db.session.get(Notification, nid)

@@ -9,26 +9,9 @@ from tests.conftest import user_id
 from tests.support import badge_count, item_ids
 from tocsin.extensions import db
 from tocsin.models import Notification, Undo, utcnow
-from tocsin.notifications import housekeeping, queries, service, undo
+from tocsin.notifications import housekeeping, queries, undo
 
 UNDO_TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
-
-
-@pytest.fixture
-def notify(app):
-    def notify(name="alice", **fields):
-        fields.setdefault("type", "comment")
-        fields.setdefault("title", "Hello")
-        with app.app_context():
-            return service.create(db.session, user_id(name), **fields).id
-
-    return notify
-
-
-@pytest.fixture
-def alice(auth):
-    auth.login()
-    return auth
 
 
 def state(app, nid):

@@ -12,12 +12,6 @@ from tocsin.notifications import service
 
 
 @pytest.fixture
-def alice(auth):
-    auth.login()
-    return auth
-
-
-@pytest.fixture
 def rows(app):
     """Alice's rows: two unread, two read, two archived; return their ids by state."""
     with app.app_context():

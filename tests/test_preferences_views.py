@@ -31,12 +31,6 @@ BASE = {
 }
 
 
-@pytest.fixture
-def alice(auth):
-    auth.login()
-    return auth
-
-
 def prefs_of(app, name="alice") -> preferences.Preferences:
     with app.app_context():
         return preferences.load(db.session, user_id(name))

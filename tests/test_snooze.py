@@ -26,12 +26,6 @@ def clock(time_machine):
     return time_machine
 
 
-@pytest.fixture
-def alice(auth):
-    auth.login()
-    return auth
-
-
 def stored(app, name="alice") -> tuple[datetime | None, datetime | None]:
     """The user's (snoozed_at, snooze_until) as stored."""
     with app.app_context():

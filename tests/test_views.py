@@ -5,24 +5,7 @@ import pytest
 from tests.conftest import user_id
 from tests.support import badge_count, item_ids
 from tocsin.extensions import db
-from tocsin.notifications import queries, service
-
-
-@pytest.fixture
-def notify(app):
-    def notify(name="alice", **fields):
-        fields.setdefault("type", "comment")
-        fields.setdefault("title", "Hello")
-        with app.app_context():
-            return service.create(db.session, user_id(name), **fields).id
-
-    return notify
-
-
-@pytest.fixture
-def alice(auth):
-    auth.login()
-    return auth
+from tocsin.notifications import queries
 
 
 def unread(app, name="alice"):
