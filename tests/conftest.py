@@ -160,6 +160,7 @@ def alice(auth) -> AuthActions:
 @pytest.fixture
 def notify(app):
     """Create a notification for a user (alice by default) through the service; its id."""
+
     def notify(name="alice", **fields):
         fields.setdefault("type", "comment")
         fields.setdefault("title", "Hello")
