@@ -21,6 +21,8 @@ class User(UserMixin, Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Made by ``tocsin init --demo`` with a published password: logs in only in demo mode.
     demo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: Where the email channel writes (ModelDirectory's `email`); None: no email.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
 
 
 #: The app's tables: app/migrations creates and compares these and no others.

@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.api.idempotency tocsin.api.schemas tocsin.notifications.policy
         tocsin.notifications.ratelimit
         tocsin.notifications.store tocsin.notifications.grouping tocsin.notifications.preferences
-        tocsin.notifications.preferences_form""",
+        tocsin.notifications.preferences_form tocsin.notifications.escalation""",
     ),
     # Carries events between processes; hands them to a callback, knows no sockets.
     ("broker", "tocsin.broker tocsin.broker.*"),
@@ -50,6 +50,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.housekeeping
         tocsin.notifications.retention tocsin.notifications.prune_batches""",
     ),
+    # Channels beyond the open tab: delivery rows, the job queue, push, email, presence.
+    ("channels", "tocsin.channels tocsin.channels.*"),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (
         "live",

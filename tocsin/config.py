@@ -40,6 +40,13 @@ def whole_number(key: str, value: object, minimum: int = 0) -> int:
 #: The retention settings (issue 12), checked when Tocsin starts: a typo there would
 #: otherwise surface only at the first prune, perhaps an hour later, in a log.
 RETENTION_KEYS = ("TOCSIN_KEEP_PER_USER", "TOCSIN_RETENTION_DAYS", "TOCSIN_PRUNE_INTERVAL")
+#: The delivery settings (issue 13), checked at start-up for the same reason.
+DELIVERY_KEYS = (
+    "TOCSIN_DELIVERY_ATTEMPTS",
+    "TOCSIN_RETRY_BASE",
+    "TOCSIN_DELIVERY_SWEEP_INTERVAL",
+    "TOCSIN_EMAIL_DELAY",
+)
 
 
 class Config:
@@ -167,6 +174,33 @@ class Config:
         #: none; run `flask tocsin prune` from cron). A prune with nothing due is a few
         #: indexed reads and a count per user; hourly keeps each run's work small.
         self.TOCSIN_PRUNE_INTERVAL = _env("PRUNE_INTERVAL", "3600")
+        # -- Channels beyond the open tab (issue 13; tocsin/channels/, docs/channels.md) --
+        #: The job queue's storage: Redis at TOCSIN_REDIS_URL when set, else this SQLite
+        #: file (relative: in the app's instance folder). Consumers: `flask tocsin worker`.
+        self.TOCSIN_QUEUE_FILE = _env("QUEUE_FILE", "tocsin-queue.sqlite3")
+        #: "1": this process runs a queue consumer on threads of its own (`make run`, so the
+        #: demo needs no second command); a production deployment runs `tocsin worker`.
+        self.TOCSIN_EMBEDDED_WORKER = _env("EMBEDDED_WORKER", "0") == "1"
+        #: "1": run each job at once in the publishing process instead of queueing it
+        #: (Huey's immediate mode: unit tests, scripts). Never in production.
+        self.TOCSIN_QUEUE_IMMEDIATE = _env("QUEUE_IMMEDIATE", "0") == "1"
+        #: Attempts per delivery before it is dead; between them an exponential backoff
+        #: with jitter from TOCSIN_RETRY_BASE seconds (30 s, 1 min, 2 min, ... capped at 1 h).
+        self.TOCSIN_DELIVERY_ATTEMPTS = _env("DELIVERY_ATTEMPTS", "6")
+        self.TOCSIN_RETRY_BASE = _env("RETRY_BASE", "30")
+        #: Seconds between sweeps that enqueue deliveries due and still queued (an enqueue
+        #: lost while the queue was down, a worker that died holding one).
+        self.TOCSIN_DELIVERY_SWEEP_INTERVAL = _env("DELIVERY_SWEEP_INTERVAL", "60")
+        #: Outgoing mail: ``smtp://host:port`` (``smtps://`` for TLS, user:password@ for
+        #: login). Unset: emails go to the log (the demo's debug sink), never lost silently.
+        self.TOCSIN_SMTP_URL = _env("SMTP_URL")
+        self.TOCSIN_MAIL_FROM = _env("MAIL_FROM", "Tocsin <tocsin@localhost>")
+        #: Seconds a notification stays unread before its email (a type may set its own).
+        self.TOCSIN_EMAIL_DELAY = _env("EMAIL_DELAY", "900")
+        #: Web Push's VAPID key (PEM or base64url) and contact (mailto: or https:);
+        #: generated into the instance folder when unset.
+        self.TOCSIN_VAPID_PRIVATE_KEY = _env("VAPID_PRIVATE_KEY")
+        self.TOCSIN_VAPID_SUBJECT = _env("VAPID_SUBJECT", "mailto:admin@localhost")
 
 
 def init_app(app) -> None:
@@ -174,5 +208,8 @@ def init_app(app) -> None:
     for key, value in Config().defaults().items():
         app.config.setdefault(key, value)
     # Checked here, not where read: a host may set them in its own config, as strings too.
-    for key in RETENTION_KEYS:
+    for key in RETENTION_KEYS + DELIVERY_KEYS:
         app.config[key] = whole_number(key, app.config[key])
+    app.config["TOCSIN_DELIVERY_ATTEMPTS"] = whole_number(
+        "TOCSIN_DELIVERY_ATTEMPTS", app.config["TOCSIN_DELIVERY_ATTEMPTS"], 1
+    )

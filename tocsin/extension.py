@@ -15,6 +15,7 @@ from flask import Blueprint, Flask
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 
 from . import api, bodies, broker, cli, config, database, headers, limits, login_session, state
+from .channels.queue import Queue
 from .config import PACKAGE
 from .extensions import csrf, db, sock
 from .live import deflate, ws
@@ -97,6 +98,7 @@ class Tocsin:
                 app, app.config["TOCSIN_CATCHUP_INTERVAL"], app.config["TOCSIN_PRUNE_INTERVAL"]
             ),
         )
+        app.extensions[state.KEY].queue = Queue(app)
         database.init_app(app)
         jinja.init_app(app)
         # Logins are records on the server: started here, checked before anything else

@@ -56,14 +56,31 @@ class IdDirectory:
         stmt = sa.select(UnreadCounter.user_id).order_by(UnreadCounter.user_id)
         return list(session.scalars(stmt))
 
+    #: No users table, so no addresses: the email channel skips every recipient.
+    stores_email = False
+
+    def emails(self, session: Session, user_ids: Sequence[int]) -> dict[int, str]:
+        """Return the email address of each of `user_ids` that has one: none here."""
+        return {}
+
+    def set_email(self, session: Session, user_id: int, address: str | None) -> None:
+        """Store a user's address; a directory without them cannot."""
+        raise NotImplementedError("this directory stores no email addresses")
+
 
 class ModelDirectory:
     """Resolve recipients through the host's SQLAlchemy user model."""
 
-    def __init__(self, model, name: str = "username", id: str = "id") -> None:
+    def __init__(self, model, name: str = "username", id: str = "id", email: str | None = None):
         self.model = model
         self.name_column = getattr(model, name)
         self.id_column = getattr(model, id)
+        #: The column with each user's email address (the email channel's), if any.
+        self.email_column = getattr(model, email) if email else None
+
+    @property
+    def stores_email(self) -> bool:
+        return self.email_column is not None
 
     def resolve(self, session: Session, refs: Sequence[int | str]) -> tuple[list[int], list]:
         """Return the ids for `refs` (see parse_ref; in order, once each) and the unknown refs."""
@@ -84,12 +101,26 @@ class ModelDirectory:
         """Return every recipient id."""
         return list(session.scalars(sa.select(self.id_column).order_by(self.id_column)))
 
-    def _lookup(self, session: Session, key, values: list) -> dict:
+    def emails(self, session: Session, user_ids: Sequence[int]) -> dict[int, str]:
+        """Return the email address of each of `user_ids` that has one (empty ones aside)."""
+        if self.email_column is None:
+            return {}
+        found = self._lookup(session, self.id_column, _ints(list(user_ids)), self.email_column)
+        return {uid: address for uid, address in found.items() if address}
+
+    def set_email(self, session: Session, user_id: int, address: str | None) -> None:
+        """Store a user's address (None removes it) in the session's transaction."""
+        if self.email_column is None:
+            raise NotImplementedError("this directory stores no email addresses")
+        stmt = sa.update(self.model).where(self.id_column == user_id)
+        session.execute(stmt.values({self.email_column.key: address or None}))
+
+    def _lookup(self, session: Session, key, values: list, value=None) -> dict:
         found: dict = {}
         values = list(dict.fromkeys(values))
         for start in range(0, len(values), CHUNK):
             chunk = values[start : start + CHUNK]
-            stmt = sa.select(key, self.id_column).where(key.in_(chunk))
+            stmt = sa.select(key, self.id_column if value is None else value).where(key.in_(chunk))
             found.update(tuple(row) for row in session.execute(stmt))
         return found
 

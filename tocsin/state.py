@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
 
     from .broker.base import ListeningBroker
+    from .channels.presence import Presence
+    from .channels.queue import Queue
     from .live.registry import Registry
     from .live.stencil import Stencils
     from .notifications.channels import Channel
@@ -53,6 +55,10 @@ class State:
     limiter: Limiter | None = None
     #: The body-size setting that caps each covered blueprint's requests (bodies.py).
     body_limits: dict[str, str] = field(default_factory=dict)
+    #: The job queue the channels beyond the open tab run on (channels/queue.py).
+    queue: Queue | None = None
+    #: Who has a visible tab, across processes (channels/presence.py); None: nobody known.
+    presence: Presence | None = None
     #: When this process last deleted expired idempotency keys (time.monotonic()).
     idempotency_purged_at: float = 0.0
 

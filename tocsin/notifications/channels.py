@@ -6,8 +6,11 @@ to `deliver`. It must not raise: the rows are the record, and a recipient who mi
 delivery still finds it in the inbox.
 """
 
+from sqlalchemy.orm import Session
+
 from .. import broker
 from .policy import Decision, Plan
+from .validation import NotificationInput
 
 #: Priorities whose toast plays the sound (when the user has sound on).
 SOUNDING = frozenset({"high", "urgent"})
@@ -17,6 +20,12 @@ class Channel:
     """A way to reach a user; `name` is what policy rules and preferences call it."""
 
     name = "abstract"
+
+    def stage(
+        self, session: Session, plan: Plan, by_user: dict[int, int], content: NotificationInput
+    ) -> None:
+        """Write what must survive a crash after the commit (a queued channel's delivery
+        rows) in the publish's transaction, before it commits; most channels write nothing."""
 
     def send(self, plan: Plan, by_user: dict[int, int]) -> None:
         """Deliver to the recipients the policy let through on this channel; never raise."""

@@ -60,6 +60,8 @@ def publish(session: Session, refs: Sequence[int | str], content: NotificationIn
         plan = collapse(plan, frozenset(grown))
     ids = list(by_user.values())
     store.hold(session, plan, by_user)
+    for channel in state.channels:
+        channel.stage(session, plan, by_user, content)
 
     def announce() -> None:
         for channel in state.channels:

@@ -7,7 +7,7 @@ before Tocsin's.
 """
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -15,6 +15,7 @@ from flask import Flask, current_app, has_app_context
 
 from .. import state
 from . import ratelimit
+from .escalation import Chain
 
 #: Type names go into template paths and a 40-character column.
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -58,6 +59,11 @@ class NotificationType:
     #: TOCSIN_RATE_LIMIT (`limits` syntax; None = only that one). Past it they are stored
     #: and counted but held, and collapse into one summary toast when the window ends.
     rate_limit: str | None = None
+    #: Its escalation beyond the open tab (escalation.py): one chain, a chain per
+    #: priority, or None for the defaults by priority.
+    escalation: Mapping[str, Chain] | Chain | None = None
+    #: How long a notification stays unread before its email; None: TOCSIN_EMAIL_DELAY.
+    email_delay: timedelta | None = None
 
     def __post_init__(self) -> None:
         if self.rate_limit:
