@@ -22,10 +22,6 @@ from . import deliveries
 
 log = logging.getLogger(__name__)
 
-#: The queue's name: its Redis keys and its SQLite table's rows are prefixed with it.
-NAME = "tocsin"
-
-
 class Queue:
     """One app's Huey and its tasks."""
 
@@ -76,12 +72,15 @@ def create_huey(app: Flask) -> Huey:
     """Return the Huey the app's configuration picks."""
     immediate = app.config["TOCSIN_QUEUE_IMMEDIATE"]
     url = app.config["TOCSIN_REDIS_URL"]
+    # Named like the broker's channels: deployments (and test runs) sharing a Redis
+    # keep their queues apart with TOCSIN_REDIS_CHANNEL_PREFIX.
+    name = app.config["TOCSIN_REDIS_CHANNEL_PREFIX"]
     # Results are never read: a job's outcome is its rows.
     if url:
-        return RedisHuey(NAME, url=url, immediate=immediate, results=False)
+        return RedisHuey(name, url=url, immediate=immediate, results=False)
     path = Path(app.instance_path) / app.config["TOCSIN_QUEUE_FILE"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(NAME, filename=str(path), immediate=immediate, results=False)
+    return SqliteHuey(name, filename=str(path), immediate=immediate, results=False)
 
 
 def current() -> Queue:
