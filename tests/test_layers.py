@@ -51,7 +51,11 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.retention tocsin.notifications.prune_batches""",
     ),
     # Channels beyond the open tab: delivery rows, the job queue, push, email, presence.
-    ("channels", "tocsin.channels tocsin.channels.*"),
+    (
+        "channels",
+        """tocsin.channels tocsin.channels.outcomes tocsin.channels.deliveries
+        tocsin.channels.queue tocsin.channels.base tocsin.channels.presence""",
+    ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (
         "live",
