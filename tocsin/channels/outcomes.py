@@ -1,5 +1,7 @@
 """What a channel's `attempt` raises when a delivery did not go out (base.py)."""
 
+from datetime import datetime
+
 
 class Skip(Exception):  # noqa: N818 - an outcome, not an error
     """Nothing to send and nothing to retry: the delivery is "skipped", the message says why."""
@@ -15,3 +17,11 @@ class Retry(Exception):  # noqa: N818 - an outcome, not an error
 
 class Permanent(Exception):  # noqa: N818 - an outcome, not an error
     """A failure no retry will mend (SMTP 5xx, a push service's 413): "dead" at once."""
+
+
+class Defer(Exception):  # noqa: N818 - an outcome, not an error
+    """Not now, and not a failure: due again at `until` (quiet hours, a snooze), no attempt used."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"deferred until {until.isoformat()}")
+        self.until = until
