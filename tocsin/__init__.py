@@ -9,8 +9,11 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the type checker sees the real names
+    from .channels.base import QueuedChannel
+    from .channels.outcomes import Permanent, Retry, Skip
     from .extension import Tocsin
     from .notifications.channels import Channel
+    from .notifications.escalation import Step
     from .notifications.policy import Decision, Delivery, Plan, Rule
     from .notifications.preferences import Preferences
     from .notifications.publish import notify, notify_many
@@ -35,6 +38,11 @@ _EXPORTS = {
     "Action": ".notifications.types",
     "NotificationInput": ".notifications.validation",
     "ModelDirectory": ".recipients",
+    "QueuedChannel": ".channels.base",
+    "Skip": ".channels.outcomes",
+    "Retry": ".channels.outcomes",
+    "Permanent": ".channels.outcomes",
+    "Step": ".notifications.escalation",
 }
 
 __all__ = [
@@ -47,9 +55,14 @@ __all__ = [
     "ModelDirectory",
     "NotificationInput",
     "NotificationType",
+    "Permanent",
     "Plan",
     "Preferences",
+    "QueuedChannel",
+    "Retry",
     "Rule",
+    "Skip",
+    "Step",
     "Tocsin",
     "notify",
     "notify_many",

@@ -1,12 +1,14 @@
-"""One way in for all: validate → resolve → policy → group → store → commit → announce.
+"""One way in for all: validate → resolve → policy → group → store → stage → commit → announce.
 
 The Python API (notify, notify_many), the HTTP API, the CLI and action handlers all
 come through `publish`. It validates nothing itself (its `content` is a checked
 NotificationInput), writes in the transaction of the session it is given and never
 commits or rolls that back: whoever opened the transaction ends it. Once that
 transaction commits, each channel delivers what the policy let through; if it rolls
-back, nothing is announced. Persist first, push second: a broker that is down loses
-no row, since every client's next snapshot reads the database.
+back, nothing is announced. A channel that must not lose a delivery to a crash after the
+commit (the queued ones: push, email) stages its rows in the same transaction first.
+Persist first, push second: a broker that is down loses no row, since every client's
+next snapshot reads the database.
 """
 
 import logging
