@@ -188,12 +188,14 @@ def test_read_before_due_is_skipped_without_an_attempt(app, ctx, notify, recorde
 
 
 def test_a_worker_whose_lease_ran_out_records_nothing(app, ctx, notify, recorder):
+    """Worker 1 claims and stalls past its lease; worker 2 claims and sends; worker 1's
+    outcome, recorded late, changes nothing."""
     delivery_id = publish(notify)
     db.session.execute(sa.update(Delivery).values(due_at=utcnow() - timedelta(days=1)))
     db.session.commit()
     stale = deliveries.claim(db.session, delivery_id, utcnow() - deliveries.LEASE * 2)
     assert stale is not None
-    # Its lease is over: another worker claims and sends it.
+    lease = deliveries.Lease(delivery_id, stale.claimed_until, stale.attempts)
     assert deliveries.run(db.session, delivery_id) == deliveries.Done("sent")
-    deliveries._finish(db.session, stale, "dead", "late")
-    assert row(delivery_id).state == "sent"
+    deliveries._finish(db.session, lease, "dead", "late")
+    assert (row(delivery_id).state, row(delivery_id).attempts) == ("sent", 2)
