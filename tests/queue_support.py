@@ -60,7 +60,12 @@ def install(app, path: Path, outcomes=(), hold: float = 0.0) -> Recorder:
 
 
 def create_app():
-    """The standalone app with a Recorder writing to TOCSIN_TEST_ATTEMPTS (worker processes)."""
+    """The standalone app with a Recorder writing to TOCSIN_TEST_ATTEMPTS and holding each
+    attempt TOCSIN_TEST_HOLD seconds (worker processes)."""
     app = create_standalone()
-    install(app, Path(os.environ["TOCSIN_TEST_ATTEMPTS"]))
+    install(
+        app,
+        Path(os.environ["TOCSIN_TEST_ATTEMPTS"]),
+        hold=float(os.environ.get("TOCSIN_TEST_HOLD", "0")),
+    )
     return app

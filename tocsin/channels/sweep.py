@@ -34,8 +34,9 @@ MAX_BATCHES = 100
 GRACE = timedelta(seconds=30)
 
 
-def due(session: Session, now: datetime, after_id: int = 0, limit: int = BATCH) -> list[int]:
-    """Ids above `after_id` of rows due by `now` - GRACE, pending and not claimed."""
+def due(session: Session, now: datetime, after_id: int = 0) -> list[int]:
+    """The first BATCH ids above `after_id` of rows due by `now` - GRACE, pending and not
+    claimed."""
     stmt = (
         sa.select(Delivery.id)
         .where(
@@ -45,7 +46,7 @@ def due(session: Session, now: datetime, after_id: int = 0, limit: int = BATCH) 
             Delivery.id > after_id,
         )
         .order_by(Delivery.id)
-        .limit(limit)
+        .limit(BATCH)
     )
     return list(session.scalars(stmt))
 
