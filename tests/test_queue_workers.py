@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -49,16 +50,16 @@ def states(app) -> list[str]:
             db.session.remove()
 
 
-def worker(env: dict) -> subprocess.Popen:
+def worker(env: dict, log: Path) -> subprocess.Popen:
     command = ["-m", "flask", "--app", "tests.queue_support:create_app()", "tocsin", "worker"]
-    return subprocess.Popen(
-        [sys.executable, *command, "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, *command, "--workers", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 @pytest.mark.postgres
@@ -83,8 +84,14 @@ def test_two_worker_processes_deliver_each_once(tmp_path, redis_url, channel_pre
         TOCSIN_TEST_ATTEMPTS=str(attempts),
         TOCSIN_TEST_HOLD="0.05",
     )
-    procs = []
+    logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
+    procs = [worker(env, log) for log in logs]
     try:
+        wait_until(
+            lambda: all("Huey consumer started" in log.read_text() for log in logs),
+            timeout=30,
+            what="both workers started",
+        )
         with app.app_context():
             alice = users.by_username(db.session, "alice").id
             for n in range(COUNT):
@@ -92,13 +99,16 @@ def test_two_worker_processes_deliver_each_once(tmp_path, redis_url, channel_pre
             ids = list(db.session.scalars(sa.select(Delivery.id)))
             assert queue.enqueue(ids)  # every job twice: a duplicated task
             db.session.remove()
-        procs = [worker(env), worker(env)]
         wait_until(lambda: states(app) == ["sent"] * COUNT, timeout=30, what="all sent")
         assert sorted(recorder.attempts()) == sorted(ids)
+        pids = {line.split()[1] for line in attempts.read_text().splitlines()}
+        assert pids == {str(proc.pid) for proc in procs}  # both took their share
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGINT)  # graceful: after the running jobs
-        outputs = [proc.communicate(timeout=20)[0] for proc in procs]
+        for proc in procs:
+            proc.wait(timeout=20)
+        outputs = [log.read_text() for log in logs]
         queue.huey.storage.flush_all()
         with app.app_context():
             db.engine.dispose()
