@@ -111,6 +111,7 @@ def run(session: Session, delivery_id: int, now: datetime | None = None) -> Done
     # The claim as this worker made it: the row object reloads after any commit in
     # `attempt`, and would then show another worker's claim, or none.
     lease = Lease(delivery.id, delivery.claimed_until, delivery.attempts)
+    channel = delivery.channel
     try:
         notification = session.get(Notification, delivery.notification_id)
         _attempt(session, delivery, notification)
@@ -121,7 +122,7 @@ def run(session: Session, delivery_id: int, now: datetime | None = None) -> Done
     except Retry as exc:
         return _fail(session, lease, str(exc), exc.after)
     except Exception as exc:  # a bug or an outage: retried like any failure, and logged
-        log.exception("delivery %s (%s): attempt failed", lease.id, delivery.channel)
+        log.exception("delivery %s (%s): attempt failed", lease.id, channel)
         session.rollback()
         return _fail(session, lease, f"{type(exc).__name__}: {exc}", None)
     return _finish(session, lease, "sent", None)
