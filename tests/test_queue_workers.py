@@ -105,7 +105,7 @@ def test_two_worker_processes_deliver_each_once(tmp_path, redis_url, channel_pre
         assert pids == {str(proc.pid) for proc in procs}  # both took their share
     finally:
         for proc in procs:
-            proc.send_signal(signal.SIGINT)  # graceful: after the running jobs
+            proc.send_signal(signal.SIGTERM)  # graceful: after the running jobs
         for proc in procs:
             proc.wait(timeout=20)
         outputs = [log.read_text() for log in logs]
@@ -115,6 +115,7 @@ def test_two_worker_processes_deliver_each_once(tmp_path, redis_url, channel_pre
         drop_schema(schema)
     assert [proc.returncode for proc in procs] == [0, 0], outputs
     assert all("Huey consumer started with 2 thread" in out for out in outputs), outputs
+    assert all("All workers have stopped" in out for out in outputs), outputs
 
 
 def test_the_worker_refuses_an_immediate_queue(runner, monkeypatch):

@@ -1,16 +1,18 @@
 """Huey consumers for the app's queue: `flask tocsin worker`'s, and the embedded one.
 
 `flask tocsin worker` runs Huey's Consumer as Huey means it to: on the main thread,
-with its signal handlers (SIGINT/SIGTERM stop it, after the running jobs when
-graceful). The embedded consumer (TOCSIN_EMBEDDED_WORKER=1, what `make run` sets) runs
-in the web server's process, whose main thread belongs to the server: Consumer.start
+with its signal handlers. SIGTERM, what supervisors send, stops it once the running
+jobs end; SIGINT (Ctrl-C) stops it at once.
+
+The embedded consumer (TOCSIN_EMBEDDED_WORKER=1, what `make run` sets) runs in the web
+server's process, whose main thread belongs to the server: Consumer.start
 would set signal handlers, which Python allows on the main thread only, and would
 take over the server's Ctrl-C. So EmbeddedConsumer sets none; its worker and scheduler
 threads are daemons that end with the process, and a thread of its own restarts a
 worker that died (Consumer.run's health check, which runs on the main thread
 otherwise). A job cut off by the exit leaves a claim that runs out; the sweep sends it.
 
-It starts with the process's first request (`start_embedded`), not when the app is
+It starts with the process's first request (`Embedded`), not when the app is
 created: `flask tocsin init` and other commands create the app too, the reloader's
 parent process serves nothing, and gunicorn may create the app before it forks.
 """
@@ -33,7 +35,7 @@ EMBEDDED_WORKERS = 2
 
 def consumer(queue: Queue, workers: int) -> Consumer:
     """A consumer of `queue` with `workers` threads: jobs wait on SMTP and HTTP, not the CPU."""
-    return Consumer(queue.huey, workers=workers, worker_type="thread")
+    return Consumer(queue.huey, workers=workers, worker_type="thread", graceful_signal="TERM")
 
 
 class EmbeddedConsumer(Consumer):

@@ -19,8 +19,8 @@ from ..channels import consumer
 )
 @with_appcontext
 def worker(workers: int) -> None:
-    """Run the queue's jobs (emails, pushes, the deliveries sweep) until stopped (Ctrl-C or
-    SIGTERM wait for the running jobs; a second Ctrl-C cuts them off)."""
+    """Run the queue's jobs (emails, pushes, the deliveries sweep) until stopped: SIGTERM
+    waits for the running jobs, Ctrl-C does not (the sweep sends what it cut off)."""
     queue = state.current().queue
     if queue is None or queue.huey.immediate:
         raise click.UsageError("TOCSIN_QUEUE_IMMEDIATE=1 runs jobs at once: no worker needed")
