@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 
 run: $(VENV)/.installed
 	$(PY) -m flask --app wsgi tocsin init --demo
-	TOCSIN_DEMO=1 $(PY) -m flask --app wsgi run
+	TOCSIN_DEMO=1 TOCSIN_EMBEDDED_WORKER=1 $(PY) -m flask --app wsgi run
 
 # Lint, format check, type check, then the whole suite (what CI runs).
 test: lint

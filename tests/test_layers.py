@@ -55,7 +55,8 @@ LAYERS: list[tuple[str, str]] = [
         "channels",
         """tocsin.channels tocsin.channels.outcomes tocsin.channels.deliveries
         tocsin.channels.queue tocsin.channels.base tocsin.channels.presence
-        tocsin.channels.recheck""",
+        tocsin.channels.recheck tocsin.channels.sweep tocsin.channels.manage
+        tocsin.channels.consumer""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (

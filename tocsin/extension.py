@@ -15,9 +15,11 @@ from flask import Blueprint, Flask
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 
 from . import api, bodies, broker, cli, config, database, headers, limits, login_session, state
+from .channels import sweep
+from .channels.consumer import Embedded
 from .channels.queue import Queue
 from .config import PACKAGE
-from .extensions import csrf, db, sock
+from .extensions import csrf, db, sock, store
 from .live import deflate, ws
 from .live.registry import Registry
 from .live.stencil import Stencils
@@ -98,7 +100,7 @@ class Tocsin:
                 app, app.config["TOCSIN_CATCHUP_INTERVAL"], app.config["TOCSIN_PRUNE_INTERVAL"]
             ),
         )
-        app.extensions[state.KEY].queue = Queue(app)
+        self._init_queue(app)
         database.init_app(app)
         jinja.init_app(app)
         # Logins are records on the server: started here, checked before anything else
@@ -119,6 +121,20 @@ class Tocsin:
             limits.limit_api(app, api.bp.name)
         headers.init_app(app)
         app.cli.add_command(cli.group())
+
+    def _init_queue(self, app: Flask) -> None:
+        """The job queue, its periodic sweep and, if asked, a consumer in this process."""
+        queue = state.of(app).queue = Queue(app)
+        interval = app.config["TOCSIN_DELIVERY_SWEEP_INTERVAL"]
+        if interval:
+            queue.periodic(
+                "tocsin.sweep_deliveries",
+                sweep.every(interval),
+                lambda: sweep.sweep(store.session, queue.enqueue),
+            )
+        if app.config["TOCSIN_EMBEDDED_WORKER"] and not queue.huey.immediate:
+            embedded = state.of(app).embedded = Embedded(queue)
+            embedded.init_app(app)
 
     def register_type(self, app: Flask, type_: NotificationType) -> None:
         """Add a notification type to `app`, or override the one of the same name."""

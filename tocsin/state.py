@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
 
     from .broker.base import ListeningBroker
+    from .channels.consumer import Embedded
     from .channels.presence import Presence
     from .channels.queue import Queue
     from .live.registry import Registry
@@ -57,6 +58,8 @@ class State:
     body_limits: dict[str, str] = field(default_factory=dict)
     #: The job queue the channels beyond the open tab run on (channels/queue.py).
     queue: Queue | None = None
+    #: The consumer run in this process when TOCSIN_EMBEDDED_WORKER=1 (channels/consumer.py).
+    embedded: Embedded | None = None
     #: Who has a visible tab, across processes (channels/presence.py); None: nobody known.
     presence: Presence | None = None
     #: When this process last deleted expired idempotency keys (time.monotonic()).

@@ -108,20 +108,33 @@ def run(session: Session, delivery_id: int, now: datetime | None = None) -> Done
     delivery = claim(session, delivery_id, now)
     if delivery is None:
         return None
+    # The claim as this worker made it: the row object reloads after any commit in
+    # `attempt`, and would then show another worker's claim, or none.
+    lease = Lease(delivery.id, delivery.claimed_until, delivery.attempts)
+    channel = delivery.channel
     try:
         notification = session.get(Notification, delivery.notification_id)
         _attempt(session, delivery, notification)
     except Skip as exc:
-        return _finish(session, delivery, "skipped", str(exc))
+        return _finish(session, lease, "skipped", str(exc))
     except Permanent as exc:
-        return _finish(session, delivery, "dead", str(exc))
+        return _finish(session, lease, "dead", str(exc))
     except Retry as exc:
-        return _fail(session, delivery, str(exc), exc.after)
+        return _fail(session, lease, str(exc), exc.after)
     except Exception as exc:  # a bug or an outage: retried like any failure, and logged
-        log.exception("delivery %s (%s): attempt failed", delivery.id, delivery.channel)
+        log.exception("delivery %s (%s): attempt failed", lease.id, channel)
         session.rollback()
-        return _fail(session, delivery, f"{type(exc).__name__}: {exc}", None)
-    return _finish(session, delivery, "sent", None)
+        return _fail(session, lease, f"{type(exc).__name__}: {exc}", None)
+    return _finish(session, lease, "sent", None)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """One worker's claim on a row: the id, its claim's end and the attempt's number."""
+
+    id: int
+    claimed_until: datetime | None
+    attempts: int
 
 
 def _attempt(session: Session, delivery: Delivery, notification: Notification | None) -> None:
@@ -143,30 +156,30 @@ def _attempt(session: Session, delivery: Delivery, notification: Notification | 
     channel.attempt(session, delivery, notification)
 
 
-def _finish(session: Session, delivery: Delivery, to: str, error: str | None) -> Done:
+def _finish(session: Session, lease: Lease, to: str, error: str | None) -> Done:
     now = utcnow()
     values = {"state": to, "claimed_until": None, "updated_at": now, "last_error": _clip(error)}
     if to == "sent":
         values["sent_at"] = now
-    _record(session, delivery, values)
+    _record(session, lease, values)
     return Done(to)
 
 
-def _fail(session: Session, delivery: Delivery, error: str, after: float | None) -> Done:
+def _fail(session: Session, lease: Lease, error: str, after: float | None) -> Done:
     config = current_app.config
-    if delivery.attempts >= config["TOCSIN_DELIVERY_ATTEMPTS"]:
-        return _finish(session, delivery, "dead", error)
-    wait = after if after is not None else backoff(delivery.attempts, config["TOCSIN_RETRY_BASE"])
+    if lease.attempts >= config["TOCSIN_DELIVERY_ATTEMPTS"]:
+        return _finish(session, lease, "dead", error)
+    wait = after if after is not None else backoff(lease.attempts, config["TOCSIN_RETRY_BASE"])
     due = utcnow() + timedelta(seconds=wait)
     values = {"state": "failed", "claimed_until": None, "due_at": due, "last_error": _clip(error)}
-    _record(session, delivery, {**values, "updated_at": utcnow()})
+    _record(session, lease, {**values, "updated_at": utcnow()})
     return Done("failed", due)
 
 
-def _record(session: Session, delivery: Delivery, values: dict) -> None:
+def _record(session: Session, lease: Lease, values: dict) -> None:
     # Guarded by the claim: a worker whose lease ran out and was taken over records nothing.
     stmt = sa.update(Delivery).where(
-        Delivery.id == delivery.id, Delivery.claimed_until == delivery.claimed_until
+        Delivery.id == lease.id, Delivery.claimed_until == lease.claimed_until
     )
     session.execute(stmt.values(values))
     session.commit()

@@ -4,16 +4,23 @@ Redis-backed at TOCSIN_REDIS_URL when set (any number of `flask tocsin worker`
 consumers on any machines), else a SQLite file in the instance folder for the embedded
 set-up. Jobs carry delivery ids only: the rows are the truth (deliveries.py), so a job
 that is lost, run twice or run late changes nothing but the timing. A publish never
-waits for a send; `enqueue` never raises (the sweep enqueues whatever it lost).
+waits for a send; `enqueue` never raises (the sweep enqueues whatever it lost), and
+after a failure it does not even try for OUTAGE seconds, so a queue that is down costs
+one publish a refused connection, not every publish a timeout.
 """
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+import redis
 from flask import Flask
 from huey import Huey, RedisHuey, SqliteHuey
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from .. import state as tocsin_state
 from ..extensions import store
@@ -21,6 +28,14 @@ from ..models import utcnow
 from . import deliveries
 
 log = logging.getLogger(__name__)
+
+#: Seconds `enqueue` gives up at once after a failed enqueue: the rows wait for the sweep
+#: (every TOCSIN_DELIVERY_SWEEP_INTERVAL, a minute by default) in any case.
+OUTAGE = 5.0
+#: Seconds to connect to Redis and to hear back from it. A publish may wait this long
+#: once per OUTAGE when Redis stops answering; the worker's blocking read waits 1 s.
+REDIS_CONNECT_TIMEOUT = 1.0
+REDIS_TIMEOUT = 5.0
 
 
 class Queue:
@@ -30,19 +45,29 @@ class Queue:
         self.app = app
         self.huey = create_huey(app)
         self._deliver = self.huey.task(name="tocsin.deliver")(self._run)
+        self._down_until = 0.0  # time.monotonic() before which enqueue does not try
+        self._lock = threading.Lock()
 
     def enqueue(self, ids: Sequence[int], eta: datetime | None = None) -> bool:
         """Queue a job for the deliveries `ids` (at `eta` if that is ahead); never raise."""
         if not ids:
             return True
+        if time.monotonic() < self._down_until:
+            return False
         try:
             if eta is not None and eta > utcnow():
                 self._deliver.schedule((list(ids),), eta=eta)
             else:
                 self._deliver(list(ids))
-        except Exception:
+        except Exception as exc:
             # The rows are committed and queued: the sweep enqueues them when it runs.
-            log.warning("queue: could not enqueue %d deliveries; the sweep will", len(ids))
+            with self._lock:
+                first = time.monotonic() >= self._down_until
+                self._down_until = time.monotonic() + OUTAGE
+            if first:
+                log.warning(
+                    "queue: could not enqueue %d deliveries (%s); the sweep will", len(ids), exc
+                )
             return False
         return True
 
@@ -50,11 +75,21 @@ class Queue:
         with self.app.app_context():
             try:
                 for delivery_id in ids:
-                    done = deliveries.run(store.session, delivery_id)
-                    if done is not None and done.due_at is not None:
-                        self.enqueue([delivery_id], done.due_at)
+                    self._run_one(delivery_id)
             finally:
                 store.session.remove()
+
+    def _run_one(self, delivery_id: int) -> None:
+        try:
+            done = deliveries.run(store.session, delivery_id)
+        except Exception:
+            # The database, most likely: the row keeps its state (or its claim runs out)
+            # and the sweep enqueues it again; the job's other rows still get their turn.
+            log.exception("delivery %s: could not run", delivery_id)
+            store.session.rollback()
+            return
+        if done is not None and done.due_at is not None:
+            self.enqueue([delivery_id], done.due_at)
 
     def periodic(self, name: str, validate: Callable[[datetime], bool], job: Callable) -> None:
         """Run `job()` in an app context whenever `validate` (a Huey crontab) says so."""
@@ -78,7 +113,15 @@ def create_huey(app: Flask) -> Huey:
     name = app.config["TOCSIN_REDIS_CHANNEL_PREFIX"]
     # Results are never read: a job's outcome is its rows.
     if url:
-        return RedisHuey(name, url=url, immediate=immediate, results=False)
+        # redis-py's defaults (no timeouts, three retries with a backoff) could hold a
+        # publish for seconds or for ever; the sweep is the retry here.
+        pool = redis.ConnectionPool.from_url(
+            url,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+            socket_timeout=REDIS_TIMEOUT,
+            retry=Retry(NoBackoff(), 0),
+        )
+        return RedisHuey(name, connection_pool=pool, immediate=immediate, results=False)
     path = Path(app.instance_path) / app.config["TOCSIN_QUEUE_FILE"]
     path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name, filename=str(path), immediate=immediate, results=False)

@@ -1,5 +1,5 @@
 """The `flask tocsin` commands: set up the database, recount, manage API tokens, send,
-the catch-up sweep and the prune."""
+the catch-up sweep, the prune, the queue's worker and its deliveries."""
 
 import click
 import sqlalchemy as sa
@@ -10,15 +10,17 @@ from ..models import Notification, UnreadCounter
 from ..notifications import service
 from ..schema import upgrade_schema
 from .catchup import catchup
+from .deliveries import deliveries
 from .prune import prune
 from .send import send
 from .tokens import token
+from .worker import worker
 
 
 def group() -> click.Group:
     """Return a `tocsin` group of its own for one app, which may add commands to it."""
     commands = click.Group("tocsin", help="Tocsin notification center.")
-    for command in (init, recount, send, token, catchup, prune):
+    for command in (init, recount, send, token, catchup, prune, worker, deliveries):
         commands.add_command(command)
     return commands
 
