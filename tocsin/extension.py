@@ -12,12 +12,15 @@ without a `directory`, recipients are user ids only.
 """
 
 from flask import Blueprint, Flask
+from huey import crontab
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 
 from . import api, bodies, broker, cli, config, database, headers, limits, login_session, state
+from .channels import digest, email_views
+from .channels.email import EmailChannel
 from .channels.queue import Queue
 from .config import PACKAGE
-from .extensions import csrf, db, sock
+from .extensions import csrf, db, sock, store
 from .live import deflate, ws
 from .live.registry import Registry
 from .live.stencil import Stencils
@@ -93,7 +96,7 @@ class Tocsin:
             stencils=Stencils(app),
             # A bad TOCSIN_RATE_LIMIT stops the app here, not at its first publish.
             policy=Policy(rules, RateLimiter.from_config(app.config)),
-            channels=list(channels or [LiveChannel()]),
+            channels=list(channels or [LiveChannel(), EmailChannel()]),
             sweeper=Sweeper(
                 app, app.config["TOCSIN_CATCHUP_INTERVAL"], app.config["TOCSIN_PRUNE_INTERVAL"]
             ),
@@ -113,6 +116,11 @@ class Tocsin:
         for blueprint in (views.bp, ws.bp):
             app.register_blueprint(blueprint, url_prefix=prefix)
         bodies.cover(app, [views.bp.name, ws.bp.name])
+        email_views.init_app(app, prefix)
+        bodies.cover(app, [email_views.bp.name])
+        app.extensions[state.KEY].queue.periodic(
+            "tocsin.email_digest", crontab(minute="*"), lambda: digest.run_due(store.session)
+        )
         if app.config["TOCSIN_HTTP_API"]:
             api.init_app(app, app.config["TOCSIN_API_PREFIX"])
             bodies.cover(app, [api.bp.name], "TOCSIN_API_MAX_BODY")
