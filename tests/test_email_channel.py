@@ -33,6 +33,12 @@ def mail_app(app, smtp):
     return app
 
 
+def quiet_around_now() -> tuple[str, str]:
+    """Quiet hours from an hour ago to three hours ahead (UTC): the delay falls inside."""
+    now = utcnow()
+    return f"{now - timedelta(hours=1):%H:%M}", f"{now + timedelta(hours=3):%H:%M}"
+
+
 def email_rows():
     return db.session.scalars(sa.select(Delivery).where(Delivery.channel == "email")).all()
 
@@ -133,7 +139,7 @@ def test_quiet_hours_at_the_due_time_hold_the_email_until_they_end(mail_app, smt
     notify(type="payment", title="Invoice paid")
     with mail_app.app_context():
         row = preferences.row_for_update(db.session, user_id("alice"))
-        row.timezone, row.quiet_start, row.quiet_end = "UTC", "00:00", "23:59"
+        row.timezone, row.quiet_start, row.quiet_end = "UTC", *quiet_around_now()
         db.session.commit()
         due = utcnow() + timedelta(seconds=901)
         (held,) = run_due(timedelta(seconds=901))
@@ -145,7 +151,7 @@ def test_quiet_hours_at_the_due_time_hold_the_email_until_they_end(mail_app, smt
 def test_quiet_hours_at_the_publish_stage_no_email(mail_app, notify):
     with mail_app.app_context():
         row = preferences.row_for_update(db.session, user_id("alice"))
-        row.timezone, row.quiet_start, row.quiet_end = "UTC", "00:00", "23:59"
+        row.timezone, row.quiet_start, row.quiet_end = "UTC", *quiet_around_now()
         db.session.commit()
     notify(type="payment", title="Invoice paid")  # held by the policy: the digest's, not ours
     with mail_app.app_context():

@@ -76,16 +76,19 @@ def run_due(session: Session, now: datetime | None = None) -> int:
     for row in session.scalars(stmt):
         prefs = preferences.from_row(row)
         slot = latest_slot(prefs, now, daily_at)
-        if slot is None or (row.digest_sent_at is not None and row.digest_sent_at >= slot):
+        # Never sent: the first digest is the first slot after the user chose one (the
+        # row's last change), not at once.
+        last = row.digest_sent_at or row.updated_at
+        if slot is None or (last is not None and last >= slot):
             continue
         if prefs.paused(now):
             continue  # quiet hours or a snooze: the digest waits for them to end
-        due.append((row.user_id, prefs, row.digest_sent_at))
+        due.append((row.user_id, prefs, row.digest_sent_at, last))
     session.rollback()
     sent = 0
-    for user_id, prefs, last in due:
+    for user_id, prefs, sent_at, since in due:
         try:
-            sent += send(session, user_id, prefs, last, now)
+            sent += send(session, user_id, prefs, sent_at, now, since)
         except Exception:
             session.rollback()
             log.exception("digest for user %s failed; the next run retries", user_id)
@@ -93,13 +96,21 @@ def run_due(session: Session, now: datetime | None = None) -> int:
 
 
 def send(
-    session: Session, user_id: int, prefs: Preferences, last: datetime | None, now: datetime
+    session: Session,
+    user_id: int,
+    prefs: Preferences,
+    last: datetime | None,
+    now: datetime,
+    since: datetime | None = None,
 ) -> bool:
-    """Claim, build, send and record one user's digest; return whether an email went out."""
+    """Claim, build, send and record one user's digest (what came after `since`, by default
+    the last digest); return whether an email went out. `last` is the digest_sent_at read."""
     if not _claim(session, user_id, last, now):
         return False  # another worker has it
     address = tocsin_state.current().directory.emails(session, [user_id]).get(user_id)
-    since = last or now - PERIODS.get(prefs.digest, PERIODS["daily"])
+    # A first digest covers its period at least, and since the user chose it.
+    period = now - PERIODS.get(prefs.digest, PERIODS["daily"])
+    since = min(since or last or period, last or period)
     taken = _take(session, user_id, prefs, since, now) if address else None
     session.commit()
     if not taken or address is None:
@@ -129,7 +140,8 @@ def _claim(session: Session, user_id: int, last: datetime | None, now: datetime)
     stmt = (
         sa.update(Preference)
         .where(Preference.user_id == user_id, Preference.digest != "off", was)
-        .values(digest_sent_at=now)
+        # updated_at stays: it is when the user last chose (a first digest waits for it).
+        .values(digest_sent_at=now, updated_at=Preference.updated_at)
     )
     won = cast(sa.CursorResult, session.execute(stmt)).rowcount == 1
     session.commit()
@@ -151,7 +163,7 @@ def _take(
             Notification.user_id == user_id,
             Notification.read_at.is_(None),
             Notification.archived_at.is_(None),
-            Notification.created_at > since,
+            Notification.created_at >= since,  # the rows, not the time, exclude the sent
             sa.or_(Delivery.id.is_(None), sa.and_(Delivery.state.in_(PENDING), free)),
         )
         .order_by(Notification.id.desc())
@@ -224,6 +236,6 @@ def _release(
     session.execute(
         sa.update(Preference)
         .where(Preference.user_id == user_id, Preference.digest_sent_at == now)
-        .values(digest_sent_at=last)
+        .values(digest_sent_at=last, updated_at=Preference.updated_at)
     )
     session.commit()
