@@ -12,8 +12,8 @@ without a `directory`, recipients are user ids only.
 """
 
 from flask import Blueprint, Flask
-from huey import crontab
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
+from huey import crontab
 
 from . import api, bodies, broker, cli, config, database, headers, limits, login_session, state
 from .channels import digest, email_views

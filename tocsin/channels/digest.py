@@ -55,8 +55,10 @@ def latest_slot(prefs: Preferences, now: datetime, daily_at: time) -> datetime |
         return slot if slot <= now else slot - timedelta(hours=1)
     if prefs.digest == "daily":
         slot = schedule.local_instant(local.date(), daily_at, tz)
-        return slot if slot <= now else schedule.local_instant(
-            local.date() - timedelta(days=1), daily_at, tz
+        return (
+            slot
+            if slot <= now
+            else schedule.local_instant(local.date() - timedelta(days=1), daily_at, tz)
         )
     return None
 
@@ -157,7 +159,8 @@ def _take(
     stmt = (
         sa.select(Notification.id, Notification.type, Delivery.id)
         .outerjoin(
-            Delivery, sa.and_(Delivery.notification_id == Notification.id, Delivery.channel == "email")
+            Delivery,
+            sa.and_(Delivery.notification_id == Notification.id, Delivery.channel == "email"),
         )
         .where(
             Notification.user_id == user_id,
@@ -174,7 +177,9 @@ def _take(
     taken: dict[int, tuple[int, bool]] = {}
     fallback = [delivery_id for _, _, delivery_id in rows if delivery_id is not None]
     if fallback:
-        won = sa.update(Delivery).where(Delivery.id.in_(fallback), Delivery.state.in_(PENDING), free)
+        won = sa.update(Delivery).where(
+            Delivery.id.in_(fallback), Delivery.state.in_(PENDING), free
+        )
         for did, nid in session.execute(
             won.values(claimed_until=until).returning(Delivery.id, Delivery.notification_id)
         ):
@@ -195,7 +200,9 @@ def _take(
         if delivery_id is None
     ]
     if fresh:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        insert = (
+            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        )
         stmt_in = insert(Delivery).values(fresh).on_conflict_do_nothing()
         for did, nid in session.execute(stmt_in.returning(Delivery.id, Delivery.notification_id)):
             taken[nid] = (did, True)

@@ -1,10 +1,10 @@
 """The email channel's routes: one-click unsubscribe (no login) and the user's address.
 
-    GET  <prefix>/unsubscribe/<token>   a small page with one button
-    POST <prefix>/unsubscribe/<token>   RFC 8058: a mail client's one-click POST (body
-                                        ``List-Unsubscribe=One-Click``, no cookies) or the
-                                        page's button; the signed token is the credential
-    POST <prefix>/preferences/email     the address on the preferences page (login, CSRF)
+GET  <prefix>/unsubscribe/<token>   a small page with one button
+POST <prefix>/unsubscribe/<token>   RFC 8058: a mail client's one-click POST (body
+                                    ``List-Unsubscribe=One-Click``, no cookies) or the
+                                    page's button; the signed token is the credential
+POST <prefix>/preferences/email     the address on the preferences page (login, CSRF)
 """
 
 from dataclasses import dataclass
@@ -16,11 +16,12 @@ from werkzeug.wrappers import Response
 from .. import state as tocsin_state
 from ..extensions import csrf, store
 from . import mailer
-from .addresses import EMAIL_MAX, InvalidAddress, check_address
 from . import unsubscribe as unsubscribe_
+from .addresses import EMAIL_MAX, InvalidAddress, check_address
 from .unsubscribe import BadToken, Outcome
 
 bp = Blueprint("tocsin_email", __name__)
+
 
 @dataclass(frozen=True)
 class AddressSetting:
