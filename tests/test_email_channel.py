@@ -9,7 +9,7 @@ import time_machine
 from tests.conftest import user_id
 from tests.email_support import SmtpServer, free_port, parts
 from tocsin import state
-from tocsin.channels import deliveries, email_message
+from tocsin.channels import deliveries, email_message, mailer
 from tocsin.extensions import db
 from tocsin.models import Delivery, utcnow
 from tocsin.notifications import preferences, service
@@ -156,3 +156,42 @@ def test_quiet_hours_at_the_publish_stage_no_email(mail_app, notify):
     notify(type="payment", title="Invoice paid")  # held by the policy: the digest's, not ours
     with mail_app.app_context():
         assert email_rows() == []
+
+
+def test_without_an_smtp_url_emails_go_to_the_instance_folder(mail_app, notify, tmp_path):
+    mail_app.config["TOCSIN_SMTP_URL"] = None
+    notify(type="payment", title="Invoice paid")
+    with mail_app.app_context():
+        (done,) = run_due(timedelta(seconds=901))
+        (row,) = email_rows()
+    assert done.state == "sent"
+    written = (tmp_path / "mail" / f"delivery-{row.id}.eml").read_bytes()
+    assert b"Subject: Invoice paid" in written
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://mail.example", ("smtp", "mail.example", 25, None, None)),
+        (
+            "smtp+starttls://me:p%40ss@mail.example",
+            ("smtp+starttls", "mail.example", 587, "me", "p@ss"),
+        ),
+        ("smtps://me:pw@mail.example:2465", ("smtps", "mail.example", 2465, "me", "pw")),
+    ],
+)
+def test_smtp_urls(url, expected):
+    server = mailer.Server.from_url(url)
+    assert (server.scheme, server.host, server.port, server.user, server.password) == expected
+
+
+@pytest.mark.parametrize("url", ["http://mail.example", "smtp://", "smtp://host:99999"])
+def test_bad_smtp_urls_are_refused(url):
+    with pytest.raises(mailer.InvalidSmtpUrl):
+        mailer.Server.from_url(url)
+
+
+def test_the_digest_runs_as_a_periodic_task(app):
+    assert "tocsin.email_digest" in {
+        t.name for t in state.of(app).queue.huey._registry.periodic_tasks
+    }
