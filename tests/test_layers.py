@@ -57,7 +57,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.channels.queue tocsin.channels.base tocsin.channels.presence
         tocsin.channels.addresses tocsin.channels.mailer tocsin.channels.links
         tocsin.channels.unsubscribe tocsin.channels.email_message tocsin.channels.email
-        tocsin.channels.digest""",
+        tocsin.channels.digest tocsin.channels.digest_rows""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (
