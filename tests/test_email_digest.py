@@ -1,5 +1,6 @@
 """The email digest: one email on the user's schedule, each notification in one digest."""
 
+import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -139,3 +140,29 @@ def test_slots_are_on_the_users_wall_clock(digest_, now, expected):
     prefs = Preferences(timezone="Europe/Berlin", digest=digest_)
     slot = digest.latest_slot(prefs, now, time(8, 0))
     assert slot == (expected.replace(tzinfo=UTC) if expected else None)
+
+
+def test_two_workers_at_once_send_one_digest(digest_app, smtp):
+    with digest_app.app_context(), at(START):
+        for i in range(5):
+            service.create(db.session, user_id("alice"), type="order", title=f"Order {i}")
+    barrier = threading.Barrier(2)
+    sent: list[int] = []
+
+    def worker() -> None:
+        with digest_app.app_context():
+            barrier.wait()
+            sent.append(digest.run_due(db.session, START + timedelta(minutes=41)))
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    with at(START + timedelta(minutes=41)):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(sent) == [0, 1]
+    (message,) = smtp.inbox.messages
+    assert message["Subject"] == "5 unread notifications"
+    with digest_app.app_context():
+        assert [d.state for d in rows_by_notification().values()] == ["sent"] * 5
