@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import with_appcontext
 
+from tocsin import state as tocsin_state
+from tocsin.channels.addresses import InvalidAddress, check_address
 from tocsin.cli import init as tocsin_init
 from tocsin.extensions import store
 
@@ -51,9 +53,14 @@ def user() -> None:
 
 @user.command("create")
 @click.argument("name")
+@click.option("--email", default=None, help="The address unread notifications are emailed to.")
 @with_appcontext
-def user_create(name: str) -> None:
+def user_create(name: str, email: str | None) -> None:
     """Create a user; the password comes from stdin or a prompt."""
+    try:
+        address = check_address(email or "")
+    except InvalidAddress as exc:
+        raise click.BadParameter(str(exc), param_hint="--email") from None
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
@@ -63,6 +70,9 @@ def user_create(name: str) -> None:
         created = users.create(store.session, name, password)
     except users.InvalidUser as exc:
         raise click.UsageError(str(exc)) from None
+    if address:
+        tocsin_state.current().directory.set_email(store.session, created.id, address)
+        store.session.commit()
     click.echo(f"Created user {created.username} (id {created.id}).")
 
 

@@ -56,7 +56,10 @@ LAYERS: list[tuple[str, str]] = [
         """tocsin.channels tocsin.channels.outcomes tocsin.channels.deliveries
         tocsin.channels.queue tocsin.channels.base tocsin.channels.presence
         tocsin.channels.recheck tocsin.channels.sweep tocsin.channels.manage
-        tocsin.channels.consumer""",
+        tocsin.channels.consumer
+        tocsin.channels.addresses tocsin.channels.mailer tocsin.channels.links
+        tocsin.channels.unsubscribe tocsin.channels.email_message tocsin.channels.email
+        tocsin.channels.digest tocsin.channels.digest_rows""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (
@@ -77,7 +80,7 @@ LAYERS: list[tuple[str, str]] = [
         "endpoints",
         """tocsin.notifications.views tocsin.notifications.preferences_views
         tocsin.notifications.snooze_views tocsin.notifications.housekeeping_views tocsin.live.ws
-        tocsin.api tocsin.api.views
+        tocsin.api tocsin.api.views tocsin.channels.email_views
         tocsin.cli tocsin.cli.*""",
     ),
     ("extension", "tocsin.extension tocsin"),

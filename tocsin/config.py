@@ -46,6 +46,7 @@ DELIVERY_KEYS = (
     "TOCSIN_RETRY_BASE",
     "TOCSIN_DELIVERY_SWEEP_INTERVAL",
     "TOCSIN_EMAIL_DELAY",
+    "TOCSIN_UNSUBSCRIBE_MAX_AGE",
 )
 
 
@@ -197,6 +198,16 @@ class Config:
         self.TOCSIN_MAIL_FROM = _env("MAIL_FROM", "Tocsin <tocsin@localhost>")
         #: Seconds a notification stays unread before its email (a type may set its own).
         self.TOCSIN_EMAIL_DELAY = _env("EMAIL_DELAY", "900")
+        #: Where emails' links point: the site as users reach it, e.g.
+        #: ``https://tocsin.example.com`` (a path prefix too). A worker has no request to
+        #: take it from; unset: ``PREFERRED_URL_SCHEME://SERVER_NAME`` when SERVER_NAME is
+        #: set, else the demo's ``http://127.0.0.1:5000``.
+        self.TOCSIN_BASE_URL = _env("BASE_URL")
+        #: Seconds an email's one-click unsubscribe link works (90 days: old mail still
+        #: unsubscribes; a forged or altered link never does).
+        self.TOCSIN_UNSUBSCRIBE_MAX_AGE = _env("UNSUBSCRIBE_MAX_AGE", str(90 * 24 * 3600))
+        #: When a daily digest goes out, on the user's wall clock ("HH:MM").
+        self.TOCSIN_DIGEST_TIME = _env("DIGEST_TIME", "08:00")
         #: Web Push's VAPID key (PEM or base64url) and contact (mailto: or https:);
         #: generated into the instance folder when unset.
         self.TOCSIN_VAPID_PRIVATE_KEY = _env("VAPID_PRIVATE_KEY")

@@ -13,10 +13,12 @@ without a `directory`, recipients are user ids only.
 
 from flask import Blueprint, Flask
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
+from huey import crontab
 
 from . import api, bodies, broker, cli, config, database, headers, limits, login_session, state
-from .channels import sweep
+from .channels import digest, email_views, sweep
 from .channels.consumer import Embedded
+from .channels.email import EmailChannel
 from .channels.queue import Queue
 from .config import PACKAGE
 from .extensions import csrf, db, sock, store
@@ -95,7 +97,7 @@ class Tocsin:
             stencils=Stencils(app),
             # A bad TOCSIN_RATE_LIMIT stops the app here, not at its first publish.
             policy=Policy(rules, RateLimiter.from_config(app.config)),
-            channels=list(channels or [LiveChannel()]),
+            channels=list(channels or [LiveChannel(), EmailChannel()]),
             sweeper=Sweeper(
                 app, app.config["TOCSIN_CATCHUP_INTERVAL"], app.config["TOCSIN_PRUNE_INTERVAL"]
             ),
@@ -115,6 +117,8 @@ class Tocsin:
         for blueprint in (views.bp, ws.bp):
             app.register_blueprint(blueprint, url_prefix=prefix)
         bodies.cover(app, [views.bp.name, ws.bp.name])
+        email_views.init_app(app, prefix)
+        bodies.cover(app, [email_views.bp.name])
         if app.config["TOCSIN_HTTP_API"]:
             api.init_app(app, app.config["TOCSIN_API_PREFIX"])
             bodies.cover(app, [api.bp.name], "TOCSIN_API_MAX_BODY")
@@ -123,7 +127,8 @@ class Tocsin:
         app.cli.add_command(cli.group())
 
     def _init_queue(self, app: Flask) -> None:
-        """The job queue, its periodic sweep and, if asked, a consumer in this process."""
+        """The job queue, its periodic sweep and digests and, if asked, a consumer in this
+        process."""
         queue = state.of(app).queue = Queue(app)
         interval = app.config["TOCSIN_DELIVERY_SWEEP_INTERVAL"]
         if interval:
@@ -132,6 +137,10 @@ class Tocsin:
                 sweep.every(interval),
                 lambda: sweep.sweep(store.session, queue.enqueue),
             )
+        # Digests fall due on the hour or at TOCSIN_DIGEST_TIME in each user's zone.
+        queue.periodic(
+            "tocsin.email_digest", crontab(minute="*"), lambda: digest.run_due(store.session)
+        )
         if app.config["TOCSIN_EMBEDDED_WORKER"] and not queue.huey.immediate:
             embedded = state.of(app).embedded = Embedded(queue)
             embedded.init_app(app)
