@@ -54,7 +54,9 @@ LAYERS: list[tuple[str, str]] = [
     (
         "channels",
         """tocsin.channels tocsin.channels.outcomes tocsin.channels.deliveries
-        tocsin.channels.queue tocsin.channels.base tocsin.channels.presence""",
+        tocsin.channels.queue tocsin.channels.base tocsin.channels.presence
+        tocsin.channels.vapid tocsin.channels.push_hosts tocsin.channels.push_subscriptions
+        tocsin.channels.push""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (
@@ -75,7 +77,7 @@ LAYERS: list[tuple[str, str]] = [
         "endpoints",
         """tocsin.notifications.views tocsin.notifications.preferences_views
         tocsin.notifications.snooze_views tocsin.notifications.housekeeping_views tocsin.live.ws
-        tocsin.api tocsin.api.views
+        tocsin.api tocsin.api.views tocsin.channels.push_views
         tocsin.cli tocsin.cli.*""",
     ),
     ("extension", "tocsin.extension tocsin"),

@@ -38,6 +38,7 @@ CONTEXT = {
     "tocsin/_group_members.html": {"n", "members"},
     "tocsin/group.html": {"n", "members"},
     "tocsin/_housekeeping.html": {"changed", "restored", "removed", "count", "offer"},
+    "tocsin/push_open.html": {"notification"},
 }
 
 

@@ -15,6 +15,8 @@ from flask import Blueprint, Flask
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 
 from . import api, bodies, broker, cli, config, database, headers, limits, login_session, state
+from .channels import push_views
+from .channels.push import PushChannel
 from .channels.queue import Queue
 from .config import PACKAGE
 from .extensions import csrf, db, sock
@@ -93,7 +95,7 @@ class Tocsin:
             stencils=Stencils(app),
             # A bad TOCSIN_RATE_LIMIT stops the app here, not at its first publish.
             policy=Policy(rules, RateLimiter.from_config(app.config)),
-            channels=list(channels or [LiveChannel()]),
+            channels=list(channels or [LiveChannel(), PushChannel()]),
             sweeper=Sweeper(
                 app, app.config["TOCSIN_CATCHUP_INTERVAL"], app.config["TOCSIN_PRUNE_INTERVAL"]
             ),
@@ -113,6 +115,7 @@ class Tocsin:
         for blueprint in (views.bp, ws.bp):
             app.register_blueprint(blueprint, url_prefix=prefix)
         bodies.cover(app, [views.bp.name, ws.bp.name])
+        push_views.init_app(app, prefix)
         if app.config["TOCSIN_HTTP_API"]:
             api.init_app(app, app.config["TOCSIN_API_PREFIX"])
             bodies.cover(app, [api.bp.name], "TOCSIN_API_MAX_BODY")

@@ -22,6 +22,7 @@ from . import deliveries
 
 log = logging.getLogger(__name__)
 
+
 class Queue:
     """One app's Huey and its tasks."""
 
