@@ -84,7 +84,8 @@
         },
         (error) => {
           button.disabled = false;
-          status.textContent = error && error.message ? error.message : String(error);
+          const reason = error && error.message ? error.message : String(error);
+          status.textContent = "Push could not be enabled: " + reason;
         },
       );
     });
