@@ -3,6 +3,8 @@ and the device list's Remove by keyboard. (Headless Chromium has no push service
 offline, so the subscription itself fails here with a message; the channel is tested
 against a local push service in tests/test_webpush_channel.py.)"""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -67,3 +69,14 @@ def test_remove_a_device_by_keyboard_at_390_px(tocsin, context, page, login, con
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width
     assert not console_errors, console_errors
+
+
+def test_the_page_a_push_click_opens_marks_read_and_follows_the_link(tocsin, page, login):
+    (nid,) = tocsin.create({"title": "Build failed", "url": "/notifications/preferences"})
+    login(page)
+    page.goto(f"{tocsin.url}/notifications/push/open/{nid}")
+    expect(page).to_have_url(tocsin.url + "/notifications/preferences")
+    page.goto(tocsin.url + "/notifications")
+    item = page.locator(f"#notification-{nid}")
+    expect(item).to_be_visible()
+    expect(item).not_to_have_class(re.compile(r"\bis-unread\b"))
