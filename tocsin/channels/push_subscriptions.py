@@ -81,6 +81,16 @@ def subscribe(
     session: Session, user_id: int, sub: SubscriptionInput, label: str
 ) -> PushSubscription:
     """Store the device's subscription for the user (updating or moving its row); commit."""
+    try:
+        return _store(session, user_id, sub, label)
+    except sa.exc.IntegrityError:
+        # The same device subscribed twice at once and the other request inserted first:
+        # its row is there now, so this one updates it.
+        session.rollback()
+        return _store(session, user_id, sub, label)
+
+
+def _store(session: Session, user_id: int, sub: SubscriptionInput, label: str) -> PushSubscription:
     row = session.scalar(
         sa.select(PushSubscription).where(PushSubscription.endpoint == sub.endpoint)
     )
