@@ -59,7 +59,9 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.channels.consumer
         tocsin.channels.addresses tocsin.channels.mailer tocsin.channels.links
         tocsin.channels.unsubscribe tocsin.channels.email_message tocsin.channels.email
-        tocsin.channels.digest tocsin.channels.digest_rows""",
+        tocsin.channels.digest tocsin.channels.digest_rows
+        tocsin.channels.vapid tocsin.channels.push_hosts tocsin.channels.push_subscriptions
+        tocsin.channels.push""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (
@@ -80,7 +82,7 @@ LAYERS: list[tuple[str, str]] = [
         "endpoints",
         """tocsin.notifications.views tocsin.notifications.preferences_views
         tocsin.notifications.snooze_views tocsin.notifications.housekeeping_views tocsin.live.ws
-        tocsin.api tocsin.api.views tocsin.channels.email_views
+        tocsin.api tocsin.api.views tocsin.channels.email_views tocsin.channels.push_views
         tocsin.cli tocsin.cli.*""",
     ),
     ("extension", "tocsin.extension tocsin"),

@@ -212,6 +212,18 @@ class Config:
         #: generated into the instance folder when unset.
         self.TOCSIN_VAPID_PRIVATE_KEY = _env("VAPID_PRIVATE_KEY")
         self.TOCSIN_VAPID_SUBJECT = _env("VAPID_SUBJECT", "mailto:admin@localhost")
+        #: The generated VAPID key's file (relative: in the instance folder), mode 0600.
+        self.TOCSIN_VAPID_KEY_FILE = _env("VAPID_KEY_FILE", "vapid-private.pem")
+        #: Seconds a push service keeps a message for an offline device (0 would drop it).
+        self.TOCSIN_PUSH_TTL = int(_env("PUSH_TTL", str(24 * 3600)))
+        #: Seconds to connect to, and then to hear from, a push service per device.
+        self.TOCSIN_PUSH_TIMEOUT = float(_env("PUSH_TIMEOUT", "10"))
+        #: Push endpoints allowed beyond https on public hosts, as ``host[:port]``, comma-
+        #: separated (a test's push service on 127.0.0.1, a self-hosted one): see
+        #: channels/push_hosts.py. Empty: public https hosts only.
+        self.TOCSIN_PUSH_ALLOWED_HOSTS = _env("PUSH_ALLOWED_HOSTS", "")
+        #: Bytes a subscribe or unsubscribe request may carry: a subscription is ~500 bytes.
+        self.TOCSIN_PUSH_MAX_BODY = int(_env("PUSH_MAX_BODY", "4096"))
 
 
 def init_app(app) -> None:

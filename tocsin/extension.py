@@ -16,9 +16,10 @@ from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 from huey import crontab
 
 from . import api, bodies, broker, cli, config, database, headers, limits, login_session, state
-from .channels import digest, email_views, sweep
+from .channels import digest, email_views, push_views, sweep
 from .channels.consumer import Embedded
 from .channels.email import EmailChannel
+from .channels.push import PushChannel
 from .channels.queue import Queue
 from .config import PACKAGE
 from .extensions import csrf, db, sock, store
@@ -97,7 +98,7 @@ class Tocsin:
             stencils=Stencils(app),
             # A bad TOCSIN_RATE_LIMIT stops the app here, not at its first publish.
             policy=Policy(rules, RateLimiter.from_config(app.config)),
-            channels=list(channels or [LiveChannel(), EmailChannel()]),
+            channels=list(channels or [LiveChannel(), PushChannel(), EmailChannel()]),
             sweeper=Sweeper(
                 app, app.config["TOCSIN_CATCHUP_INTERVAL"], app.config["TOCSIN_PRUNE_INTERVAL"]
             ),
@@ -119,6 +120,7 @@ class Tocsin:
         bodies.cover(app, [views.bp.name, ws.bp.name])
         email_views.init_app(app, prefix)
         bodies.cover(app, [email_views.bp.name])
+        push_views.init_app(app, prefix)
         if app.config["TOCSIN_HTTP_API"]:
             api.init_app(app, app.config["TOCSIN_API_PREFIX"])
             bodies.cover(app, [api.bp.name], "TOCSIN_API_MAX_BODY")

@@ -17,7 +17,9 @@ from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
 #: The blueprints whose responses are Tocsin's own (``tocsin`` scope).
-TOCSIN_BLUEPRINTS = frozenset({"tocsin", "tocsin_live", "tocsin_assets", "tocsin_api"})
+TOCSIN_BLUEPRINTS = frozenset(
+    {"tocsin", "tocsin_live", "tocsin_assets", "tocsin_api", "tocsin_push"}
+)
 SCOPES = ("all", "tocsin", "off")
 #: A Host header fit to be named in the policy; anything else gets only 'self'.
 _HOST_RE = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
