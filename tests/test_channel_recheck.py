@@ -1,4 +1,5 @@
-"""At send time the user's preferences are read again: a mute since skips, a pause defers."""
+"""At send time the policy decides again: a mute since skips; a pause defers an email to its
+end and skips a push."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -62,6 +63,12 @@ def test_open_ended_snooze():
     with pytest.raises(Defer) as deferred:
         recheck.check(db.session, delivery, n, NOON)
     assert deferred.value.until == NOON + recheck.OPEN_ENDED
+
+
+def test_a_pause_skips_a_push_instead_of_bursting_stale_ones_when_it_ends():
+    delivery, n = setup(channel="push", type_="mention", **QUIET)
+    with pytest.raises(Skip, match="quiet"):
+        recheck.check(db.session, delivery, n, LATE)
 
 
 def test_urgent_comes_through_when_the_user_lets_it_and_critical_always():

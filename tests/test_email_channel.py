@@ -135,7 +135,7 @@ def test_a_type_muted_after_the_publish_is_skipped(mail_app, smtp, notify, alice
     assert smtp.inbox.messages == []
 
 
-def test_quiet_hours_at_the_due_time_hold_the_email_until_they_end(mail_app, smtp, notify):
+def test_quiet_hours_at_the_due_time_defer_the_email_to_their_end(mail_app, smtp, notify):
     notify(type="payment", title="Invoice paid")
     with mail_app.app_context():
         row = preferences.row_for_update(db.session, user_id("alice"))
@@ -143,8 +143,10 @@ def test_quiet_hours_at_the_due_time_hold_the_email_until_they_end(mail_app, smt
         db.session.commit()
         due = utcnow() + timedelta(seconds=901)
         (held,) = run_due(timedelta(seconds=901))
-        assert held.state == "failed" and held.due_at > due
-        assert email_rows()[0].last_error == "held (quiet)"
+        assert held.state == "queued" and held.due_at > due  # deferred to their end
+        (row,) = email_rows()
+        assert row.attempts == 0, "waiting for quiet hours to end uses no attempt"
+        assert row.due_at == held.due_at and row.last_error.startswith("deferred until")
     assert smtp.inbox.messages == []
 
 

@@ -24,7 +24,8 @@ from .. import state as tocsin_state
 from ..models import Delivery, Notification, utcnow
 from ..notifications import escalation
 from ..notifications.types import catalog
-from .outcomes import Permanent, Retry, Skip
+from . import recheck
+from .outcomes import Defer, Permanent, Retry, Skip
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +115,11 @@ def run(session: Session, delivery_id: int, now: datetime | None = None) -> Done
     channel = delivery.channel
     try:
         notification = session.get(Notification, delivery.notification_id)
-        _attempt(session, delivery, notification)
+        _attempt(session, delivery, notification, now)
     except Skip as exc:
         return _finish(session, lease, "skipped", str(exc))
+    except Defer as exc:
+        return _defer(session, lease, exc)
     except Permanent as exc:
         return _finish(session, lease, "dead", str(exc))
     except Retry as exc:
@@ -137,13 +140,16 @@ class Lease:
     attempts: int
 
 
-def _attempt(session: Session, delivery: Delivery, notification: Notification | None) -> None:
+def _attempt(
+    session: Session, delivery: Delivery, notification: Notification | None, now: datetime
+) -> None:
     if notification is None:
         raise Skip("the notification was deleted")
     if notification.read_at is not None:
         raise Skip("read before it was due")
     if notification.archived_at is not None:
         raise Skip("archived before it was due")
+    recheck.check(session, delivery, notification, now)
     state = tocsin_state.current()
     channel = next((c for c in state.channels if c.name == delivery.channel), None)
     if channel is None or not hasattr(channel, "attempt"):
@@ -174,6 +180,20 @@ def _fail(session: Session, lease: Lease, error: str, after: float | None) -> Do
     values = {"state": "failed", "claimed_until": None, "due_at": due, "last_error": _clip(error)}
     _record(session, lease, {**values, "updated_at": utcnow()})
     return Done("failed", due)
+
+
+def _defer(session: Session, lease: Lease, deferred: Defer) -> Done:
+    # Not an attempt: the row waits, queued, with the count it had before this claim.
+    values = {
+        "state": "queued",
+        "claimed_until": None,
+        "due_at": deferred.until,
+        "attempts": lease.attempts - 1,
+        "last_error": _clip(str(deferred)),
+        "updated_at": utcnow(),
+    }
+    _record(session, lease, values)
+    return Done("queued", deferred.until)
 
 
 def _record(session: Session, lease: Lease, values: dict) -> None:

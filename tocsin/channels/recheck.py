@@ -1,22 +1,30 @@
 """The policy asked again when a delivery is due, not only when it was published.
 
 An email due fifteen minutes after its publish may fall into quiet hours that began
-since, or the user may have muted the type meanwhile. Before a channel sends, the
-user's preferences are read with the clock of the send: a mute now skips the delivery;
-quiet hours or a snooze now defer it to when they end (no attempt used), and it goes
-out then if still unread. Critical types go out regardless, and urgent ones come through
-a pause when the user lets them, as at publish (notifications/policy.py).
+since, or the user may have muted the type meanwhile. Before any queued channel sends,
+the delivery policy decides again with the user's preferences and the clock of the
+send (its rules, the app's included; critical types go through, urgent ones through a
+pause when the user lets them):
+- skipped (a mute): the delivery is skipped;
+- held by quiet hours or a snooze: an email waits for their end (no attempt used) and
+  goes out then if still unread; an interrupting channel (push) is skipped instead, as a
+  burst of stale pushes when quiet hours end would be noise (the catch-up summary toast
+  tells the user what came meanwhile);
+- held by an app's rule: skipped (that rule's holds are the app's to release).
 """
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy.orm import Session
 
+from .. import state as tocsin_state
 from ..models import Delivery, Notification
 from ..notifications import preferences, schedule
-from ..notifications.policy import PAUSABLE
+from ..notifications.policy import INTERRUPTING, Decision
+from ..notifications.policy import Delivery as Question
 from ..notifications.preferences import Preferences
-from ..notifications.types import catalog
+from ..notifications.validation import NotificationInput
 from .outcomes import Defer, Skip
 
 #: A snooze "until I resume" has no end: look again after this long.
@@ -24,17 +32,18 @@ OPEN_ENDED = timedelta(minutes=15)
 
 
 def check(session: Session, delivery: Delivery, notification: Notification, now: datetime) -> None:
-    """Return if the delivery may go out now; raise Skip (muted) or Defer (paused)."""
-    type_ = catalog().get(notification.type)
-    if type_.critical:
-        return
+    """Return if the delivery may go out now; raise Skip or Defer."""
     prefs = preferences.load(session, delivery.user_id)
-    if not prefs.wants(type_, delivery.channel):
-        raise Skip(f"{delivery.channel} muted for {type_.name} since the publish")
-    if delivery.channel not in PAUSABLE or prefs.paused(now) is None:
+    content = cast(NotificationInput, notification)  # the rules read its type and priority
+    question = Question(delivery.user_id, delivery.channel, content, prefs, now)
+    decision = tocsin_state.current().policy.decide(question)
+    if decision is Decision.DELIVER:
         return
-    if notification.priority == "urgent" and prefs.urgent_through:
-        return
+    if decision is not Decision.HOLD:
+        raise Skip("muted")
+    paused = prefs.paused(now)
+    if paused is None or delivery.channel in INTERRUPTING:
+        raise Skip(f"held ({paused or 'by a rule'}) when it fell due")
     raise Defer(pause_end(prefs, now))
 
 
