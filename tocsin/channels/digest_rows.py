@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..models import Delivery, Held, Notification, Preference, utcnow
+from ..models import Delivery, Notification, Preference, utcnow
 from ..notifications.preferences import Preferences
 from ..notifications.types import catalog
 from .deliveries import LEASE, PENDING
@@ -111,10 +111,6 @@ def record(session: Session, taken: Taken, now: datetime, to: str, error: str | 
         state, reason = ("skipped", IN_THE_DIGEST) if to == "sent" else (to, error)
         values = {**done, "state": state, "last_error": reason}
         session.execute(sa.update(Delivery).where(Delivery.id.in_(old)).values(values))
-    if to == "sent":
-        # Emails quiet hours held back at publish wait for the digest (catchup.py): done.
-        held = sa.delete(Held).where(Held.channel == "email", Held.notification_id.in_(list(taken)))
-        session.execute(held)
     session.commit()
 
 

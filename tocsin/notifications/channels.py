@@ -20,6 +20,9 @@ class Channel:
     """A way to reach a user; `name` is what policy rules and preferences call it."""
 
     name = "abstract"
+    #: Whether its held deliveries are recorded (store.hold) for a later release: the
+    #: toast's are, as one catch-up summary; nothing releases the others' holds.
+    keeps_holds = False
 
     def stage(
         self, session: Session, plan: Plan, by_user: dict[int, int], content: NotificationInput
@@ -47,6 +50,7 @@ class LiveChannel(Channel):
     """
 
     name = "toast"
+    keeps_holds = True
 
     def send(self, plan: Plan, by_user: dict[int, int]) -> None:
         """Publish the events; the broker never raises (Redis down loses no row)."""

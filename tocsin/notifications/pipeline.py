@@ -61,7 +61,7 @@ def publish(session: Session, refs: Sequence[int | str], content: NotificationIn
         by_user = {uid: grown.get(uid) or by_user[uid] for uid in recipients}  # recipient order
         plan = collapse(plan, frozenset(grown))
     ids = list(by_user.values())
-    store.hold(session, plan, by_user)
+    store.hold(session, plan, by_user, [c.name for c in state.channels if c.keeps_holds])
     for channel in state.channels:
         channel.stage(session, plan, by_user, content)
 

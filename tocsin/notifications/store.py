@@ -1,5 +1,6 @@
 """The pipeline's store stage: insert rows and bump unread counters in the caller's transaction."""
 
+from collections.abc import Collection
 from typing import cast
 
 import sqlalchemy as sa
@@ -61,10 +62,12 @@ def add_unread(session: Session, deltas: dict[int, int]) -> None:
             session.add(UnreadCounter(**p))
 
 
-def hold(session: Session, plan: Plan, by_user: dict[int, int]) -> None:
-    """Record the deliveries the policy held back, in the caller's transaction, for the
-    catch-up once quiet hours or a snooze end or the rate limit's window does (catchup.py).
-    Each row says why: "quiet", "snooze", "rate" or "rule" (an app's rule)."""
+def hold(session: Session, plan: Plan, by_user: dict[int, int], channels: Collection[str]) -> None:
+    """Record the deliveries the policy held back on `channels`, in the caller's
+    transaction, for the catch-up once quiet hours or a snooze end or the rate limit's
+    window does (catchup.py). Each row says why: "quiet", "snooze", "rate" or "rule" (an
+    app's rule). Channels nothing releases (push, email: the digest and the summary
+    toast tell what a pause held) get no rows."""
     rows = [
         {
             "user_id": uid,
@@ -74,6 +77,7 @@ def hold(session: Session, plan: Plan, by_user: dict[int, int]) -> None:
             "created_at": plan.now,
         }
         for channel in plan.decisions
+        if channel in channels
         for uid in plan.recipients(channel, Decision.HOLD)
     ]
     if rows and session.get_bind().dialect.name == "postgresql":
