@@ -14,6 +14,7 @@ from tests import queue_support
 from tocsin import state
 from tocsin.channels import deliveries
 from tocsin.channels.outcomes import Permanent, Retry, Skip
+from tocsin.channels.queue import JOB_SIZE
 from tocsin.extensions import db
 from tocsin.models import Delivery, Notification, utcnow
 
@@ -199,3 +200,16 @@ def test_a_worker_whose_lease_ran_out_records_nothing(app, ctx, notify, recorder
     assert deliveries.run(db.session, delivery_id) == deliveries.Done("sent")
     deliveries._finish(db.session, lease, "dead", "late")
     assert (row(delivery_id).state, row(delivery_id).attempts) == ("sent", 2)
+
+
+@pytest.mark.usefixtures("ctx")
+def test_a_fan_out_is_enqueued_in_jobs_the_workers_share(app):
+    """One job per JOB_SIZE rows: a job of 10,000 would run on one worker thread."""
+    queue = state.of(app).queue
+    ids = list(range(1, 2 * JOB_SIZE + 2))
+    assert queue.enqueue(ids)
+    jobs = []
+    while (task := queue.huey.dequeue()) is not None:
+        jobs.append(task.args[0])
+    assert [len(j) for j in jobs] == [JOB_SIZE, JOB_SIZE, 1]
+    assert [i for job in jobs for i in job] == ids

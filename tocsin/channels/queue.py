@@ -37,6 +37,11 @@ OUTAGE = 5.0
 REDIS_CONNECT_TIMEOUT = 1.0
 REDIS_TIMEOUT = 5.0
 
+#: Deliveries per job. One publish to many stages a row per recipient: in jobs of this
+#: size every worker thread takes a share (one job of 10,000 would run on one thread),
+#: at ~0.2-0.4 ms per enqueue (Redis, SQLite) for 25 sends of ~5-50 ms each.
+JOB_SIZE = 25
+
 
 class Queue:
     """One app's Huey and its tasks."""
@@ -49,16 +54,20 @@ class Queue:
         self._lock = threading.Lock()
 
     def enqueue(self, ids: Sequence[int], eta: datetime | None = None) -> bool:
-        """Queue a job for the deliveries `ids` (at `eta` if that is ahead); never raise."""
+        """Queue jobs for the deliveries `ids` (at `eta` if that is ahead), JOB_SIZE rows
+        each so that a fan-out's sends spread over the workers; never raise."""
         if not ids:
             return True
         if time.monotonic() < self._down_until:
             return False
+        later = eta is not None and eta > utcnow()
         try:
-            if eta is not None and eta > utcnow():
-                self._deliver.schedule((list(ids),), eta=eta)
-            else:
-                self._deliver(list(ids))
+            for start in range(0, len(ids), JOB_SIZE):
+                chunk = list(ids[start : start + JOB_SIZE])
+                if later:
+                    self._deliver.schedule((chunk,), eta=eta)
+                else:
+                    self._deliver(chunk)
         except Exception as exc:
             # The rows are committed and queued: the sweep enqueues them when it runs.
             with self._lock:
