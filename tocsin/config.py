@@ -46,6 +46,7 @@ DELIVERY_KEYS = (
     "TOCSIN_RETRY_BASE",
     "TOCSIN_DELIVERY_SWEEP_INTERVAL",
     "TOCSIN_EMAIL_DELAY",
+    "TOCSIN_PRESENCE_TTL",
 )
 
 
@@ -149,7 +150,8 @@ class Config:
         self.TOCSIN_MAX_SOCKETS_PER_USER = int(_env("MAX_SOCKETS_PER_USER", "20"))
         #: Frames a second (pings, pongs, messages) a client may send its socket, on
         #: average, in bursts of as many; past it the socket closes with 1008. Tocsin's
-        #: page sends only a pong per ping. 0: no limit.
+        #: page sends a pong per ping and its tab's visibility when it changes (at most two a
+        #: second, tocsin-browser.js). 0: no limit.
         self.TOCSIN_WS_MAX_INBOUND_RATE = float(_env("WS_MAX_INBOUND_RATE", "10"))
         # -- Quiet hours' catch-up (issue 11) --
         #: Seconds between catch-up sweeps in each process serving sockets: the summary
@@ -201,6 +203,10 @@ class Config:
         #: generated into the instance folder when unset.
         self.TOCSIN_VAPID_PRIVATE_KEY = _env("VAPID_PRIVATE_KEY")
         self.TOCSIN_VAPID_SUBJECT = _env("VAPID_SUBJECT", "mailto:admin@localhost")
+        #: Seconds a tab's visibility counts after its process last vouched for it: the
+        #: process refreshes its tabs every third of it, so a crashed one's tabs stop
+        #: counting as visible (and holding back push) within this.
+        self.TOCSIN_PRESENCE_TTL = _env("PRESENCE_TTL", "60")
 
 
 def init_app(app) -> None:

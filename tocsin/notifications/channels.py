@@ -43,7 +43,9 @@ class LiveChannel(Channel):
     Every recipient's tabs get the new row and badge, whatever the policy says: the inbox
     is the record. The policy decides the toast (the channel's name): a skipped or held
     one is sent with "quiet", and a toast of high or urgent priority with "sound" when the
-    user has sound on and is neither snoozed nor in quiet hours.
+    user has sound on and is neither snoozed nor in quiet hours. A toast the policy let
+    through on "browser" too (BrowserChannel) is sent with "browser": a tab shows it as a
+    browser notification when every tab is hidden (tocsin-browser.js).
     """
 
     name = "toast"
@@ -56,8 +58,12 @@ class LiveChannel(Channel):
             event: dict = {"kind": "grouped" if uid in plan.grouped else "created", "ids": [nid]}
             if plan.decision(self.name, uid) is not Decision.DELIVER:
                 event["quiet"] = True
-            elif self._sounds(plan, uid):
-                event["sound"] = True
+            else:
+                if self._sounds(plan, uid):
+                    event["sound"] = True
+                if BrowserChannel.name in plan.decisions:
+                    if plan.decision(BrowserChannel.name, uid) is Decision.DELIVER:
+                        event["browser"] = True
             events.append((uid, event))
         if events:
             broker.current().publish_many(events)
@@ -73,3 +79,17 @@ class LiveChannel(Channel):
         if plan.priority not in SOUNDING:
             return False
         return plan.prefs_of(uid).sound and plan.paused_of(uid) is None
+
+
+class BrowserChannel(Channel):
+    """Browser notifications (the Notification API) in the user's tabs.
+
+    They travel with the live channel's event, so this sends nothing: it is a channel so
+    that the policy decides "browser" per recipient (preference, low priority, quiet
+    hours, snooze, rate limit), and a host that leaves it out gets none.
+    """
+
+    name = "browser"
+
+    def send(self, plan: Plan, by_user: dict[int, int]) -> None:
+        """Nothing: LiveChannel.send marks the toast."""
