@@ -54,7 +54,8 @@ LAYERS: list[tuple[str, str]] = [
     (
         "channels",
         """tocsin.channels tocsin.channels.outcomes tocsin.channels.deliveries
-        tocsin.channels.queue tocsin.channels.base tocsin.channels.presence""",
+        tocsin.channels.queue tocsin.channels.base tocsin.channels.presence
+        tocsin.channels.presence_db tocsin.channels.presence_redis""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (

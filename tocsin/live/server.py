@@ -1,14 +1,15 @@
 """Tocsin's WebSocket server: simple-websocket's, guarded against what a client sends.
 
-Tocsin's page never sends the server a message, yet simple-websocket keeps every one it
-receives in an unbounded list until the application reads it. With permessage-deflate,
-16 KiB text frames sent in a loop for 4 s grew a gevent worker from 86 MB to 695 MB.
-This server reads continuously (simple-websocket's own thread), counts each frame
-against a rate, drops data messages as they arrive and closes a client over the rate
-with 1008. The one message it reads is the tab's visibility ("visibility:visible" or
-"visibility:hidden", a single small frame): it keeps the newest in `visible` and wakes
-the socket's thread, which reports it (channels/presence.py). It also closes a socket whose pong never came with 1013, which the htmx ws
-extension retries, instead of simple-websocket's 1008, after which a tab never returns.
+Tocsin's page sends the server nothing but its tab's visibility, yet simple-websocket
+keeps every message it receives in an unbounded list until the application reads it.
+With permessage-deflate, 16 KiB text frames sent in a loop for 4 s grew a gevent worker
+from 86 MB to 695 MB. This server reads continuously (simple-websocket's own thread),
+counts each frame against a rate, drops data messages as they arrive and closes a client
+over the rate with 1008. The one message it reads is the tab's visibility
+("visibility:visible" or "visibility:hidden", a single small frame): it keeps the newest
+in `visible` and wakes the socket's thread, which reports it (channels/presence.py). It
+also closes a socket whose pong never came with 1013, which the htmx ws extension
+retries, instead of simple-websocket's 1008, after which a tab never returns.
 """
 
 import contextlib
@@ -141,7 +142,7 @@ class Server(simple_websocket.Server):
 
     def _thread(self) -> None:
         try:
-            super()._thread()
+            super()._thread()  # type: ignore[misc]  # simple-websocket's reading loop
         finally:
             if self.on_change is not None:
                 self.on_change()

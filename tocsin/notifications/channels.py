@@ -61,9 +61,8 @@ class LiveChannel(Channel):
             else:
                 if self._sounds(plan, uid):
                     event["sound"] = True
-                if BrowserChannel.name in plan.decisions:
-                    if plan.decision(BrowserChannel.name, uid) is Decision.DELIVER:
-                        event["browser"] = True
+                if self._browser(plan, uid):
+                    event["browser"] = True
             events.append((uid, event))
         if events:
             broker.current().publish_many(events)
@@ -74,6 +73,12 @@ class LiveChannel(Channel):
             broker.current().publish_many(
                 [(uid, {"kind": "created", "ids": [nid]}) for uid, nid in deliveries]
             )
+
+    @staticmethod
+    def _browser(plan: Plan, uid: int) -> bool:
+        # Only where BrowserChannel is installed: without it the plan has no decision.
+        planned = BrowserChannel.name in plan.decisions
+        return planned and plan.decision(BrowserChannel.name, uid) is Decision.DELIVER
 
     def _sounds(self, plan: Plan, uid: int) -> bool:
         if plan.priority not in SOUNDING:
