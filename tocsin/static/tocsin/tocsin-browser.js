@@ -38,29 +38,50 @@
   document.addEventListener('htmx:wsClose', function () { socket = null; });
 
   /* ---- this browser's visible tabs, shared through localStorage ---- */
-  // A visible tab keeps an entry {tab id: until} fresh every BEAT ms and removes it when
-  // hidden or gone; a crashed tab's entry stops counting after VISIBLE_FOR ms.
-  var TABS_RECORD = 'tocsin:visible-tabs';
+  // A visible tab keeps a key of its own, TABS_PREFIX + its id = until when, fresh every
+  // BEAT ms, and removes it when hidden or gone; a crashed tab's key stops counting after
+  // VISIBLE_FOR ms, and is deleted by whichever tab finds it long expired. One key per tab,
+  // never a shared record: a new page reading and writing back a shared one brought a
+  // closed page's entry back to life (tabs in other processes see writes late). The id
+  // lives in sessionStorage, so the next page of the same tab takes over its key: the
+  // removal a page makes as it goes (pagehide) was lost in a test when a form navigated.
+  var TABS_PREFIX = 'tocsin:visible-tab:';
   var VISIBLE_FOR = 15000;
   var BEAT = 5000;
-  var TAB = Math.random().toString(36).slice(2) + Date.now().toString(36);
-  function readTabs() {
-    var tabs;
-    try { tabs = JSON.parse(localStorage.getItem(TABS_RECORD) || '{}'); } catch (e) { tabs = {}; }
-    return tabs && typeof tabs === 'object' && !Array.isArray(tabs) ? tabs : {};
-  }
+  var TAB = (function () {
+    var id = Math.random().toString(36).slice(2) + Date.now().toString(36);
+    try {
+      id = sessionStorage.getItem('tocsin:tab') || id;
+      sessionStorage.setItem('tocsin:tab', id);
+    } catch (e) { /* no storage: an id for this page */ }
+    return id;
+  })();
   function markTab(gone) {
-    var tabs = readTabs();
-    var now = Date.now();
-    Object.keys(tabs).forEach(function (key) { if (!(tabs[key] > now)) { delete tabs[key]; } });
-    if (!gone && isVisible()) { tabs[TAB] = now + VISIBLE_FOR; } else { delete tabs[TAB]; }
-    try { localStorage.setItem(TABS_RECORD, JSON.stringify(tabs)); } catch (e) { /* full, off */ }
+    try {
+      if (!gone && isVisible()) {
+        localStorage.setItem(TABS_PREFIX + TAB, String(Date.now() + VISIBLE_FOR));
+      } else {
+        localStorage.removeItem(TABS_PREFIX + TAB);
+      }
+    } catch (e) { /* storage full or off: this tab counts for itself only */ }
   }
   function anyTabVisible() {
     if (isVisible()) { return true; }
-    var tabs = readTabs();
     var now = Date.now();
-    return Object.keys(tabs).some(function (key) { return key !== TAB && tabs[key] > now; });
+    var seen = false;
+    try {
+      for (var i = localStorage.length - 1; i >= 0; i--) {
+        var key = localStorage.key(i);
+        if (!key || key.indexOf(TABS_PREFIX) !== 0 || key === TABS_PREFIX + TAB) { continue; }
+        var until = Number(localStorage.getItem(key)) || 0;
+        if (until > now) {
+          seen = true;
+        } else if (until < now - VISIBLE_FOR) {
+          localStorage.removeItem(key);
+        }
+      }
+    } catch (e) { /* no storage: as if no other tab */ }
+    return seen;
   }
   document.addEventListener('visibilitychange', function () {
     markTab(false);
@@ -72,36 +93,25 @@
 
   /* ---- browser notifications: a toast marked data-browser, when every tab is hidden ---- */
   // The server marks the toast when the policy lets "browser" through (the preference,
-  // not low priority, no quiet hours or snooze). Every tab of the user gets the push; as
-  // with the chime (tocsin.js), the first tab to add the id to a record in localStorage,
-  // under a Web Lock, decides: it shows the notification if no tab of this browser is
-  // visible, else nothing (the visible tab has the toast). data-browser-state tells a
-  // test or a host what came of it: shown, visible, elsewhere, off (no permission),
-  // unsupported.
-  var NOTIFIED_RECORD = 'tocsin:notified';
-  var NOTIFIED_MAX = 50;
+  // not low priority, no quiet hours or snooze). Every tab of the user gets the push; one
+  // tab, the leader, decides: it holds a Web Lock for as long as it lives, and the next tab
+  // in line takes over when it closes. It shows the notification if no tab of this browser
+  // is visible, else nothing (the visible tab has the toast). A per-id record in
+  // localStorage, like the chime's, is not enough here: tabs in separate processes see
+  // each other's writes late, and two of them both claimed one id in a test. Without Web
+  // Locks every hidden tab shows it, with the same tag, which the browser keeps once.
+  // data-browser-state tells a test or a host what came of it: shown, visible, elsewhere
+  // (another tab leads), off (no permission), unsupported.
   var TITLE_MAX = 120;
   var BODY_MAX = 240;
+  var leading = !(navigator.locks && navigator.locks.request);
+  if (!leading) {
+    navigator.locks.request('tocsin:browser-leader', function () {
+      leading = true;
+      return new Promise(function () {}); // held until the tab goes
+    }).catch(function () { leading = true; });
+  }
   function supported() { return typeof window.Notification === 'function'; }
-  function claim(key) {
-    var seen;
-    try { seen = JSON.parse(localStorage.getItem(NOTIFIED_RECORD) || '[]'); } catch (e) { seen = []; }
-    if (!Array.isArray(seen)) { seen = []; }
-    if (seen.indexOf(key) >= 0) { return false; }
-    seen.push(key);
-    localStorage.setItem(NOTIFIED_RECORD, JSON.stringify(seen.slice(-NOTIFIED_MAX)));
-    return true;
-  }
-  function firstToClaim(key) {
-    // No storage: every hidden tab would show it; the tag makes the browser keep one.
-    try { return claim(key); } catch (e) { return true; }
-  }
-  function underLock(fn) {
-    var done = false;
-    function once() { if (!done) { done = true; fn(); } }
-    if (!navigator.locks || !navigator.locks.request) { once(); return; }
-    navigator.locks.request('tocsin:browser', once).catch(once);
-  }
   function textOf(toast, selector, max) {
     var el = toast.querySelector(selector);
     var text = el ? el.textContent.replace(/\s+/g, ' ').trim() : '';
@@ -163,17 +173,14 @@
     if (toast.hasAttribute('data-browser-state')) { return; } // moved ahead, not new
     if (!supported()) { toast.setAttribute('data-browser-state', 'unsupported'); return; }
     if (window.Notification.permission !== 'granted') { toast.setAttribute('data-browser-state', 'off'); return; }
-    toast.setAttribute('data-browser-state', 'pending');
-    underLock(function () {
-      if (!firstToClaim(toast.id)) { toast.setAttribute('data-browser-state', 'elsewhere'); return; }
-      if (anyTabVisible()) { toast.setAttribute('data-browser-state', 'visible'); return; }
-      try {
-        show(toast);
-        toast.setAttribute('data-browser-state', 'shown');
-      } catch (e) {
-        toast.setAttribute('data-browser-state', 'unsupported'); // e.g. Android: only via a service worker
-      }
-    });
+    if (!leading) { toast.setAttribute('data-browser-state', 'elsewhere'); return; }
+    if (anyTabVisible()) { toast.setAttribute('data-browser-state', 'visible'); return; }
+    try {
+      show(toast);
+      toast.setAttribute('data-browser-state', 'shown');
+    } catch (e) {
+      toast.setAttribute('data-browser-state', 'unsupported'); // Android: only a service worker may
+    }
   }
   function watchToasts() {
     var stack = byId('toast-stack');
