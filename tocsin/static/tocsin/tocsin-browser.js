@@ -94,8 +94,9 @@
   /* ---- browser notifications: a toast marked data-browser, when every tab is hidden ---- */
   // The server marks the toast when the policy lets "browser" through (the preference,
   // not low priority, no quiet hours or snooze). Every tab of the user gets the push; one
-  // tab, the leader, decides: it holds a Web Lock for as long as it lives, and the next tab
-  // in line takes over when it closes. It shows the notification if no tab of this browser
+  // tab, the leader, decides: it holds a Web Lock for as long as it lives, asked for once
+  // its socket first opens (a page without one, the login page, never gets a push), and
+  // the next tab in line takes over when it closes. It shows the notification if no tab of this browser
   // is visible, else nothing (the visible tab has the toast). A per-id record in
   // localStorage, like the chime's, is not enough here: tabs in separate processes see
   // each other's writes late, and two of them both claimed one id in a test. Without Web
@@ -105,12 +106,15 @@
   var TITLE_MAX = 120;
   var BODY_MAX = 240;
   var leading = !(navigator.locks && navigator.locks.request);
-  if (!leading) {
+  var inLine = false;
+  document.addEventListener('htmx:wsOpen', function () {
+    if (leading || inLine) { return; }
+    inLine = true;
     navigator.locks.request('tocsin:browser-leader', function () {
       leading = true;
       return new Promise(function () {}); // held until the tab goes
     }).catch(function () { leading = true; });
-  }
+  });
   function supported() { return typeof window.Notification === 'function'; }
   function textOf(toast, selector, max) {
     var el = toast.querySelector(selector);
