@@ -102,6 +102,10 @@ class Muted(Rule):
 
 #: Channels that interrupt: low priority never does, and quiet hours hold them back.
 INTERRUPTING = frozenset({"toast", "browser", "push"})
+#: Channels decided per recipient but delivered inside another's message (a browser
+#: notification rides on the toast's push, channels.py): a held one is not recorded for
+#: release, as the catch-up's summary toast stands for it.
+RIDERS = frozenset({"browser"})
 #: What quiet hours and a snooze hold back: the interrupting channels and email.
 PAUSABLE = INTERRUPTING | {"email"}
 

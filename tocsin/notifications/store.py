@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Held, Notification, UnreadCounter, utcnow
 from . import bulk_postgres
-from .policy import Decision, Plan
+from .policy import RIDERS, Decision, Plan
 from .validation import NotificationInput
 
 #: Rows per INSERT statement when fanning out.
@@ -74,6 +74,7 @@ def hold(session: Session, plan: Plan, by_user: dict[int, int]) -> None:
             "created_at": plan.now,
         }
         for channel in plan.decisions
+        if channel not in RIDERS
         for uid in plan.recipients(channel, Decision.HOLD)
     ]
     if rows and session.get_bind().dialect.name == "postgresql":
