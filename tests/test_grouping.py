@@ -168,7 +168,7 @@ def test_fan_out_groups_per_recipient(app):
     assert (alices.group_count, bobs.group_count, carols.group_count) == (2, 2, 1)
     assert alices.actors == bobs.actors == ["y", "x"]
     assert (unread("alice"), unread("bob"), unread("carol")) == (1, 1, 1)
-    assert conns["carol"].wait(0) == [{"kind": "created", "ids": [carols.id]}]
+    assert conns["carol"].wait(0) == [{"kind": "created", "ids": [carols.id], "browser": True}]
     assert conns["alice"].wait(0) == [{"kind": "grouped", "ids": [alices.id]}]
     assert conns["bob"].wait(0) == [{"kind": "grouped", "ids": [bobs.id]}]
 

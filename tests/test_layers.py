@@ -61,7 +61,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.channels.unsubscribe tocsin.channels.email_message tocsin.channels.email
         tocsin.channels.digest tocsin.channels.digest_rows
         tocsin.channels.vapid tocsin.channels.push_hosts tocsin.channels.push_subscriptions
-        tocsin.channels.push""",
+        tocsin.channels.push tocsin.channels.presence_db tocsin.channels.presence_redis""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (

@@ -21,7 +21,7 @@ CONTEXT = {
     "tocsin/_panel.html": {"page", "up_to"},
     "tocsin/_page.html": {"page"},
     "tocsin/_push.html": {
-        *("new", "changed", "toasts", "sounds", "up_to"),
+        *("new", "changed", "toasts", "sounds", "browsers", "up_to"),
         *("grown", "grown_toasts", "grown_held"),
     },
     "tocsin/_read.html": {"items"},

@@ -265,7 +265,7 @@ def test_while_snoozed_a_comment_is_quiet_and_held_a_security_one_is_not(app, cl
     with app.app_context():
         snooze.resume(db.session, alice)
         after = service.create(db.session, alice, type="comment", title="Back").id
-    assert {"kind": "created", "ids": [after]} in tab.wait(0)
+    assert {"kind": "created", "ids": [after], "browser": True} in tab.wait(0)
 
 
 @pytest.fixture

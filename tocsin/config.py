@@ -47,6 +47,7 @@ DELIVERY_KEYS = (
     "TOCSIN_DELIVERY_SWEEP_INTERVAL",
     "TOCSIN_EMAIL_DELAY",
     "TOCSIN_UNSUBSCRIBE_MAX_AGE",
+    "TOCSIN_PRESENCE_TTL",
 )
 
 
@@ -150,7 +151,8 @@ class Config:
         self.TOCSIN_MAX_SOCKETS_PER_USER = int(_env("MAX_SOCKETS_PER_USER", "20"))
         #: Frames a second (pings, pongs, messages) a client may send its socket, on
         #: average, in bursts of as many; past it the socket closes with 1008. Tocsin's
-        #: page sends only a pong per ping. 0: no limit.
+        #: page sends a pong per ping and its tab's visibility when it changes (at most two a
+        #: second, tocsin-browser.js). 0: no limit.
         self.TOCSIN_WS_MAX_INBOUND_RATE = float(_env("WS_MAX_INBOUND_RATE", "10"))
         # -- Quiet hours' catch-up (issue 11) --
         #: Seconds between catch-up sweeps in each process serving sockets: the summary
@@ -224,6 +226,10 @@ class Config:
         self.TOCSIN_PUSH_ALLOWED_HOSTS = _env("PUSH_ALLOWED_HOSTS", "")
         #: Bytes a subscribe or unsubscribe request may carry: a subscription is ~500 bytes.
         self.TOCSIN_PUSH_MAX_BODY = int(_env("PUSH_MAX_BODY", "4096"))
+        #: Seconds a tab's visibility counts after its process last vouched for it: the
+        #: process refreshes its tabs every third of it, so a crashed one's tabs stop
+        #: counting as visible (and holding back push) within this.
+        self.TOCSIN_PRESENCE_TTL = _env("PRESENCE_TTL", "60")
 
 
 def init_app(app) -> None:

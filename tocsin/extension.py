@@ -19,6 +19,8 @@ from . import api, bodies, broker, cli, config, database, headers, limits, login
 from .channels import digest, email_views, push_views, sweep
 from .channels.consumer import Embedded
 from .channels.email import EmailChannel
+from .channels.presence_db import DatabasePresence
+from .channels.presence_redis import RedisPresence
 from .channels.push import PushChannel
 from .channels.queue import Queue
 from .config import PACKAGE
@@ -27,7 +29,7 @@ from .live import deflate, ws
 from .live.registry import Registry
 from .live.stencil import Stencils
 from .notifications import jinja, views
-from .notifications.channels import Channel, LiveChannel
+from .notifications.channels import BrowserChannel, Channel, LiveChannel
 from .notifications.policy import Policy, Rule
 from .notifications.ratelimit import RateLimiter
 from .notifications.sweeper import Sweeper
@@ -71,7 +73,7 @@ class Tocsin:
         name to the endpoint its action buttons POST to. `url_prefix`, `api_prefix` and
         `http_api` set TOCSIN_URL_PREFIX, TOCSIN_API_PREFIX and TOCSIN_HTTP_API; `rules` are
         the delivery policy's rules, in order; `channels` replace the default, the live
-        channel to open tabs.
+        channel to open tabs and the browser notifications it carries.
         """
         given = {"URL_PREFIX": url_prefix, "API_PREFIX": api_prefix, "HTTP_API": http_api}
         app.config.update({f"TOCSIN_{k}": v for k, v in given.items() if v is not None})
@@ -98,12 +100,15 @@ class Tocsin:
             stencils=Stencils(app),
             # A bad TOCSIN_RATE_LIMIT stops the app here, not at its first publish.
             policy=Policy(rules, RateLimiter.from_config(app.config)),
-            channels=list(channels or [LiveChannel(), PushChannel(), EmailChannel()]),
+            channels=list(
+                channels or [LiveChannel(), BrowserChannel(), PushChannel(), EmailChannel()]
+            ),
             sweeper=Sweeper(
                 app, app.config["TOCSIN_CATCHUP_INTERVAL"], app.config["TOCSIN_PRUNE_INTERVAL"]
             ),
         )
         self._init_queue(app)
+        app.extensions[state.KEY].presence = presence(app)
         database.init_app(app)
         jinja.init_app(app)
         # Logins are records on the server: started here, checked before anything else
@@ -158,6 +163,15 @@ class Tocsin:
     def add_channel(self, app: Flask, channel: Channel) -> None:
         """Deliver through one more channel on `app`."""
         state.of(app).channels.append(channel)
+
+
+def presence(app: Flask) -> RedisPresence | DatabasePresence:
+    """Where `app`'s sockets report their tabs' visibility: Redis if set up, else the database."""
+    ttl = app.config["TOCSIN_PRESENCE_TTL"]
+    if app.config["TOCSIN_REDIS_URL"]:
+        prefix = app.config["TOCSIN_REDIS_CHANNEL_PREFIX"]
+        return RedisPresence(app.config["TOCSIN_REDIS_URL"], prefix, ttl)
+    return DatabasePresence(ttl)
 
 
 def registry_of(app: Flask) -> Registry | None:

@@ -33,6 +33,7 @@ class Connection:
         #: When it was signed (time.monotonic()): renewed before the time limit (csrf.py).
         self.csrf_issued_at = 0.0
         self._events: deque[dict] = deque()
+        self._woken = False
         self._cond = threading.Condition()
 
     def offer(self, event: dict) -> bool:
@@ -57,10 +58,20 @@ class Connection:
                 self.close_code, self.close_reason = code, reason
             self._cond.notify()
 
-    def wait(self, timeout: float) -> list[dict]:
-        """Return the queued events, waiting up to `timeout` seconds for the first."""
+    def wake(self) -> None:
+        """End the socket thread's wait without an event (the tab's visibility changed)."""
         with self._cond:
-            self._cond.wait_for(lambda: self._events or self.close_code is not None, timeout)
+            self._woken = True
+            self._cond.notify()
+
+    def wait(self, timeout: float) -> list[dict]:
+        """Return the queued events, waiting up to `timeout` seconds for the first (or
+        a wake)."""
+        with self._cond:
+            self._cond.wait_for(
+                lambda: self._events or self._woken or self.close_code is not None, timeout
+            )
+            self._woken = False
             events = list(self._events)
             self._events.clear()
             return events

@@ -93,7 +93,8 @@ def render(session: Session, conn: Connection, events: list[dict]) -> str:
     """Render one message for a batch of events; the badge is re-read, so it never drifts.
 
     A "created" event may say "quiet" (the policy held or skipped its toast: the row and
-    badge still show) or "sound" (its toast plays the sound); so may a "grouped" one (a
+    badge still show) or "sound" (its toast plays the sound) and "browser" (a hidden tab
+    shows it as a browser notification); so may a "grouped" one (a
     row grew: it moves to the top, its toast is replaced in place). A "prefs" event (the user's
     preferences or snooze changed) re-renders the snooze banner. A "summary" event is the
     catch-up toast after quiet hours or a snooze (notifications/catchup.py). "removed"
@@ -156,13 +157,17 @@ def _items(session: Session, conn: Connection, events: list[dict]) -> str:
     read: set[int] = set()
     quiet: set[int] = set()
     sound: set[int] = set()
+    browser: set[int] = set()
     for event in events:
         if event.get("kind") in ("created", "grouped"):
             (created if event["kind"] == "created" else grouped).update(event["ids"])
             if event.get("quiet"):
                 quiet.update(event["ids"])
-            elif event.get("sound"):
+                continue
+            if event.get("sound"):
                 sound.update(event["ids"])
+            if event.get("browser"):
+                browser.update(event["ids"])
         elif event.get("kind") == "read":
             read.update(event["ids"])
     # Ids the snapshot accounted for, or already pushed, are not prepended again.
@@ -173,7 +178,7 @@ def _items(session: Session, conn: Connection, events: list[dict]) -> str:
     stencils = stencil.for_app()
     if created and not read and not grouped:
         # The common case, and a fan-out's: new rows, each rendered once for every socket.
-        shared = stencils.created(conn, created, quiet, sound)
+        shared = stencils.created(conn, created, quiet, sound, browser)
         if shared is not None:
             message, shown = shared
             conn.sent_ids.update(shown)
@@ -183,5 +188,7 @@ def _items(session: Session, conn: Connection, events: list[dict]) -> str:
     grown = queries.by_ids(session, conn.user_id, grouped)
     changed = queries.by_ids(session, conn.user_id, read - created - grouped)
     unread = queries.unread_count(session, conn.user_id)
-    body = stencil.body(new, changed, quiet=quiet, sound=sound, grown=grown, **_csrf(conn))
+    body = stencil.body(
+        new, changed, quiet=quiet, sound=sound, browser=browser, grown=grown, **_csrf(conn)
+    )
     return body + stencils.badge(unread)

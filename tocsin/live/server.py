@@ -1,17 +1,21 @@
 """Tocsin's WebSocket server: simple-websocket's, guarded against what a client sends.
 
-Tocsin's page never sends the server a message, yet simple-websocket keeps every one it
-receives in an unbounded list until the application reads it. With permessage-deflate,
-16 KiB text frames sent in a loop for 4 s grew a gevent worker from 86 MB to 695 MB.
-This server reads continuously (simple-websocket's own thread), counts each frame
-against a rate, drops data messages as they arrive and closes a client over the rate
-with 1008. It also closes a socket whose pong never came with 1013, which the htmx ws
-extension retries, instead of simple-websocket's 1008, after which a tab never returns.
+Tocsin's page sends the server nothing but its tab's visibility, yet simple-websocket
+keeps every message it receives in an unbounded list until the application reads it.
+With permessage-deflate, 16 KiB text frames sent in a loop for 4 s grew a gevent worker
+from 86 MB to 695 MB. This server reads continuously (simple-websocket's own thread),
+counts each frame against a rate, drops data messages as they arrive and closes a client
+over the rate with 1008. The one message it reads is the tab's visibility
+("visibility:visible" or "visibility:hidden", a single small frame): it keeps the newest
+in `visible` and wakes the socket's thread, which reports it (channels/presence.py). It
+also closes a socket whose pong never came with 1013, which the htmx ws extension
+retries, instead of simple-websocket's 1008, after which a tab never returns.
 """
 
 import contextlib
 import socket
 import time
+from collections.abc import Callable
 
 import simple_websocket
 from flask import Response
@@ -37,6 +41,8 @@ PING_TIMEOUT = "Ping/Pong timeout"
 #: destroy the close frame (and its reason) before the client reads it.
 LINGER_SECONDS = 1.0
 LINGER_BYTES = 1 << 20
+#: The page's visibility messages and what each says.
+VISIBILITY = {"visibility:visible": True, "visibility:hidden": False}
 
 
 class FrameBudget:
@@ -72,6 +78,11 @@ class Server(simple_websocket.Server):
         self.budget = FrameBudget(max_inbound_rate)
         #: Data messages received from the client and dropped.
         self.dropped = 0
+        #: The tab's visibility as the page last said; None until it says.
+        self.visible: bool | None = None
+        #: Called on the reading thread when the page says its visibility and when the
+        #: socket ends: the socket's thread reports either at once (not at its next wake).
+        self.on_change: Callable[[], None] | None = None
         self._message_bytes = 0
         super().__init__(environ, **options)
 
@@ -108,7 +119,7 @@ class Server(simple_websocket.Server):
                     if self.max_message_size and self._message_bytes > self.max_message_size:
                         return self._refuse(out, CloseReason.MESSAGE_TOO_BIG, "Message too big")
                     if event.message_finished:
-                        self.dropped += 1
+                        self._read(event)
                         self._message_bytes = 0
         except LocalProtocolError:
             self.event.set()
@@ -116,6 +127,25 @@ class Server(simple_websocket.Server):
         if out:
             self.sock.send(out)
         return keep_going
+
+    def _read(self, event) -> None:
+        """Keep a whole one-frame visibility message; drop anything else."""
+        said = None
+        if isinstance(event, TextMessage) and self._message_bytes == len(event.data):
+            said = VISIBILITY.get(event.data)
+        if said is None:
+            self.dropped += 1
+            return
+        self.visible = said
+        if self.on_change is not None:
+            self.on_change()
+
+    def _thread(self) -> None:
+        try:
+            super()._thread()  # type: ignore[misc]  # simple-websocket's reading loop
+        finally:
+            if self.on_change is not None:
+                self.on_change()
 
     def _counted(self, event) -> bool:
         """Spend the budget on each whole frame; pieces of one frame count once."""

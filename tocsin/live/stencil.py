@@ -78,7 +78,12 @@ class Stencils:
         self._lock = threading.Lock()
 
     def created(
-        self, conn: Connection, ids: set[int], quiet: set[int], sound: set[int]
+        self,
+        conn: Connection,
+        ids: set[int],
+        quiet: set[int],
+        sound: set[int],
+        browser: Collection[int] = (),
     ) -> tuple[str, list[int]] | None:
         """The push for new notifications `ids` and the ids it shows, or None to render
         it the ordinary way.
@@ -96,7 +101,8 @@ class Stencils:
         bodies = []
         for row in rows:
             mode = "quiet" if row.id in quiet else "sound" if row.id in sound else "push"
-            body = self._stencil(row, mode)
+            # Per recipient, like the sound: a stencil of its own, never another user's.
+            body = self._stencil(row, mode, browser=mode != "quiet" and row.id in browser)
             if body is None:
                 return None
             bodies.append(
@@ -135,15 +141,16 @@ class Stencils:
         # Rendered by autoescaping templates; only ids and the socket's token went in.
         return Markup("".join(parts))  # noqa: S704
 
-    def _stencil(self, row: Notification, kind: str = "push") -> str | None:
+    def _stencil(self, row: Notification, kind: str = "push", browser: bool = False) -> str | None:
         """`kind` is "item" (a list item), "push" (item and toast), "sound" (item and a
-        toast that sounds) or "quiet" (item, no toast)."""
+        toast that sounds) or "quiet" (item, no toast); `browser`: the toast is marked
+        for a browser notification."""
         content = tuple(
             json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
             for v in (getattr(row, key) for key in _CONTENT)
         )
         # The base too: url_for's paths follow the socket's script root (one per app, as a rule).
-        key = (kind, anonymous.base(), content, relative_time(row.latest_at))
+        key = (kind, browser, anonymous.base(), content, relative_time(row.latest_at))
         with self._lock:
             if key in self._stencils:
                 self._stencils.move_to_end(key)
@@ -160,6 +167,7 @@ class Stencils:
                 [_WithId(row, self.id_token)],
                 quiet={self.id_token} if kind == "quiet" else (),
                 sound={self.id_token} if kind == "sound" else (),
+                browser={self.id_token} if browser else (),
                 csrf_token=lambda: self.csrf_token,
             )
         with self._lock:
@@ -210,13 +218,15 @@ def body(
     quiet: Collection[int] = (),
     sound: Collection[int] = (),
     grown=(),
+    browser: Collection[int] = (),
     **context,
 ) -> str:
     """`_push.html` without the badge: new items, their toasts, grown groups (moved to the
     top, their toasts replaced), the mark-all bound, changes.
 
     No toast for ids in `quiet` (the policy held or skipped it); the toasts of ids in
-    `sound` play the sound. Pass the socket's `csrf_token` (a callable) in `context`: it
+    `sound` play the sound; those of ids in `browser` are marked for a browser
+    notification (data-browser). Pass the socket's `csrf_token` (a callable) in `context`: it
     renders as nobody.
     """
 
@@ -237,6 +247,7 @@ def body(
         # Their toasts, if shown, change in place; none is added (the policy held them).
         grown_held=[n for n in grown if n not in grown_toasts],
         sounds=frozenset(sound),
+        browsers=frozenset(browser),
         changed=changed,
         # Positions: a grown group's is the fresh sort_id it took.
         up_to=max([n.position for n in (*new, *grown)], default=0) if up_to is None else up_to,

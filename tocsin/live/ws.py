@@ -9,6 +9,7 @@ from flask_login import current_user
 from simple_websocket import ConnectionClosed
 
 from .. import login_session, state, unavailable
+from ..channels.presence import Tab
 from ..extensions import store
 from . import csrf, push, server
 from .connection import POLICY_VIOLATION, TOO_MANY_SOCKETS, Connection
@@ -94,6 +95,8 @@ def _serve(socket: server.Server) -> None:
     )
     conn.expires_at = g.get("tocsin_login_ends")  # None: not a session login (request loader)
     csrf.issue(conn)
+    tab = Tab(tocsin.presence, conn.user_id)
+    socket.on_change = conn.wake
     # Registered before the snapshot is read: an event in between is queued, not lost.
     tocsin.registry.add(conn)
     try:
@@ -107,9 +110,13 @@ def _serve(socket: server.Server) -> None:
             tocsin.sweeper.ensure_running()  # this process's tabs get their summaries
         socket.send(push.snapshot(store.session, conn, push.since_arg(request.args)))
         store.session.rollback()  # end the read transaction so later reads see new commits
+        tab.update(socket.visible)  # said before on_change was set: not woken for it
         while socket.connected:
-            # What the client sends is dropped as it arrives, within limits (server.py).
+            # What the client sends is dropped as it arrives, within limits, but for the
+            # tab's visibility, which wakes this thread (server.py).
             events = conn.wait(_wake_in(conn))
+            # Written here, not on the reading thread: the store may take a round trip.
+            tab.update(socket.visible)
             if _session_over(events, conn):
                 # Some servers turn every close into 1006, which the client retries;
                 # removing the ws-connect element is what reliably stops it.
@@ -132,6 +139,7 @@ def _serve(socket: server.Server) -> None:
                 socket.send(message)
     finally:
         tocsin.registry.remove(conn)
+        tab.close()
         store.session.remove()
 
 

@@ -46,7 +46,9 @@ class LiveChannel(Channel):
     Every recipient's tabs get the new row and badge, whatever the policy says: the inbox
     is the record. The policy decides the toast (the channel's name): a skipped or held
     one is sent with "quiet", and a toast of high or urgent priority with "sound" when the
-    user has sound on and is neither snoozed nor in quiet hours.
+    user has sound on and is neither snoozed nor in quiet hours. A toast the policy let
+    through on "browser" too (BrowserChannel) is sent with "browser": a tab shows it as a
+    browser notification when every tab is hidden (tocsin-browser.js).
     """
 
     name = "toast"
@@ -60,8 +62,11 @@ class LiveChannel(Channel):
             event: dict = {"kind": "grouped" if uid in plan.grouped else "created", "ids": [nid]}
             if plan.decision(self.name, uid) is not Decision.DELIVER:
                 event["quiet"] = True
-            elif self._sounds(plan, uid):
-                event["sound"] = True
+            else:
+                if self._sounds(plan, uid):
+                    event["sound"] = True
+                if self._browser(plan, uid):
+                    event["browser"] = True
             events.append((uid, event))
         if events:
             broker.current().publish_many(events)
@@ -73,7 +78,27 @@ class LiveChannel(Channel):
                 [(uid, {"kind": "created", "ids": [nid]}) for uid, nid in deliveries]
             )
 
+    @staticmethod
+    def _browser(plan: Plan, uid: int) -> bool:
+        # Only where BrowserChannel is installed: without it the plan has no decision.
+        planned = BrowserChannel.name in plan.decisions
+        return planned and plan.decision(BrowserChannel.name, uid) is Decision.DELIVER
+
     def _sounds(self, plan: Plan, uid: int) -> bool:
         if plan.priority not in SOUNDING:
             return False
         return plan.prefs_of(uid).sound and plan.paused_of(uid) is None
+
+
+class BrowserChannel(Channel):
+    """Browser notifications (the Notification API) in the user's tabs.
+
+    They travel with the live channel's event, so this sends nothing: it is a channel so
+    that the policy decides "browser" per recipient (preference, low priority, quiet
+    hours, snooze, rate limit), and a host that leaves it out gets none.
+    """
+
+    name = "browser"
+
+    def send(self, plan: Plan, by_user: dict[int, int]) -> None:
+        """Nothing: LiveChannel.send marks the toast."""
