@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from tests.conftest import user_id
 from tests.push_service import PushService
+from tocsin import login_session, logins
 from tocsin.channels import deliveries, push, vapid
 from tocsin.extensions import db
 from tocsin.models import Delivery, PushSubscription, utcnow
@@ -165,3 +166,28 @@ def test_a_huge_body_is_cut_to_fit_the_payload_cap(app, alice, service, notify, 
     (got,) = service.received
     assert got.size <= push.PAYLOAD_MAX
     assert got.payload["body"].endswith("…") and got.payload["title"] == "🔥" * 200
+
+
+def test_a_device_whose_login_ended_gets_no_push_and_goes(app, alice, service, notify, ctx):
+    """A shared browser must not show the next user the last one's notifications."""
+    kept, ended = subscribe(alice, service, "kept"), subscribe(alice, service, "ended")
+    endpoint = {d.name: f"{service.origin}/push/{d.name}" for d in (kept, ended)}
+    with app.app_context():
+        other = logins.start(db.session, user_id("alice"), login_session.lifetime(app))
+        db.session.execute(
+            sa.update(PushSubscription)
+            .where(PushSubscription.endpoint == endpoint["ended"])
+            .values(login_id=other)
+        )
+        db.session.commit()
+        logins.end(db.session, other)  # that browser logged out
+    delivery = publish(notify)
+    done, _ = run(app, delivery)
+    assert done.state == "sent"
+    assert [r.device for r in service.received] == [kept.name]
+    with app.app_context():
+        left = db.session.scalars(sa.select(PushSubscription.endpoint)).all()
+    assert left == [endpoint["kept"]]
+    alice.client.post("/logout", data={"csrf_token": alice.csrf()})
+    done, row = run(app, publish(notify))
+    assert done.state == "skipped" and "login" in row.last_error

@@ -336,6 +336,10 @@ class PushSubscription(Model):
     auth: Mapped[str] = mapped_column(sa.String(64))
     #: What the device calls itself (from the User-Agent), for the preferences page.
     label: Mapped[str] = mapped_column(sa.String(120), default="")
+    #: The login (tocsin_logins) it was made in: once that login ends (a logout, "log out
+    #: other sessions", expiry), the device gets no more pushes, so a shared browser does
+    #: not show the next user someone else's notifications.
+    login_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

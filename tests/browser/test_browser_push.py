@@ -31,7 +31,7 @@ def add_device(tocsin, label: str) -> None:
         sub = Device(label.replace(" ", "-")).subscription("http://127.0.0.1:9")
         parsed = push_subscriptions.parse(sub, frozenset({"127.0.0.1:9"}))
         uid = users.by_username(db.session, "alice").id
-        push_subscriptions.subscribe(db.session, uid, parsed, label)
+        push_subscriptions.subscribe(db.session, uid, parsed, label, None)
 
 
 def test_enable_registers_the_service_worker_and_reports_the_outcome(

@@ -30,7 +30,8 @@ from flask import current_app
 from pywebpush import WebPusher
 from sqlalchemy.orm import Session
 
-from ..models import Delivery, Notification, PushSubscription, utcnow
+from .. import login_session
+from ..models import Delivery, Login, Notification, PushSubscription, utcnow
 from ..notifications.links import safe_link
 from . import push_hosts, vapid
 from .base import Permanent, QueuedChannel, Retry, Skip
@@ -76,10 +77,9 @@ class PushChannel(QueuedChannel):
 
     def attempt(self, session: Session, delivery: Delivery, notification: Notification) -> None:
         """Send to each of the user's devices; return if any took it."""
-        stmt = sa.select(PushSubscription).where(PushSubscription.user_id == delivery.user_id)
-        subscriptions = list(session.scalars(stmt.order_by(PushSubscription.id)))
+        subscriptions = signed_in(session, delivery.user_id)
         if not subscriptions:
-            raise Skip("no push subscription")
+            raise Skip("no push subscription in a login still on")
         data = payload(notification)
         headers = {
             "Urgency": URGENCY.get(notification.priority, "normal"),
@@ -121,6 +121,27 @@ class PushChannel(QueuedChannel):
         except requests.RequestException as exc:
             return Answer("retry", f"push service unreachable: {type(exc).__name__}")
         return answer(response.status_code, response.headers.get("Retry-After"))
+
+
+def signed_in(session: Session, user_id: int) -> list[PushSubscription]:
+    """The user's devices whose login is still on; the others' rows go (committed)."""
+    stmt = (
+        sa.select(PushSubscription, Login)
+        .outerjoin(Login, Login.id == PushSubscription.login_id)
+        .where(PushSubscription.user_id == user_id)
+        .order_by(PushSubscription.id)
+    )
+    lifetime, now = login_session.lifetime(current_app), utcnow()
+    live: list[PushSubscription] = []
+    gone: list[PushSubscription] = []
+    for sub, login in session.execute(stmt):
+        over = login is None or login.user_id != user_id or lifetime.ends_at(login) <= now
+        (gone if sub.login_id is not None and over else live).append(sub)
+    if gone:
+        ended = PushSubscription.id.in_([sub.id for sub in gone])
+        session.execute(sa.delete(PushSubscription).where(ended))
+        session.commit()
+    return live
 
 
 def answer(status: int, retry_after: str | None) -> Answer:

@@ -78,19 +78,22 @@ def _padded(value: str) -> str:
 
 
 def subscribe(
-    session: Session, user_id: int, sub: SubscriptionInput, label: str
+    session: Session, user_id: int, sub: SubscriptionInput, label: str, login_id: str | None
 ) -> PushSubscription:
-    """Store the device's subscription for the user (updating or moving its row); commit."""
+    """Store the device's subscription for the user in this login (updating or moving its
+    row); commit."""
     try:
-        return _store(session, user_id, sub, label)
+        return _store(session, user_id, sub, label, login_id)
     except sa.exc.IntegrityError:
         # The same device subscribed twice at once and the other request inserted first:
         # its row is there now, so this one updates it.
         session.rollback()
-        return _store(session, user_id, sub, label)
+        return _store(session, user_id, sub, label, login_id)
 
 
-def _store(session: Session, user_id: int, sub: SubscriptionInput, label: str) -> PushSubscription:
+def _store(
+    session: Session, user_id: int, sub: SubscriptionInput, label: str, login_id: str | None
+) -> PushSubscription:
     row = session.scalar(
         sa.select(PushSubscription).where(PushSubscription.endpoint == sub.endpoint)
     )
@@ -98,7 +101,7 @@ def _store(session: Session, user_id: int, sub: SubscriptionInput, label: str) -
         row = PushSubscription(endpoint=sub.endpoint, user_id=user_id)
         session.add(row)
     row.user_id, row.p256dh, row.auth = user_id, sub.p256dh, sub.auth
-    row.label, row.created_at = label[:LABEL_MAX], utcnow()
+    row.label, row.created_at, row.login_id = label[:LABEL_MAX], utcnow(), login_id
     session.flush()
     _keep_newest(session, user_id)
     session.commit()

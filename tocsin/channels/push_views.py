@@ -16,6 +16,7 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -54,7 +55,8 @@ def subscribe():
     except push_subscriptions.InvalidSubscription as exc:
         return jsonify(error=str(exc)), 400
     label = push_subscriptions.label_from(request.headers.get("User-Agent", ""))
-    push_subscriptions.subscribe(store.session, current_user.id, sub, label)
+    login_id = session.get("sid")
+    push_subscriptions.subscribe(store.session, current_user.id, sub, label, login_id)
     return render_template("tocsin/_prefs_push.html"), 201
 
 

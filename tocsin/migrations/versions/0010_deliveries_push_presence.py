@@ -52,6 +52,7 @@ def upgrade():
         sa.Column("p256dh", sa.String(length=200), nullable=False),
         sa.Column("auth", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=120), nullable=False),
+        sa.Column("login_id", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
