@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app, users
+from tests.email_support import SmtpServer
 from tests.support import CSRF_RE
 from tocsin.extensions import db
 from tocsin.notifications import service
@@ -229,3 +230,11 @@ def api(app, client) -> ApiClient:
     with app.app_context():
         _, secret = tokens.create(db.session, "tests")
     return ApiClient(client, secret)
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on a free port, for the email channel's tests."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()

@@ -18,13 +18,6 @@ BASE = "https://tocsin.example"
 
 
 @pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def mail_app(app, smtp):
     app.config.update(TOCSIN_SMTP_URL=smtp.url, TOCSIN_BASE_URL=BASE, TOCSIN_RETRY_BASE=30)
     with app.app_context():

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import time_machine
 
 from tests.conftest import user_id
-from tests.email_support import SmtpServer, parts
+from tests.email_support import parts
 from tocsin import state
 from tocsin.channels import digest
 from tocsin.extensions import db
@@ -18,13 +18,6 @@ from tocsin.notifications.preferences import Preferences
 
 #: 10:20 UTC on a weekday: the next top of the hour is 11:00.
 START = datetime(2026, 3, 10, 10, 20, tzinfo=UTC)
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
