@@ -163,7 +163,8 @@ def one_run(backend: str, args, workdir, smtp: SmtpSink, push: PushSink) -> dict
     schema = schemas.schema_name(PG_SCHEMA, args.smoke)
     redis = Redis(workdir) if backend == "postgresql" else None
     url = schemas.fresh_schema_url(schema) if redis else f"sqlite:///{workdir}/deliveries.sqlite3"
-    (workdir / "tocsin-queue.sqlite3").unlink(missing_ok=True)
+    for leftover in ("tocsin-queue.sqlite3", "deliveries.sqlite3"):  # the last run's
+        (workdir / leftover).unlink(missing_ok=True)
     settings = {
         "TOCSIN_SMTP_URL": smtp.url,
         "TOCSIN_EMAIL_DELAY": "0",
