@@ -40,7 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # own run through `flask tocsin init` (app/schema.py).
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     login_manager.init_app(app)
-    Tocsin(app, directory=ModelDirectory(User, name="username", email="email"))
+    Tocsin(app, directory=ModelDirectory(User, name="username", email="email", admin="admin"))
     cli.init_app(app)
 
     app.register_blueprint(auth.bp)

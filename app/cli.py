@@ -54,8 +54,9 @@ def user() -> None:
 @user.command("create")
 @click.argument("name")
 @click.option("--email", default=None, help="The address unread notifications are emailed to.")
+@click.option("--admin", is_flag=True, help="May open the analytics page.")
 @with_appcontext
-def user_create(name: str, email: str | None) -> None:
+def user_create(name: str, email: str | None, admin: bool) -> None:
     """Create a user; the password comes from stdin or a prompt."""
     try:
         address = check_address(email or "")
@@ -67,18 +68,18 @@ def user_create(name: str, email: str | None) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
         users.check_password(password)  # NIST SP 800-63B: at least 8 characters
-        created = users.create(store.session, name, password)
+        created = users.create(store.session, name, password, admin=admin)
     except users.InvalidUser as exc:
         raise click.UsageError(str(exc)) from None
     if address:
         tocsin_state.current().directory.set_email(store.session, created.id, address)
         store.session.commit()
-    click.echo(f"Created user {created.username} (id {created.id}).")
+    click.echo(f"Created {'admin' if admin else 'user'} {created.username} (id {created.id}).")
 
 
 @user.command("list")
 @with_appcontext
 def user_list() -> None:
-    """List users: id and name, one per line."""
+    """List users: id and name, one per line (and "admin" for admins)."""
     for u in store.session.scalars(sa.select(User).order_by(User.id)):
-        click.echo(f"{u.id}\t{u.username}")
+        click.echo(f"{u.id}\t{u.username}" + ("\tadmin" if u.admin else ""))

@@ -23,6 +23,8 @@ class User(UserMixin, Model):
     demo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: Where the email channel writes (ModelDirectory's `email`); None: no email.
     email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: May open the analytics page (ModelDirectory's `admin`): ``tocsin user create --admin``.
+    admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 #: The app's tables: app/migrations creates and compares these and no others.

@@ -28,7 +28,9 @@ def check_password(password: str) -> None:
         raise InvalidUser(f"password: at least {PASSWORD_MIN} characters")
 
 
-def create(session: Session, username: str, password: str, *, demo: bool = False) -> User:
+def create(
+    session: Session, username: str, password: str, *, demo: bool = False, admin: bool = False
+) -> User:
     """Create a user with a hashed password; raise InvalidUser on bad input or a taken name.
 
     The length rule is checked where a person chooses a password (check_password, in
@@ -40,7 +42,12 @@ def create(session: Session, username: str, password: str, *, demo: bool = False
         raise InvalidUser("password: required")
     if by_username(session, username) is not None:
         raise InvalidUser(f"username: {username!r} is taken")
-    user = User(username=username, password_hash=generate_password_hash(password), demo=demo)
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password),
+        demo=demo,
+        admin=admin,
+    )
     session.add(user)
     session.commit()
     return user

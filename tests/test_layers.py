@@ -22,9 +22,11 @@ LAYERS: list[tuple[str, str]] = [
     # Settings, the ORM objects and the per-app state they hang on.
     (
         "base",
-        """tocsin.config tocsin.extensions tocsin.models tocsin.state tocsin.unavailable
+        """tocsin.config tocsin.extensions tocsin.models tocsin.models.* tocsin.state
+        tocsin.unavailable
         tocsin.private_files tocsin.notifications tocsin.notifications.timefmt
-        tocsin.notifications.links tocsin.notifications.schedule""",
+        tocsin.notifications.links tocsin.notifications.schedule tocsin.analytics
+        tocsin.analytics.recorder""",
     ),
     # What a notification, a recipient, a login or a token is; reads and writes of rows.
     (

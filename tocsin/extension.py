@@ -16,6 +16,7 @@ from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 from huey import crontab
 
 from . import api, bodies, broker, cli, config, database, headers, limits, login_session, state
+from .analytics.recorder import Recorder
 from .channels import digest, email_views, push_views, sweep
 from .channels.consumer import Embedded
 from .channels.email import EmailChannel
@@ -106,6 +107,7 @@ class Tocsin:
             sweeper=Sweeper(
                 app, app.config["TOCSIN_CATCHUP_INTERVAL"], app.config["TOCSIN_PRUNE_INTERVAL"]
             ),
+            analytics=Recorder(),
         )
         self._init_queue(app)
         app.extensions[state.KEY].presence = presence(app)

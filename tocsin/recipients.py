@@ -67,16 +67,29 @@ class IdDirectory:
         """Store a user's address; a directory without them cannot."""
         raise NotImplementedError("this directory stores no email addresses")
 
+    def is_admin(self, session: Session, user_id: int) -> bool:
+        """Tell whether a user may see the analytics: nobody, without a users table."""
+        return False
+
 
 class ModelDirectory:
     """Resolve recipients through the host's SQLAlchemy user model."""
 
-    def __init__(self, model, name: str = "username", id: str = "id", email: str | None = None):
+    def __init__(
+        self,
+        model,
+        name: str = "username",
+        id: str = "id",
+        email: str | None = None,
+        admin: str | None = None,
+    ):
         self.model = model
         self.name_column = getattr(model, name)
         self.id_column = getattr(model, id)
         #: The column with each user's email address (the email channel's), if any.
         self.email_column = getattr(model, email) if email else None
+        #: The boolean column that marks admins (the analytics page's), if any.
+        self.admin_column = getattr(model, admin) if admin else None
 
     @property
     def stores_email(self) -> bool:
@@ -114,6 +127,13 @@ class ModelDirectory:
             raise NotImplementedError("this directory stores no email addresses")
         stmt = sa.update(self.model).where(self.id_column == user_id)
         session.execute(stmt.values({self.email_column.key: address or None}))
+
+    def is_admin(self, session: Session, user_id: int) -> bool:
+        """Tell whether a user may see the analytics (no admin column: nobody may)."""
+        if self.admin_column is None or not _ints([user_id]):
+            return False
+        stmt = sa.select(self.admin_column).where(self.id_column == user_id)
+        return bool(session.scalar(stmt))
 
     def _lookup(self, session: Session, key, values: list, value=None) -> dict:
         found: dict = {}

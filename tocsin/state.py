@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from flask_limiter import Limiter
     from flask_sqlalchemy import SQLAlchemy
 
+    from .analytics.recorder import Recorder
     from .broker.base import ListeningBroker
     from .channels.consumer import Embedded
     from .channels.presence import Presence
@@ -62,6 +63,8 @@ class State:
     embedded: Embedded | None = None
     #: Who has a visible tab, across processes (channels/presence.py); None: nobody known.
     presence: Presence | None = None
+    #: This process's analytics events not yet added to the daily table (analytics/).
+    analytics: Recorder | None = None
     #: When this process last deleted expired idempotency keys (time.monotonic()).
     idempotency_purged_at: float = 0.0
 

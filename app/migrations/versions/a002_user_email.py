@@ -16,6 +16,9 @@ depends_on = None
 
 
 def upgrade():
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("tocsin_users")}
+    if "email" in columns:
+        return  # a table create_all built from the current model has it already
     with op.batch_alter_table("tocsin_users", recreate="always") as batch:
         batch.add_column(sa.Column("email", sa.String(length=254), nullable=True))
 
