@@ -37,7 +37,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.api.idempotency tocsin.api.schemas tocsin.notifications.policy
         tocsin.notifications.ratelimit
         tocsin.notifications.store tocsin.notifications.grouping tocsin.notifications.preferences
-        tocsin.notifications.preferences_form tocsin.notifications.escalation""",
+        tocsin.notifications.preferences_form tocsin.notifications.escalation
+        tocsin.notifications.inbox_query""",
     ),
     # Carries events between processes; hands them to a callback, knows no sockets.
     ("broker", "tocsin.broker tocsin.broker.*"),
