@@ -38,7 +38,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.ratelimit
         tocsin.notifications.store tocsin.notifications.grouping tocsin.notifications.preferences
         tocsin.notifications.preferences_form tocsin.notifications.escalation
-        tocsin.notifications.inbox_query""",
+        tocsin.notifications.inbox_query tocsin.notifications.decisions
+        tocsin.notifications.built_in_rules tocsin.notifications.toast_scope""",
     ),
     # Carries events between processes; hands them to a callback, knows no sockets.
     ("broker", "tocsin.broker tocsin.broker.*"),

@@ -15,7 +15,7 @@ from tocsin.extensions import db
 from tocsin.live import push
 from tocsin.live.connection import Connection
 from tocsin.models import Held, Notification
-from tocsin.notifications import policy, preferences, queries
+from tocsin.notifications import preferences, queries, toast_scope
 from tocsin.notifications.types import NotificationType
 from tocsin.notifications.validation import clean
 
@@ -343,9 +343,9 @@ def test_the_snapshots_query_toasts_what_the_rules_would(app, clock, prefs):
     if prefs:
         save("alice", **prefs)
     loaded = preferences.load(db.session, user_id("alice"))
-    scope = policy.toast_scope(loaded)
+    scope = toast_scope.toast_scope(loaded)
     everything = queries.toasting_between(db.session, user_id("alice"), 0, 10**6, 100)
-    expected = [n.id for n in everything if policy.toasts_now(loaded, n)]
+    expected = [n.id for n in everything if toast_scope.toasts_now(loaded, n)]
     found = queries.toasting_between(db.session, user_id("alice"), 0, 10**6, 100, scope)
     assert [n.id for n in found] == expected
     assert sum(queries.toasting_counts(db.session, user_id("alice"), 0, 10**6, scope).values()) == (

@@ -18,7 +18,7 @@ from tocsin.live import push
 from tocsin.live.connection import Connection
 from tocsin.models import Held
 from tocsin.notifications import catchup, queries, ratelimit, service, snooze
-from tocsin.notifications.policy import RateLimited
+from tocsin.notifications.built_in_rules import RateLimited
 from tocsin.notifications.ratelimit import InvalidRateLimit, RateLimiter
 from tocsin.notifications.types import NotificationType
 

@@ -13,8 +13,9 @@ if TYPE_CHECKING:  # the type checker sees the real names
     from .channels.outcomes import Permanent, Retry, Skip
     from .extension import Tocsin
     from .notifications.channels import Channel
+    from .notifications.decisions import Decision, Delivery, Rule
     from .notifications.escalation import Step
-    from .notifications.policy import Decision, Delivery, Plan, Rule
+    from .notifications.policy import Plan
     from .notifications.preferences import Preferences
     from .notifications.publish import notify, notify_many
     from .notifications.types import Action, NotificationType
@@ -29,9 +30,9 @@ _EXPORTS = {
     "InvalidNotification": ".notifications.validation",
     "IdDirectory": ".recipients",
     "Channel": ".notifications.channels",
-    "Decision": ".notifications.policy",
-    "Delivery": ".notifications.policy",
-    "Rule": ".notifications.policy",
+    "Decision": ".notifications.decisions",
+    "Delivery": ".notifications.decisions",
+    "Rule": ".notifications.decisions",
     "Plan": ".notifications.policy",
     "Preferences": ".notifications.preferences",
     "NotificationType": ".notifications.types",

@@ -31,7 +31,8 @@ from .live.registry import Registry
 from .live.stencil import Stencils
 from .notifications import jinja, views
 from .notifications.channels import BrowserChannel, Channel, LiveChannel
-from .notifications.policy import Policy, Rule
+from .notifications.decisions import Rule
+from .notifications.policy import Policy
 from .notifications.ratelimit import RateLimiter
 from .notifications.sweeper import Sweeper
 from .notifications.types import NotificationType, TypeCatalog

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from .. import state as tocsin_state
 from ..models import Delivery, Notification
 from ..notifications import preferences, schedule
-from ..notifications.policy import INTERRUPTING, Decision
-from ..notifications.policy import Delivery as Question
+from ..notifications.built_in_rules import INTERRUPTING
+from ..notifications.decisions import Decision
+from ..notifications.decisions import Delivery as Question
 from ..notifications.preferences import Preferences
 from ..notifications.validation import NotificationInput
 from .outcomes import Defer, Skip

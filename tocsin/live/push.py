@@ -10,7 +10,7 @@ from flask import abort, current_app
 from sqlalchemy.orm import Session
 
 from ..models import MAX_ID, utcnow
-from ..notifications import policy, preferences, queries, snooze
+from ..notifications import preferences, queries, snooze, toast_scope
 from . import anonymous, stencil
 from .connection import Connection
 
@@ -73,7 +73,7 @@ def _missed(session: Session, conn: Connection, since: int | None):
     # As the policy would now: no toast for a muted type, none in quiet hours or a snooze
     # (but critical, and urgent if let through), filtered in the query so that the
     # summary counts only those and a critical row is never crowded out by held ones.
-    scope = policy.toast_scope(preferences.load(session, conn.user_id), utcnow())
+    scope = toast_scope.toast_scope(preferences.load(session, conn.user_id), utcnow())
     rows = queries.toasting_between(
         session, conn.user_id, since, conn.snapshot_id, MISSED_TOASTS + 1, scope
     )

@@ -9,7 +9,8 @@ delivery still finds it in the inbox.
 from sqlalchemy.orm import Session
 
 from .. import broker
-from .policy import Decision, Plan
+from .decisions import Decision
+from .policy import Plan
 from .validation import NotificationInput
 
 #: Priorities whose toast plays the sound (when the user has sound on).

@@ -22,7 +22,8 @@ from .. import broker
 from .. import state as tocsin_state
 from . import grouping, store
 from .channels import LiveChannel
-from .policy import Decision, Plan
+from .decisions import Decision
+from .policy import Plan
 from .validation import InvalidNotification, NotificationInput
 
 log = logging.getLogger(__name__)

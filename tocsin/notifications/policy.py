@@ -28,147 +28,17 @@ so a fan-out counts everyone in one Redis pipeline.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import Protocol, cast
 
 from sqlalchemy.orm import Session
 
 from ..models import utcnow
 from . import preferences as prefs_
+from .built_in_rules import BUILT_IN, FIRST, RateLimited
+from .decisions import Decision, Delivery, Rule
 from .preferences import DEFAULTS, Preferences
 from .ratelimit import RateLimiter
-from .types import NotificationType, catalog
+from .types import catalog
 from .validation import NotificationInput
-
-
-class Decision(StrEnum):
-    #: Send now, once the rows are committed.
-    DELIVER = "deliver"
-    #: Keep for later (quiet hours, digests): not sent now.
-    HOLD = "hold"
-    #: Fold into a delivery already made (grouping): not sent as a new one.
-    COLLAPSE = "collapse"
-    #: Never send on this channel (a mute); the row is still stored.
-    SKIP = "skip"
-
-
-class Content(Protocol):
-    """What the built-in rules read of a notification: a NotificationInput or a stored row."""
-
-    @property
-    def type(self) -> str: ...
-    @property
-    def priority(self) -> str: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One recipient on one channel, before anything is stored."""
-
-    recipient: int
-    channel: str
-    #: A NotificationInput when publishing (the app's rules get every field).
-    content: NotificationInput
-    #: The recipient's preferences (DEFAULTS without a row).
-    prefs: Preferences = DEFAULTS
-    #: The publish's moment: every rule of one publish sees the same clock.
-    now: datetime = field(default_factory=utcnow)
-
-    @property
-    def type(self) -> NotificationType:
-        return catalog().get(self.content.type)
-
-
-class Rule:
-    """A policy rule: decide one delivery, or return None to leave it to the next rule."""
-
-    def decide(self, delivery: Delivery) -> Decision | None:
-        raise NotImplementedError
-
-
-class Critical(Rule):
-    """A critical type goes out on every channel, whatever the preferences or rules say."""
-
-    def decide(self, delivery: Delivery) -> Decision | None:
-        return Decision.DELIVER if delivery.type.critical else None
-
-
-class Muted(Rule):
-    """A type the user turned off on a channel is skipped there (the row is still stored)."""
-
-    def decide(self, delivery: Delivery) -> Decision | None:
-        return None if delivery.prefs.wants(delivery.type, delivery.channel) else Decision.SKIP
-
-
-#: Channels that interrupt: low priority never does, and quiet hours hold them back.
-INTERRUPTING = frozenset({"toast", "browser", "push"})
-#: What quiet hours and a snooze hold back: the interrupting channels and email.
-PAUSABLE = INTERRUPTING | {"email"}
-
-
-class LowPriority(Rule):
-    """Low priority is badge and list only: no toast, browser notification or push."""
-
-    def decide(self, delivery: Delivery) -> Decision | None:
-        low = delivery.content.priority == "low" and delivery.channel in INTERRUPTING
-        return Decision.SKIP if low else None
-
-
-class Paused(Rule):
-    """Quiet hours and a snooze hold deliveries back; urgent comes through if the user lets it."""
-
-    def decide(self, delivery: Delivery) -> Decision | None:
-        if delivery.channel not in PAUSABLE or not delivery.prefs.paused(delivery.now):
-            return None
-        if delivery.content.priority == "urgent" and delivery.prefs.urgent_through:
-            return None
-        return Decision.HOLD
-
-
-class RateLimited:
-    """Past the rate limit, a recipient's deliveries are held (reason "rate"), not dropped.
-
-    Not a per-delivery Rule: it counts each recipient once per publish (whatever the
-    channels), for all recipients together, and only those whose toast is still going out
-    (a muted, low-priority or paused toast does not use up the user's allowance).
-    Critical types are exempt (`Policy.plan` never gets here for them).
-    """
-
-    def __init__(self, limiter: RateLimiter) -> None:
-        self.limiter = limiter
-
-    def apply(
-        self,
-        decisions: dict[str, dict[int, Decision]],
-        recipients: list[int],
-        type_: NotificationType,
-    ) -> dict[str, frozenset[int]]:
-        """Turn the over-limit recipients' deliveries into holds; return them per channel."""
-        toast = decisions.get("toast")
-        if toast is not None:
-            counted = [uid for uid in recipients if toast[uid] is Decision.DELIVER]
-        else:  # a host without the live channel: whoever still gets anything
-            counted = [
-                uid
-                for uid in recipients
-                if any(d[uid] is Decision.DELIVER for d in decisions.values())
-            ]
-        over = self.limiter.over(counted, type_.name, type_.rate_limit)
-        if not over:
-            return {}
-        held: dict[str, frozenset[int]] = {}
-        for channel, out in decisions.items():
-            now_held = frozenset(uid for uid in over if out[uid] is Decision.DELIVER)
-            for uid in now_held:
-                out[uid] = Decision.HOLD
-            held[channel] = now_held
-        return held
-
-
-#: After the app's rules, in order. They read only the preferences, the content and the
-#: clock, never the recipient: users with the same preferences get the same decision.
-BUILT_IN: tuple[Rule, ...] = (Muted(), LowPriority(), Paused())
-FIRST = Critical()
 
 
 @dataclass(frozen=True)
@@ -282,36 +152,3 @@ class Policy:
             if decision is not None:
                 return Decision(decision)
         return None
-
-
-@dataclass(frozen=True)
-class ToastScope:
-    """Which stored rows the built-in rules would toast now, as a query can filter them."""
-
-    #: Types whose toast the user turned off (never a critical one).
-    muted: frozenset[str] = frozenset()
-    #: While quiet hours or a snooze hold toasts back: the types that still toast
-    #: (critical ones); None when nothing is held back.
-    through: frozenset[str] | None = None
-    #: While held back: whether urgent priority still toasts.
-    urgent: bool = False
-
-
-def toast_scope(prefs: Preferences, now: datetime | None = None) -> ToastScope:
-    """The rows `toasts_now` would toast, for the snapshot's query: a summary of what a
-    page missed must count only those, and a critical row beyond the first few must not
-    be lost among held ones."""
-    types = catalog()
-    names = set(types) | set(prefs.channels)
-    muted = frozenset(n for n in names if not prefs.wants(types.get(n), "toast"))
-    if not prefs.paused(now or utcnow()):
-        return ToastScope(muted)
-    critical = frozenset(n for n in types if types.get(n).critical)
-    return ToastScope(muted, critical, prefs.urgent_through)
-
-
-def toasts_now(prefs: Preferences, content: Content, now: datetime | None = None) -> bool:
-    """Whether the built-in rules would toast `content` now, for a row stored earlier (the
-    snapshot's toasts for what a page missed); the app's rules decided at publish time."""
-    delivery = Delivery(0, "toast", cast(NotificationInput, content), prefs, now or utcnow())
-    return (Policy._first((FIRST, *BUILT_IN), delivery) or Decision.DELIVER) is Decision.DELIVER

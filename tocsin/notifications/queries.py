@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..models import GroupMember, Held, Notification, UnreadCounter
-from .policy import ToastScope
+from .toast_scope import ToastScope
 
 #: Ids per statement when locking rows.
 LOCK_CHUNK = 5000

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from ..models import Held, Notification, UnreadCounter, utcnow
 from . import bulk_postgres
-from .policy import Decision, Plan
+from .decisions import Decision
+from .policy import Plan
 from .validation import NotificationInput
 
 #: Rows per INSERT statement when fanning out.
