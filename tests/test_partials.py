@@ -52,6 +52,7 @@ CONTEXT = {
     "tocsin/email_address.html": {"setting", "error"},
     "tocsin/unsubscribe.html": {"error", "view"},
     "tocsin/push_open.html": {"notification"},
+    "tocsin/analytics.html": {"period", "funnels", "charts", "events", "error", "form"},
 }
 
 

@@ -22,6 +22,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from .. import bodies, unavailable
+from ..analytics import track
 from ..config import PACKAGE
 from ..extensions import store
 from ..models import MAX_ID, PushSubscription
@@ -100,6 +101,7 @@ def open_notification(notification_id: int):
         notification = service.mark_read(store.session, current_user.id, notification_id)
     except service.NotificationNotFound:
         abort(404, description="No such notification.")
+    track.record("clicked", [notification], channel="push")
     return redirect(safe_link(notification.url) or url_for("tocsin.inbox"), 303)
 
 
