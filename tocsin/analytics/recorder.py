@@ -9,7 +9,7 @@ into one upsert per (day, type, channel, event), so the cost per publish is a di
 import os
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable
 from datetime import date
 from typing import NamedTuple, Protocol
 
@@ -80,7 +80,7 @@ class Recorder:
                 del self._raw[: len(self._raw) - MAX_RAW]
 
     def record_many(
-        self, event: str, channel: str, type_: str, pairs: Sequence[tuple[int, int]]
+        self, event: str, channel: str, type_: str, pairs: Collection[tuple[int, int]]
     ) -> None:
         """Count `event` on `channel` for each (user id, notification id) of one type: the
         publish path's call, one counter update however many recipients."""

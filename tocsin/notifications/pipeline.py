@@ -68,7 +68,7 @@ def publish(session: Session, refs: Sequence[int | str], content: NotificationIn
 
     # Analytics: every new row is "sent" in the app (the live channel shows it, toast or
     # not); a row that grew is not sent again. Counted once the commit happened.
-    sent = list(by_user.items()) if not grown else [(u, by_user[u]) for u in fresh]
+    sent = by_user.items() if not grown else [(u, by_user[u]) for u in fresh]  # no copy
 
     def announce() -> None:
         if state.analytics is not None:
