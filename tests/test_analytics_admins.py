@@ -8,7 +8,9 @@ from tocsin.extensions import db
 
 
 def test_user_create_admin_and_user_list(app, runner, client, auth):
-    result = runner.invoke(args=["tocsin", "user", "create", "dora", "--admin"], input="long-enough\n")
+    result = runner.invoke(
+        args=["tocsin", "user", "create", "dora", "--admin"], input="long-enough\n"
+    )
     assert result.exit_code == 0 and "Created admin dora" in result.output
     result = runner.invoke(args=["tocsin", "user", "create", "eve"], input="long-enough\n")
     assert result.exit_code == 0 and "Created user eve" in result.output

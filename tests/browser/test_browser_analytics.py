@@ -27,7 +27,9 @@ def test_alice_sees_the_analytics_and_bob_gets_a_404(tocsin, page, new_context, 
     bell.wait_live()
     nid = tocsin.send("Build failed", type_="comment")
     toast = bell.wait_for_toast("Build failed")
-    with page.expect_response(lambda r: r.url.endswith("/notifications/analytics/dismissed")) as sent:
+    with page.expect_response(
+        lambda r: r.url.endswith("/notifications/analytics/dismissed")
+    ) as sent:
         bell.dismiss(toast)
     assert sent.value.status == 204
     assert str(nid) in (sent.value.request.post_data or "")
