@@ -9,10 +9,11 @@ from tests.conftest import user_id
 from tests.test_queue_deliveries import drain
 from tocsin import notify_many, state
 from tocsin.analytics import flush
+from tocsin.channels import email_message
 from tocsin.extensions import db
 from tocsin.live import push
 from tocsin.live.connection import Connection
-from tocsin.models import AnalyticsDaily
+from tocsin.models import AnalyticsDaily, Notification
 from tocsin.notifications import pipeline
 from tocsin.notifications.validation import clean
 
@@ -127,3 +128,19 @@ def test_a_dismissed_toast_is_counted_once_and_checked(app, alice, notify):
     assert alice.client.post(url, data={"id": many, "csrf_token": alice.csrf()}).status_code == 400
     assert alice.client.post(url, data={"id": str(nid)}).status_code == 400  # no CSRF token
     assert counts(app)[("comment", "live", "dismissed")] == 1
+
+
+def test_an_emails_link_lands_on_the_open_page_and_counts_clicked_on_email(app, alice, notify):
+    nid = notify(url="/somewhere")
+    with app.app_context():
+        message = email_message.for_notification(db.session.get(Notification, nid), "a@x.test")
+    link = f"/notifications/push/open/{nid}?via=email"
+    assert link in message.get_body(("plain",)).get_content()
+    page = alice.client.get(link).text
+    assert '<input type="hidden" name="via" value="email">' in page
+    response = alice.post(f"/notifications/push/open/{nid}", {"via": "email"})
+    assert response.status_code == 303 and response.headers["Location"] == "/somewhere"
+    alice.post(f"/notifications/push/open/{nid}", {"via": "<b>"})  # anything else: push
+    found = counts(app)
+    assert found[("comment", "email", "clicked")] == 1
+    assert found[("comment", "push", "clicked")] == 1
