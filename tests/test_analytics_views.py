@@ -160,3 +160,9 @@ def test_the_chart_scales_to_a_round_top_and_labels_its_axes():
     assert tallest.value == 12 and built.peak_day == date(2026, 1, 5) and built.total == 28
     assert all(b.y + b.height == pytest.approx(chart.HEIGHT - chart.BOTTOM) for b in built.bars)
     assert chart.build("read", days, [0] * 10).y_ticks[-1].label == "1"
+    assert [chart.compact(v) for v in (950, 9500, 95_000, 2_500_000)] == [
+        "950",
+        "9,500",
+        "95k",
+        "2.5M",
+    ]

@@ -10,7 +10,7 @@ from datetime import date
 
 WIDTH, HEIGHT = 640, 220
 #: The plot's margins: room for the y axis' numbers on the left and the dates below.
-LEFT, RIGHT, TOP, BOTTOM = 52, 12, 12, 30
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 32
 #: At most this many dates under the axis (every k-th day).
 X_LABELS = 6
 #: About this many lines across the plot.
@@ -61,6 +61,15 @@ def nice_step(peak: int, ticks: int = Y_TICKS) -> int:
     return int(10 * power)  # pragma: no cover - 10 always covers
 
 
+def compact(value: int) -> str:
+    """A y axis label that fits the margin: 950, 9,500, 95k, 9.5M."""
+    if value < 10_000:
+        return f"{value:,}"
+    if value < 1_000_000:
+        return f"{value / 1000:g}k"
+    return f"{value / 1_000_000:g}M"
+
+
 def build(event: str, days: list[date], values: list[int]) -> Chart:
     """Lay out one bar per day of `values` (one per `days`)."""
     step = nice_step(max(values, default=0))
@@ -88,7 +97,7 @@ def build(event: str, days: list[date], values: list[int]) -> Chart:
         if i % every == 0
     ]
     y_ticks = [
-        Tick(round(TOP + plot_h - plot_h * v / top_value, 2), f"{v:,}")
+        Tick(round(TOP + plot_h - plot_h * v / top_value, 2), compact(v))
         for v in range(0, top_value + 1, step)
     ]
     peak = max(values, default=0)
