@@ -33,8 +33,9 @@ def on_commit(session: Session, event: str, rows: Sequence[Row], channel: str = 
 
 def ids_on_commit(
     session: Session, event: str, user_id: int, ids: Sequence[int], channel: str = LIVE
-) -> None:
-    """Record `event` for the user's rows `ids` once `session`'s transaction commits."""
+) -> list[Hit]:
+    """Record `event` for the user's rows `ids` once `session`'s transaction commits;
+    return them (to record another event on some of them without a second query)."""
     hits: list[Hit] = []
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
@@ -46,6 +47,7 @@ def ids_on_commit(
         )
         hits += [Hit(nid, user_id, type_) for nid, type_ in found]
     on_commit(session, event, hits, channel)
+    return hits
 
 
 def record(event: str, rows: Sequence[Row], channel: str = LIVE) -> None:

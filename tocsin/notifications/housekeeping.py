@@ -103,8 +103,9 @@ def archive(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
         read = _update(session, user_id, found, not_archived, archived_at=now)
         add_unread(session, {user_id: -len(unread)})
         archived = sorted(unread + read)
-        track.ids_on_commit(session, "archived", user_id, archived)
-        track.ids_on_commit(session, "read", user_id, unread)
+        hits = track.ids_on_commit(session, "archived", user_id, archived)
+        was_unread = set(unread)
+        track.on_commit(session, "read", [h for h in hits if h.id in was_unread])
         token = None
         if archived:
             payload = {"ids": archived, "unread": sorted(unread)}
