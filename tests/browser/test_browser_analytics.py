@@ -2,9 +2,25 @@
 and a chart of what was sent; a toast she dismisses is reported by tocsin-analytics.js;
 bob (no admin) gets a 404 and no link to it."""
 
+import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from tests.support import wait_until
+from tocsin.extensions import db
+from tocsin.models import AnalyticsDaily
 
+
+def dismissed(tocsin) -> int:
+    """The dismissed count the server's flush thread wrote."""
+    with tocsin.app_context():
+        stmt = sa.select(sa.func.sum(AnalyticsDaily.count)).where(
+            AnalyticsDaily.event == "dismissed"
+        )
+        return db.session.scalar(stmt) or 0
+
+
+@pytest.mark.parametrize("extra_env", [{"TOCSIN_ANALYTICS_FLUSH_INTERVAL": "1"}], ids=["flush_1s"])
 def test_alice_sees_the_analytics_and_bob_gets_a_404(tocsin, page, new_context, login, bell):
     # The CLI's process counts its publish and flushes at exit: on the page at once.
     tocsin.send("Deploy finished", type_="comment")
@@ -33,6 +49,8 @@ def test_alice_sees_the_analytics_and_bob_gets_a_404(tocsin, page, new_context, 
         bell.dismiss(toast)
     assert sent.value.status == 204
     assert str(nid) in (sent.value.request.post_data or "")
+    # The server's own flush thread writes it (every second here).
+    assert wait_until(lambda: dismissed(tocsin), what="the dismissed count flushed") == 1
 
     other = new_context().new_page()
     login(other, "bob")
