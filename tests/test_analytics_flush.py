@@ -189,3 +189,25 @@ def test_raw_events_past_their_retention_are_pruned_in_batches(app, ctx):
 def test_the_settings_are_checked_at_start(app):
     with pytest.raises(ValueError, match="TOCSIN_ANALYTICS_RETENTION_DAYS"):
         create_app({"TESTING": True, "TOCSIN_ANALYTICS_RETENTION_DAYS": "a month"})
+
+
+def test_the_periodic_prune_and_the_cli_remove_old_raw_events(app, runner):
+    def old_event() -> None:
+        with app.app_context():
+            db.session.add(
+                AnalyticsEvent(
+                    notification_id=1,
+                    user_id=1,
+                    type="comment",
+                    channel="live",
+                    event="read",
+                    created_at=utcnow() - timedelta(days=40),
+                )
+            )
+            db.session.commit()
+
+    old_event()
+    assert state.of(app).sweeper.prune_once().events == 1  # TOCSIN_ANALYTICS_RETENTION_DAYS=30
+    old_event()
+    result = runner.invoke(args=["tocsin", "prune"])
+    assert result.exit_code == 0 and "1 raw analytics events" in result.output
