@@ -19,6 +19,8 @@ from . import schema, users
 from .models import User
 
 DEMO_USERS = ("alice", "bob")
+#: Demo users who are admins: alice opens the analytics page, bob shows it refused.
+DEMO_ADMINS = ("alice",)
 DEMO_PASSWORD = "tocsin"  # noqa: S105 - printed on purpose for the demo
 
 
@@ -39,10 +41,11 @@ def init(ctx: click.Context, demo: bool) -> None:
     schema.upgrade_schema()
     if demo:
         for name in DEMO_USERS:
-            users.ensure_demo(store.session, name, DEMO_PASSWORD)
+            users.ensure_demo(store.session, name, DEMO_PASSWORD, admin=name in DEMO_ADMINS)
         click.echo(
-            f"Demo users: {', '.join(DEMO_USERS)} (password: {DEMO_PASSWORD}), who log in "
-            "only while TOCSIN_DEMO=1. Log in at http://127.0.0.1:5000/login"
+            f"Demo users: {', '.join(DEMO_USERS)} (password: {DEMO_PASSWORD}; "
+            f"{', '.join(DEMO_ADMINS)} an admin), who log in only while TOCSIN_DEMO=1. "
+            "Log in at http://127.0.0.1:5000/login"
         )
 
 

@@ -53,13 +53,17 @@ def create(
     return user
 
 
-def ensure_demo(session: Session, username: str, password: str) -> User:
-    """Create a demo user, or flag as one a user made before demo users were flagged."""
+def ensure_demo(session: Session, username: str, password: str, *, admin: bool = False) -> User:
+    """Create a demo user, or flag as one a user made before demo users were flagged; with
+    `admin`, make it an admin (the demo's alice opens the analytics page)."""
     user = by_username(session, username)
     if user is None:
-        return create(session, username, password, demo=True)
+        return create(session, username, password, demo=True, admin=admin)
     if not user.demo and check_password_hash(user.password_hash, password):
         user.demo = True  # it still has the published password: only demo mode may use it
+        session.commit()
+    if admin and user.demo and not user.admin:
+        user.admin = True
         session.commit()
     return user
 

@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.unavailable
         tocsin.private_files tocsin.notifications tocsin.notifications.timefmt
         tocsin.notifications.links tocsin.notifications.schedule tocsin.analytics
-        tocsin.analytics.recorder""",
+        tocsin.analytics.recorder tocsin.analytics.period tocsin.analytics.chart""",
     ),
     # What a notification, a recipient, a login or a token is; reads and writes of rows.
     (
@@ -39,7 +39,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.store tocsin.notifications.grouping tocsin.notifications.preferences
         tocsin.notifications.preferences_form tocsin.notifications.escalation
         tocsin.notifications.inbox_query tocsin.notifications.decisions
-        tocsin.notifications.built_in_rules tocsin.notifications.toast_scope""",
+        tocsin.notifications.built_in_rules tocsin.notifications.toast_scope
+        tocsin.analytics.flush tocsin.analytics.queries tocsin.analytics.export""",
     ),
     # Carries events between processes; hands them to a callback, knows no sockets.
     ("broker", "tocsin.broker tocsin.broker.*"),
@@ -52,7 +53,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.preferences_service tocsin.notifications.snooze
         tocsin.notifications.undo tocsin.notifications.restore
         tocsin.notifications.housekeeping
-        tocsin.notifications.retention tocsin.notifications.prune_batches""",
+        tocsin.notifications.retention tocsin.notifications.prune_batches
+        tocsin.analytics.track""",
     ),
     # Channels beyond the open tab: delivery rows, the job queue, push, email, presence.
     (
@@ -87,7 +89,8 @@ LAYERS: list[tuple[str, str]] = [
         """tocsin.notifications.views tocsin.notifications.preferences_views
         tocsin.notifications.snooze_views tocsin.notifications.housekeeping_views tocsin.live.ws
         tocsin.api tocsin.api.views tocsin.channels.email_views tocsin.channels.push_views
-        tocsin.cli tocsin.cli.*""",
+        tocsin.cli tocsin.cli.*
+        tocsin.analytics.views""",
     ),
     ("extension", "tocsin.extension tocsin"),
     # What a deployment or a host's tests load beside the app: they use the extension.

@@ -51,7 +51,8 @@ CONTEXT = {
     "tocsin/email_digest.txt": {"entries", "more", "period", "inbox", "unsubscribe", "preferences"},
     "tocsin/email_address.html": {"setting", "error"},
     "tocsin/unsubscribe.html": {"error", "view"},
-    "tocsin/push_open.html": {"notification"},
+    "tocsin/push_open.html": {"notification", "via"},
+    "tocsin/analytics.html": {"period", "funnels", "charts", "events", "error", "form"},
 }
 
 

@@ -230,6 +230,14 @@ class Config:
         #: process refreshes its tabs every third of it, so a crashed one's tabs stop
         #: counting as visible (and holding back push) within this.
         self.TOCSIN_PRESENCE_TTL = _env("PRESENCE_TTL", "60")
+        # -- Analytics (issue 14; tocsin/analytics/, docs/analytics.md) --
+        #: "1": keep every event as a row too (tocsin_analytics_events), not only the
+        #: daily counts; pruned after TOCSIN_ANALYTICS_RETENTION_DAYS (0: never).
+        self.TOCSIN_ANALYTICS_RAW = _env("ANALYTICS_RAW", "0") == "1"
+        self.TOCSIN_ANALYTICS_RETENTION_DAYS = _env("ANALYTICS_RETENTION_DAYS", "30")
+        #: Seconds between a process's flushes of its counted events (0: only at exit and
+        #: on `flask tocsin analytics flush`).
+        self.TOCSIN_ANALYTICS_FLUSH_INTERVAL = _env("ANALYTICS_FLUSH_INTERVAL", "10")
 
 
 def init_app(app) -> None:

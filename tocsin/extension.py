@@ -16,6 +16,8 @@ from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 from huey import crontab
 
 from . import api, bodies, broker, cli, config, database, headers, limits, login_session, state
+from .analytics import flush as analytics_flush
+from .analytics import views as analytics_views
 from .analytics.recorder import Recorder
 from .channels import digest, email_views, push_views, sweep
 from .channels.consumer import Embedded
@@ -110,6 +112,7 @@ class Tocsin:
             ),
             analytics=Recorder(),
         )
+        analytics_flush.init_app(app, app.extensions[state.KEY].analytics)
         self._init_queue(app)
         app.extensions[state.KEY].presence = presence(app)
         database.init_app(app)
@@ -126,6 +129,8 @@ class Tocsin:
         for blueprint in (views.bp, ws.bp):
             app.register_blueprint(blueprint, url_prefix=prefix)
         bodies.cover(app, [views.bp.name, ws.bp.name])
+        analytics_views.init_app(app, prefix)
+        bodies.cover(app, [analytics_views.bp.name])
         email_views.init_app(app, prefix)
         bodies.cover(app, [email_views.bp.name])
         push_views.init_app(app, prefix)

@@ -11,6 +11,7 @@ message is out, or raises Skip, Retry or Permanent.
 
 from sqlalchemy.orm import Session
 
+from .. import state as tocsin_state
 from ..models import Delivery, Notification
 from ..notifications import escalation
 from ..notifications.channels import Channel
@@ -47,9 +48,15 @@ class QueuedChannel(Channel):
         if not user_ids:
             return
         due = plan.now + escalation.delay(step, escalation.email_delay(type_.email_delay))
-        ids = deliveries.stage(session, self.name, [(u, by_user[u]) for u in user_ids], due)
+        pairs = [(u, by_user[u]) for u in user_ids]
+        ids = deliveries.stage(session, self.name, pairs, due)
+        recorder = tocsin_state.current().analytics
 
         def enqueue() -> None:
+            # Analytics: "sent" on a queued channel is a delivery row committed (queued);
+            # "delivered" is the service accepting it (deliveries.py).
+            if recorder is not None:
+                recorder.record_many("sent", self.name, content.type, pairs)
             queue.enqueue(ids, due)
 
         after_commit(session, enqueue)

@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from .. import state as tocsin_state
+from ..analytics.recorder import Hit
 from ..models import Delivery, Notification, utcnow
 from ..notifications import escalation
 from ..notifications.types import catalog
@@ -115,6 +116,8 @@ def run(session: Session, delivery_id: int, now: datetime | None = None) -> Done
     channel = delivery.channel
     try:
         notification = session.get(Notification, delivery.notification_id)
+        # Read now: a commit in the attempt would expire the row.
+        hit = notification and Hit(notification.id, notification.user_id, notification.type)
         _attempt(session, delivery, notification, now)
     except Skip as exc:
         return _finish(session, lease, "skipped", str(exc))
@@ -128,7 +131,12 @@ def run(session: Session, delivery_id: int, now: datetime | None = None) -> Done
         log.exception("delivery %s (%s): attempt failed", lease.id, channel)
         session.rollback()
         return _fail(session, lease, f"{type(exc).__name__}: {exc}", None)
-    return _finish(session, lease, "sent", None)
+    done = _finish(session, lease, "sent", None)
+    # Analytics: the push service or the SMTP server accepted it.
+    recorder = tocsin_state.current().analytics
+    if recorder is not None and hit:
+        recorder.record("delivered", channel, [hit])
+    return done
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,9 @@ def for_notification(n: Notification, address: str) -> EmailMessage:
     context = {
         "n": n,
         "info": info,
-        "link": links.notification_link(n.url),
+        # Through the landing page push uses: it marks the row read, counts the click on
+        # "email" (docs/analytics.md) and goes on to the notification's own link.
+        "link": links.external("tocsin_push.open_notification", notification_id=n.id, via="email"),
         "unsubscribe": unsubscribe_url(n.user_id, info.name),
         "preferences": links.external("tocsin.preferences"),
     }

@@ -22,6 +22,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from .. import bodies, unavailable
+from ..analytics import track
 from ..config import PACKAGE
 from ..extensions import store
 from ..models import MAX_ID, PushSubscription
@@ -90,16 +91,19 @@ def unsubscribe():
 @bp.route(f"/push/open/<int(max={MAX_ID}):notification_id>", methods=["GET", "POST"])
 @login_required
 def open_notification(notification_id: int):
-    """GET: the page a push's click lands on; POST: mark it read and go to its link."""
+    """GET: the page a push's click (or an email's link, `via=email`) lands on; POST: mark
+    it read, count the click on its channel and go to its link."""
+    via = "email" if request.values.get("via") == "email" else "push"
     if request.method == "GET":
         notification = queries.get(store.session, current_user.id, notification_id)
         if notification is None:
             abort(404, description="No such notification.")
-        return render_template("tocsin/push_open.html", notification=notification)
+        return render_template("tocsin/push_open.html", notification=notification, via=via)
     try:
         notification = service.mark_read(store.session, current_user.id, notification_id)
     except service.NotificationNotFound:
         abort(404, description="No such notification.")
+    track.record("clicked", [notification], channel=via)
     return redirect(safe_link(notification.url) or url_for("tocsin.inbox"), 303)
 
 

@@ -30,7 +30,14 @@ def prune(dry_run: bool, keep: int | None, days: int | None, batch_size: int) ->
     config = current_app.config
     keep = config["TOCSIN_KEEP_PER_USER"] if keep is None else keep
     days = config["TOCSIN_RETENTION_DAYS"] if days is None else days
-    done = retention.prune(store.session, keep, days, batch_size=batch_size, dry_run=dry_run)
+    done = retention.prune(
+        store.session,
+        keep,
+        days,
+        batch_size=batch_size,
+        dry_run=dry_run,
+        analytics_days=config["TOCSIN_ANALYTICS_RETENTION_DAYS"],
+    )
     verb = "would remove" if dry_run else "removed"
     age = f"older than {days} days" if days else "no age rule"
     cap = f"beyond {keep} per user" if keep else "no cap"
@@ -38,7 +45,7 @@ def prune(dry_run: bool, keep: int | None, days: int | None, batch_size: int) ->
     click.echo(f"{verb} {done.capped} notifications ({cap}), {done.unread} of them unread")
     click.echo(
         f"{verb} {done.members} group members, {done.held} held deliveries,"
-        f" {done.undo} expired undo records"
+        f" {done.undo} expired undo records, {done.events} raw analytics events"
     )
     click.echo(
         f"{done.batches} batches of at most {batch_size} rows, longest {done.longest:.3f} s,"

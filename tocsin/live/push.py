@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from flask import abort, current_app
 from sqlalchemy.orm import Session
 
+from .. import state
+from ..analytics.recorder import LIVE
 from ..models import MAX_ID, utcnow
 from ..notifications import preferences, queries, snooze, toast_scope
 from . import anonymous, stencil
@@ -181,10 +183,12 @@ def _items(session: Session, conn: Connection, events: list[dict]) -> str:
         shared = stencils.created(conn, created, quiet, sound, browser)
         if shared is not None:
             message, shown = shared
-            conn.sent_ids.update(shown)
+            conn.sent_ids.update(n.id for n in shown)
+            _delivered(shown)
             return message
     new = queries.by_ids(session, conn.user_id, created)
     conn.sent_ids.update(n.id for n in new)
+    _delivered(new)
     grown = queries.by_ids(session, conn.user_id, grouped)
     changed = queries.by_ids(session, conn.user_id, read - created - grouped)
     unread = queries.unread_count(session, conn.user_id)
@@ -192,3 +196,11 @@ def _items(session: Session, conn: Connection, events: list[dict]) -> str:
         new, changed, quiet=quiet, sound=sound, browser=browser, grown=grown, **_csrf(conn)
     )
     return body + stencils.badge(unread)
+
+
+def _delivered(rows) -> None:
+    """Analytics: the rows reached a socket. Once per row in this process, however many of
+    the user's tabs it serves; a tab in another process counts it there too."""
+    recorder = state.current().analytics
+    if recorder is not None and rows:
+        recorder.record_once("delivered", LIVE, rows)

@@ -84,8 +84,8 @@ class Stencils:
         quiet: set[int],
         sound: set[int],
         browser: Collection[int] = (),
-    ) -> tuple[str, list[int]] | None:
-        """The push for new notifications `ids` and the ids it shows, or None to render
+    ) -> tuple[str, list[Notification]] | None:
+        """The push for new notifications `ids` and the rows it shows, or None to render
         it the ordinary way.
 
         Several new rows become one block each, oldest first: each block prepends its
@@ -111,7 +111,7 @@ class Stencils:
                 )
             )
         count = self.counts.get([conn.user_id]).get(conn.user_id, 0)
-        return "".join(bodies) + self.badge(count), [row.id for row in rows]
+        return "".join(bodies) + self.badge(count), rows
 
     def badge(self, count: int) -> str:
         """The out-of-band badge for `count`, rendered once per count."""

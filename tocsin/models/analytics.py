@@ -1,7 +1,7 @@
 """What happened to notifications, for the analytics page: daily counts per type, channel
 and event, and (optionally, with a retention) the raw events they were counted from.
 
-Counts are added in batches off the publish path (notifications/analytics.py), so a
+Counts are added in batches off the publish path (analytics/flush.py), so a
 million notifications a day cost a few hundred upserts, not a million inserts.
 """
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from ..analytics import track
 from ..models import GroupMember, Notification, utcnow
 from . import queries, restore, undo
 from .store import add_unread
@@ -59,6 +60,7 @@ def mark_read(
         found = queries.lock_rows(session, user_id, ids)
         read = _update(session, user_id, found, Notification.read_at.is_(None), read_at=utcnow())
         add_unread(session, {user_id: -len(read)})
+        track.ids_on_commit(session, "read", user_id, read)
         token = (
             undo.offer(session, user_id, undo.READ, {"ids": read}, len(read))
             if undoable and read
@@ -101,6 +103,9 @@ def archive(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
         read = _update(session, user_id, found, not_archived, archived_at=now)
         add_unread(session, {user_id: -len(unread)})
         archived = sorted(unread + read)
+        hits = track.ids_on_commit(session, "archived", user_id, archived)
+        was_unread = set(unread)
+        track.on_commit(session, "read", [h for h in hits if h.id in was_unread])
         token = None
         if archived:
             payload = {"ids": archived, "unread": sorted(unread)}
@@ -193,6 +198,7 @@ def read_all(session: Session, user_id: int, up_to: int) -> Outcome:
             )
         )
         add_unread(session, {user_id: -len(read)})
+        track.ids_on_commit(session, "read", user_id, read)
         token = (
             undo.offer(session, user_id, undo.READ, {"ids": sorted(read)}, len(read))
             if read

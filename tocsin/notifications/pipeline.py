@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from .. import broker
 from .. import state as tocsin_state
+from ..analytics.recorder import LIVE as LIVE_ANALYTICS
 from . import grouping, store
 from .channels import LiveChannel
 from .decisions import Decision
@@ -66,7 +67,13 @@ def publish(session: Session, refs: Sequence[int | str], content: NotificationIn
     for channel in state.channels:
         channel.stage(session, plan, by_user, content)
 
+    # Analytics: every new row is "sent" in the app (the live channel shows it, toast or
+    # not); a row that grew is not sent again. Counted once the commit happened.
+    sent = by_user.items() if not grown else [(u, by_user[u]) for u in fresh]  # no copy
+
     def announce() -> None:
+        if state.analytics is not None:
+            state.analytics.record_many("sent", LIVE_ANALYTICS, content.type, sent)
         for channel in state.channels:
             try:
                 channel.send(plan, by_user)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from ..models import GroupMember, Held, Notification, Undo
+from ..models import AnalyticsEvent, GroupMember, Held, Notification, Undo
 from .store import add_unread
 
 N = Notification
@@ -40,6 +40,8 @@ class Pruned:
     members: int = 0
     held: int = 0
     undo: int = 0
+    #: Raw analytics events past TOCSIN_ANALYTICS_RETENTION_DAYS.
+    events: int = 0
     dry_run: bool = False
     #: Seconds rested between batches (SQLITE_PAUSE on SQLite), counted in `seconds`.
     pause: float = 0.0
@@ -168,4 +170,29 @@ def expired_undo(session: Session, report: Pruned, now: datetime, batch_size: in
         )
         session.commit()
         report.undo += cast(sa.CursorResult, result).rowcount
+        report.batch_seconds.append(time.perf_counter() - start)
+
+
+def old_events(session: Session, report: Pruned, cutoff: datetime, batch_size: int) -> None:
+    """Remove raw analytics events created before `cutoff`, a batch at a time (the daily
+    counts stay: they are what the page reads)."""
+    E = AnalyticsEvent  # noqa: N806 - a model alias, as N is
+    old = E.created_at < cutoff
+    if report.dry_run:
+        report.events = session.scalar(sa.select(sa.func.count()).select_from(E).where(old)) or 0
+        session.rollback()
+        return
+    while True:
+        start = time.perf_counter()
+        ids = session.scalars(
+            sa.select(E.id).where(old).order_by(E.created_at).limit(batch_size)
+        ).all()
+        if not ids:
+            session.rollback()
+            return
+        result = session.execute(
+            sa.delete(E).where(E.id.in_(ids)).execution_options(synchronize_session=False)
+        )
+        session.commit()
+        report.events += cast(sa.CursorResult, result).rowcount
         report.batch_seconds.append(time.perf_counter() - start)

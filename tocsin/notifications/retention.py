@@ -47,9 +47,11 @@ def prune(
     batch_size: int = BATCH_SIZE,
     dry_run: bool = False,
     pause: float | None = None,
+    analytics_days: int = 0,
 ) -> Pruned:
     """Remove what the retention rules allow; 0 turns a rule off. Commits each batch and
-    rests `pause` seconds between batches (default: SQLITE_PAUSE on SQLite, else none)."""
+    rests `pause` seconds between batches (default: SQLITE_PAUSE on SQLite, else none).
+    `analytics_days`: raw analytics events older than that go too (0: kept)."""
     started = time.perf_counter()
     now = now or utcnow()
     if pause is None:
@@ -68,11 +70,16 @@ def prune(
         for user_id in _over_cap(session, keep_per_user, survives):
             _by_cap(session, report, user_id, keep_per_user, removable, survives, batch_size)
     prune_batches.expired_undo(session, report, now, batch_size)
+    if analytics_days:
+        cutoff = now - timedelta(days=analytics_days)
+        prune_batches.old_events(session, report, cutoff, batch_size)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def prune_exclusively(session: Session, keep_per_user: int, retention_days: int) -> Pruned | None:
+def prune_exclusively(
+    session: Session, keep_per_user: int, retention_days: int, analytics_days: int = 0
+) -> Pruned | None:
     """Prune unless another process is (PostgreSQL: an advisory lock); None if it is.
 
     SQLite needs no lock: its write lock serializes the batches, and every delete checks
@@ -80,7 +87,7 @@ def prune_exclusively(session: Session, keep_per_user: int, retention_days: int)
     """
     engine = session.get_bind()
     if engine.dialect.name != "postgresql":
-        return prune(session, keep_per_user, retention_days)
+        return prune(session, keep_per_user, retention_days, analytics_days=analytics_days)
     with cast(sa.Engine, engine).connect() as lock:
         # A session lock on a connection of its own: the batches commit on the session's.
         got = lock.scalar(sa.select(sa.func.pg_try_advisory_lock(ADVISORY_LOCK)))
@@ -88,7 +95,7 @@ def prune_exclusively(session: Session, keep_per_user: int, retention_days: int)
         if not got:
             return None
         try:
-            return prune(session, keep_per_user, retention_days)
+            return prune(session, keep_per_user, retention_days, analytics_days=analytics_days)
         finally:
             lock.scalar(sa.select(sa.func.pg_advisory_unlock(ADVISORY_LOCK)))
             lock.commit()

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import broker
+from ..analytics import track
 from ..models import Notification, UnreadCounter, utcnow
 from . import pipeline, queries
 from .store import add_unread
@@ -56,6 +57,8 @@ def mark_read(session: Session, user_id: int, notification_id: int) -> Notificat
         ),
     ).rowcount
     _add_unread(session, user_id, -changed)
+    if changed:
+        track.on_commit(session, "read", [notification])
     session.commit()
     session.refresh(notification)
     if changed:
@@ -81,6 +84,7 @@ def mark_all_read(session: Session, user_id: int, up_to: int) -> list[int]:
         )
     )
     _add_unread(session, user_id, -len(ids))
+    track.ids_on_commit(session, "read", user_id, ids)
     session.commit()
     if ids:
         newest = sorted(ids, reverse=True)[:READ_EVENT_MAX_IDS]
@@ -167,6 +171,9 @@ def resolve_action(
         ),
     ).rowcount
     _add_unread(session, user_id, -read)
+    track.on_commit(session, "acted", [notification])
+    if read:
+        track.on_commit(session, "read", [notification])
     session.commit()
     session.refresh(notification)
     # "read" re-renders the item in the user's other tabs, outcome included.

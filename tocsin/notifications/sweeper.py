@@ -103,7 +103,10 @@ class Sweeper:
         with self.app.app_context():
             try:
                 pruned = retention.prune_exclusively(
-                    store.session, config["TOCSIN_KEEP_PER_USER"], config["TOCSIN_RETENTION_DAYS"]
+                    store.session,
+                    config["TOCSIN_KEEP_PER_USER"],
+                    config["TOCSIN_RETENTION_DAYS"],
+                    config.get("TOCSIN_ANALYTICS_RETENTION_DAYS", 0),
                 )
             except Exception as exc:
                 if self._prune_failing:
@@ -117,13 +120,14 @@ class Sweeper:
         self._prune_failing = False
         if pruned is None:
             log.debug("prune skipped: another process is pruning")
-        elif pruned.rows or pruned.undo:
+        elif pruned.rows or pruned.undo or pruned.events:
             log.info(
                 "pruned %d old and %d over-cap notifications, %d undo records"
-                " in %d batches (longest %.3f s)",
+                " and %d analytics events in %d batches (longest %.3f s)",
                 pruned.aged,
                 pruned.capped,
                 pruned.undo,
+                pruned.events,
                 pruned.batches,
                 pruned.longest,
             )

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from .. import unavailable
+from ..analytics import track
 from ..config import PACKAGE
 from ..extensions import store
 from ..models import MAX_ID
@@ -113,6 +114,8 @@ def read(notification_id: int):
         abort(404, description="No such notification.")
     # Checked again here: a row stored before links were checked must not redirect off-site.
     follow = request.form.get("follow") == "1" and safe_link(notification.url)
+    if request.form.get("follow") == "1":
+        track.record("clicked", [notification])  # its link, from the panel, inbox or toast
     if is_htmx():
         response = current_app.make_response(
             render_template("tocsin/_read.html", items=[notification])
