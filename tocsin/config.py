@@ -230,6 +230,15 @@ class Config:
         #: process refreshes its tabs every third of it, so a crashed one's tabs stop
         #: counting as visible (and holding back push) within this.
         self.TOCSIN_PRESENCE_TTL = _env("PRESENCE_TTL", "60")
+        # --- metrics and logs (issue 14: operate it; docs/operations.md) ---
+        #: Bearer token a scraper of GET /metrics must send; anyone else gets 401. Unset:
+        #: /metrics answers requests from 127.0.0.1 and ::1 only (404 to others), as the
+        #: WSGI server saw them: behind a proxy on this host every request looks local,
+        #: so there set a token.
+        self.TOCSIN_METRICS_TOKEN = _env("METRICS_TOKEN", "")
+        #: "text" or "json" (one JSON object per line: ts, level, logger, event and ids,
+        #: never a notification's content), when the app's logging is not set up already.
+        self.TOCSIN_LOG_FORMAT = _env("LOG_FORMAT", "text")
 
 
 def init_app(app) -> None:
