@@ -56,7 +56,8 @@ class QueueDepth(Collector):
         if self._redis is not None:
             storage = self.huey.storage
             with self._redis.pipeline(transaction=False) as pipe:
-                pipe.llen(storage.queue_key).zcard(storage.schedule_key)
+                pipe.llen(storage.queue_key)
+                pipe.zcard(storage.schedule_key)
                 pending, scheduled = pipe.execute()
             return int(pending), int(scheduled)
         return self.huey.pending_count(), self.huey.scheduled_count()
