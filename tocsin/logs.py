@@ -70,7 +70,7 @@ class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+    def formatMessage(self, record: logging.LogRecord) -> str:
         pairs = " ".join(f"{k}={v}" for k, v in _carried(record).items())
         line = super().formatMessage(record)
         return f"{line} {pairs}" if pairs else line
