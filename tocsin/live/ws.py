@@ -155,8 +155,8 @@ def _serve(socket: server.Server) -> None:
 def _closed(socket: server.Server, conn: Connection, socket_id: str, took: float) -> None:
     """Count the socket's close code and log its end."""
     code = socket.close_code()
-    metrics.OPEN_SOCKETS.dec()
     metrics.SOCKET_CLOSES.labels(str(code)).inc()
+    metrics.OPEN_SOCKETS.dec()  # after: a scrape that sees it closed sees its code
     fields = logs.fields(user_id=conn.user_id, socket_id=socket_id, code=code)
     log.info("disconnect", extra={**fields, "duration_ms": round(took * 1000)})
 
