@@ -26,7 +26,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.unavailable
         tocsin.private_files tocsin.notifications tocsin.notifications.timefmt
         tocsin.notifications.links tocsin.notifications.schedule tocsin.analytics
-        tocsin.analytics.recorder tocsin.analytics.period tocsin.analytics.chart""",
+        tocsin.analytics.recorder tocsin.analytics.period tocsin.analytics.chart
+        tocsin.metrics tocsin.logs""",
     ),
     # What a notification, a recipient, a login or a token is; reads and writes of rows.
     (
@@ -67,7 +68,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.channels.unsubscribe tocsin.channels.email_message tocsin.channels.email
         tocsin.channels.digest tocsin.channels.digest_rows
         tocsin.channels.vapid tocsin.channels.push_hosts tocsin.channels.push_subscriptions
-        tocsin.channels.push tocsin.channels.presence_db tocsin.channels.presence_redis""",
+        tocsin.channels.push tocsin.channels.presence_db tocsin.channels.presence_redis
+        tocsin.channels.scrape""",
     ),
     # This process's sockets: the registry the broker delivers to, rendering, sending.
     (
@@ -90,7 +92,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.snooze_views tocsin.notifications.housekeeping_views tocsin.live.ws
         tocsin.api tocsin.api.views tocsin.channels.email_views tocsin.channels.push_views
         tocsin.cli tocsin.cli.*
-        tocsin.analytics.views""",
+        tocsin.analytics.views tocsin.metrics_views""",
     ),
     ("extension", "tocsin.extension tocsin"),
     # What a deployment or a host's tests load beside the app: they use the extension.

@@ -235,9 +235,17 @@ class Config:
         #: daily counts; pruned after TOCSIN_ANALYTICS_RETENTION_DAYS (0: never).
         self.TOCSIN_ANALYTICS_RAW = _env("ANALYTICS_RAW", "0") == "1"
         self.TOCSIN_ANALYTICS_RETENTION_DAYS = _env("ANALYTICS_RETENTION_DAYS", "30")
-        #: Seconds between a process's flushes of its counted events (0: only at exit and
-        #: on `flask tocsin analytics flush`).
+        #: Seconds between a process's flushes of its counted events (0: only at exit).
         self.TOCSIN_ANALYTICS_FLUSH_INTERVAL = _env("ANALYTICS_FLUSH_INTERVAL", "10")
+        # --- metrics and logs (issue 14: operate it; docs/operations.md) ---
+        #: Bearer token a scraper of GET /metrics must send; anyone else gets 401. Unset:
+        #: /metrics answers requests from 127.0.0.1 and ::1 only (404 to others), as the
+        #: WSGI server saw them: behind a proxy on this host every request looks local,
+        #: so there set a token.
+        self.TOCSIN_METRICS_TOKEN = _env("METRICS_TOKEN", "")
+        #: "text" or "json" (one JSON object per line: ts, level, logger, event and ids,
+        #: never a notification's content), when the app's logging is not set up already.
+        self.TOCSIN_LOG_FORMAT = _env("LOG_FORMAT", "text")
 
 
 def init_app(app) -> None:

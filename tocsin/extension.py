@@ -15,7 +15,20 @@ from flask import Blueprint, Flask
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 from huey import crontab
 
-from . import api, bodies, broker, cli, config, database, headers, limits, login_session, state
+from . import (
+    api,
+    bodies,
+    broker,
+    cli,
+    config,
+    database,
+    headers,
+    limits,
+    login_session,
+    logs,
+    metrics_views,
+    state,
+)
 from .analytics import flush as analytics_flush
 from .analytics import views as analytics_views
 from .analytics.recorder import Recorder
@@ -138,6 +151,9 @@ class Tocsin:
             api.init_app(app, app.config["TOCSIN_API_PREFIX"])
             bodies.cover(app, [api.bp.name], "TOCSIN_API_MAX_BODY")
             limits.limit_api(app, api.bp.name)
+        # GET /metrics, at the root (not under the prefix), where scrapers look for it.
+        metrics_views.init_app(app)
+        logs.init_app(app)
         headers.init_app(app)
         app.cli.add_command(cli.group())
 

@@ -8,10 +8,13 @@ gevent also closed all 7,482 of its sockets with 1012 within 3 s of a SIGTERM
 (bench/results/serving.md).
 """
 
+import glob
 import logging
 import os
 import resource
+import shutil
 import sys
+import tempfile
 import threading
 import time
 
@@ -55,7 +58,53 @@ errorlog = "-"
 loglevel = _env("LOG_LEVEL", "info")
 
 
+#: prometheus-client's multiprocess folder: the workers write their metrics there and a
+#: scrape of any one of them adds them up (tocsin/metrics.py). Set, it is emptied at start.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
 def on_starting(server):
+    """Give the workers a metrics folder and a file descriptor per socket."""
+    _metrics_folder()
+    _open_file_limit()
+
+
+def _metrics_folder() -> None:
+    """Empty the configured folder (values of a previous run would be added) or make one.
+
+    Set here, in the master before any worker exists: each worker's prometheus-client
+    reads it when first imported, and only then is in multiprocess mode.
+    """
+    folder = os.environ.get(MULTIPROC_ENV)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for stale in glob.glob(os.path.join(folder, "*.db")):
+            os.remove(stale)
+    else:
+        os.environ[MULTIPROC_ENV] = _made[0] = tempfile.mkdtemp(prefix="tocsin-metrics-")
+    log.info("Metrics of all workers in %s", os.environ[MULTIPROC_ENV])
+
+
+#: The metrics folder this master made, if it made one: removed when it exits.
+_made = [""]
+
+
+def on_exit(server):
+    """Remove the metrics folder made at start."""
+    if _made[0]:
+        shutil.rmtree(_made[0], ignore_errors=True)
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges (its open sockets) from the sums."""
+    # Imported here, in the master, once the folder is set (on_starting): imported at
+    # the top, prometheus-client would fix single-process mode before it is.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def _open_file_limit() -> None:
     """Let every worker open a file descriptor per socket (the soft limit is often 1024)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = worker_connections + 256  # the sockets, plus the database, logs and listeners

@@ -32,7 +32,7 @@ def create(
             return earlier
     try:
         record = key and idempotency.claim(session, token_id, key, body_hash, ttl)
-        ids = pipeline.publish(session, new.recipients, new.content())
+        ids = pipeline.publish(session, new.recipients, new.content(), entry="api")
         body = {"ids": ids, "recipients": len(ids)}
         if record:
             record.status, record.response = 201, body

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from flask import Flask
 
+from .. import metrics
+
 log = logging.getLogger(__name__)
 
 #: Where a broker hands this process's events: `deliver(user_id, event)`, or
@@ -40,6 +42,8 @@ class ListeningBroker:
         self._stop = threading.Event()
         self._is_ready = threading.Event()
         self._missed = False
+        # Up until a listener is lost: a process that never needs one is not "down".
+        metrics.BROKER_UP.set(1)
 
     def publish(self, user_id: int, event: dict) -> None:
         """Deliver to this process's sockets, then tell the others; never raise."""
@@ -88,6 +92,7 @@ class ListeningBroker:
     def _ready(self) -> None:
         """Mark the listener as receiving; resync local sockets if events may be lost."""
         self.state = "listening"
+        metrics.BROKER_UP.set(1)
         self._is_ready.set()
         if self._missed:
             self._missed = False
@@ -95,9 +100,16 @@ class ListeningBroker:
 
     def _lost(self) -> None:
         """Mark the listener as not receiving: events published now will be missed."""
+        self.down()
         self.state = "reconnecting"
         self._is_ready.clear()
         self._missed = True
+
+    def down(self) -> None:
+        """Count a lost link once per outage (a reconnect begins) and show the broker down."""
+        if self.state not in ("reconnecting", "error"):
+            metrics.BROKER_RECONNECTS.inc()
+        metrics.BROKER_UP.set(0)
 
     def _send(self, user_id: int, event: dict) -> None:
         raise NotImplementedError

@@ -61,6 +61,7 @@ class DatabaseBroker(ListeningBroker):
                     self._ready()
             except Exception:
                 # Rows wait in the table, so a failed poll loses nothing: no resync needed.
+                self.down()
                 self.state = "error"
                 log.exception("embedded broker: poll failed; retrying")
 

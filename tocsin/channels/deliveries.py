@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from .. import logs, metrics
 from .. import state as tocsin_state
 from ..analytics.recorder import Hit
 from ..models import Delivery, Notification, utcnow
@@ -112,7 +113,14 @@ def run(session: Session, delivery_id: int, now: datetime | None = None) -> Done
         return None
     # The claim as this worker made it: the row object reloads after any commit in
     # `attempt`, and would then show another worker's claim, or none.
-    lease = Lease(delivery.id, delivery.claimed_until, delivery.attempts)
+    lease = Lease(
+        delivery.id,
+        delivery.claimed_until,
+        delivery.attempts,
+        delivery.channel,
+        delivery.notification_id,
+        delivery.user_id,
+    )
     channel = delivery.channel
     try:
         notification = session.get(Notification, delivery.notification_id)
@@ -146,6 +154,10 @@ class Lease:
     id: int
     claimed_until: datetime | None
     attempts: int
+    #: What the metrics and the log say about it.
+    channel: str = ""
+    notification_id: int | None = None
+    user_id: int | None = None
 
 
 def _attempt(
@@ -211,6 +223,16 @@ def _record(session: Session, lease: Lease, values: dict) -> None:
     )
     session.execute(stmt.values(values))
     session.commit()
+    metrics.DELIVERY_OUTCOMES.labels(lease.channel, values["state"]).inc()
+    told = logs.fields(
+        delivery_id=lease.id,
+        notification_id=lease.notification_id,
+        user_id=lease.user_id,
+        channel=lease.channel,
+        state=values["state"],
+        attempts=lease.attempts,
+    )
+    log.info("delivery", extra=told)
 
 
 def _clip(error: str | None) -> str | None:

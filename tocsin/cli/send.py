@@ -54,7 +54,7 @@ def send(to, to_all, type_, title, body, url, priority, data, actor, group_key) 
             group_key=group_key,
         )
         refs = state.current().directory.all_ids(session) if to_all else list(to)
-        ids = pipeline.publish(session, refs, content)
+        ids = pipeline.publish(session, refs, content, entry="cli")
         session.commit()  # the command's own session: nothing else is in this transaction
     except InvalidNotification as exc:
         session.rollback()

@@ -84,13 +84,26 @@ class Server(simple_websocket.Server):
         #: socket ends: the socket's thread reports either at once (not at its next wake).
         self.on_change: Callable[[], None] | None = None
         self._message_bytes = 0
+        #: The close code this side sent, if it closed first (the metrics count it).
+        self.sent_code: int | None = None
         super().__init__(environ, **options)
 
     def close(self, reason=None, message=None):
         """Close the socket; a missed pong closes with 1013 so that the client retries."""
         if reason == CloseReason.POLICY_VIOLATION and message == PING_TIMEOUT:
             reason = TRY_AGAIN_LATER
+        if self.connected and self.sent_code is None:
+            self.sent_code = int(reason or CloseReason.NORMAL_CLOSURE)
         super().close(reason=reason, message=message)
+
+    def close_code(self) -> int:
+        """The code the socket ended with: sent by this side, else by the client, else
+        1006 (the connection dropped without a close frame)."""
+        if self.sent_code is not None:
+            return self.sent_code
+        if self.close_reason != CloseReason.NO_STATUS_RCVD:
+            return int(self.close_reason)
+        return int(CloseReason.ABNORMAL_CLOSURE)
 
     def _handle_events(self) -> bool:
         out, keep_going = b"", True
@@ -157,6 +170,7 @@ class Server(simple_websocket.Server):
         """Send a close frame with `code`, let the client read it, and stop reading."""
         out += self.ws.send(CloseConnection(code, reason))
         self.close_reason, self.close_message = code, reason
+        self.sent_code = code
         self.connected = False
         self.event.set()
         try:

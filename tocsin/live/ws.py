@@ -1,6 +1,7 @@
 """The WebSocket endpoint: check Origin and session, register, snapshot, then push."""
 
 import contextlib
+import logging
 import time
 from urllib.parse import urlsplit
 
@@ -8,13 +9,14 @@ from flask import Blueprint, abort, current_app, g, render_template, request, se
 from flask_login import current_user
 from simple_websocket import ConnectionClosed
 
-from .. import login_session, state, unavailable
+from .. import login_session, logs, metrics, state, unavailable
 from ..channels.presence import Tab
 from ..extensions import store
 from . import csrf, push, server
 from .connection import POLICY_VIOLATION, TOO_MANY_SOCKETS, Connection
 
 bp = Blueprint("tocsin_live", __name__, url_prefix="/notifications")
+log = logging.getLogger(__name__)
 
 #: How long the socket thread waits for events before checking the socket again (a
 #: closed socket is noticed within this). Each wake costs: at 1 s, 3,000 idle sockets
@@ -99,6 +101,9 @@ def _serve(socket: server.Server) -> None:
     socket.on_change = conn.wake
     # Registered before the snapshot is read: an event in between is queued, not lost.
     tocsin.registry.add(conn)
+    opened = time.monotonic()
+    metrics.OPEN_SOCKETS.inc()
+    log.info("connect", extra=logs.fields(user_id=conn.user_id, socket_id=tab.key))
     try:
         if conn.close_code is not None:  # this worker is stopping: try the next one
             socket.close(reason=conn.close_code, message=conn.close_reason)
@@ -109,6 +114,7 @@ def _serve(socket: server.Server) -> None:
         if tocsin.sweeper is not None:
             tocsin.sweeper.ensure_running()  # this process's tabs get their summaries
         socket.send(push.snapshot(store.session, conn, push.since_arg(request.args)))
+        metrics.SNAPSHOTS.inc()
         store.session.rollback()  # end the read transaction so later reads see new commits
         tab.update(socket.visible)  # said before on_change was set: not woken for it
         while socket.connected:
@@ -129,7 +135,8 @@ def _serve(socket: server.Server) -> None:
                     socket.send(render_template("tocsin/_too_many_sockets.html"))
                 socket.close(reason=conn.close_code, message=conn.close_reason)
                 return
-            if any(e.get("kind") == "resync" for e in events):
+            resync = any(e.get("kind") == "resync" for e in events)
+            if resync:
                 message = push.snapshot(store.session, conn)  # events may have been lost
             else:
                 message = push.render(store.session, conn, events) if events else ""
@@ -137,10 +144,21 @@ def _serve(socket: server.Server) -> None:
             message += csrf.renewal(conn)
             if message:
                 socket.send(message)
+                (metrics.SNAPSHOTS if resync else metrics.PUSHES).inc()
     finally:
         tocsin.registry.remove(conn)
         tab.close()
         store.session.remove()
+        _closed(socket, conn, tab.key, time.monotonic() - opened)
+
+
+def _closed(socket: server.Server, conn: Connection, socket_id: str, took: float) -> None:
+    """Count the socket's close code and log its end."""
+    code = socket.close_code()
+    metrics.SOCKET_CLOSES.labels(str(code)).inc()
+    metrics.OPEN_SOCKETS.dec()  # after: a scrape that sees it closed sees its code
+    fields = logs.fields(user_id=conn.user_id, socket_id=socket_id, code=code)
+    log.info("disconnect", extra={**fields, "duration_ms": round(took * 1000)})
 
 
 def _wake_in(conn: Connection) -> float:

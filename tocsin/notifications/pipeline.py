@@ -12,13 +12,14 @@ next snapshot reads the database.
 """
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, SessionTransaction
 
-from .. import broker
+from .. import broker, logs, metrics
 from .. import state as tocsin_state
 from ..analytics.recorder import LIVE as LIVE_ANALYTICS
 from . import grouping, store
@@ -47,12 +48,19 @@ class UnknownRecipients(InvalidNotification):
         self.unknown = unknown
 
 
-def publish(session: Session, refs: Sequence[int | str], content: NotificationInput) -> list[int]:
+def publish(
+    session: Session,
+    refs: Sequence[int | str],
+    content: NotificationInput,
+    entry: str = "python",
+) -> list[int]:
     """Store a notification per recipient in `session`'s transaction; return the ids.
 
     Each channel delivers after that transaction commits. Raises UnknownRecipients or
-    InvalidNotification before anything is written.
+    InvalidNotification before anything is written. `entry` names the caller for the
+    metrics and logs: python, api, cli or service.
     """
+    started = time.perf_counter()
     recipients = resolve(session, refs)
     state = tocsin_state.current()
     plan = state.policy.plan(session, recipients, [c.name for c in state.channels], content)
@@ -80,9 +88,27 @@ def publish(session: Session, refs: Sequence[int | str], content: NotificationIn
             except Exception:
                 # Committed already: the inbox and the next snapshot still show the rows.
                 log.exception("channel %s: delivery failed", channel.name)
+        took = time.perf_counter() - started
+        metrics.PUBLISH_SECONDS.observe(took)
+        log.info("publish", extra=_told(entry, content.type, ids, recipients, took))
 
     after_commit(session, announce)
+    metrics.PUBLISHES.labels(entry).inc()
+    metrics.NOTIFICATIONS.inc(len(ids))
     return ids
+
+
+def _told(entry: str, type_: str, ids: list[int], recipients: list[int], took: float) -> dict:
+    """A publish's log fields: ids, counts and time, never its content."""
+    user = recipients[0] if len(recipients) == 1 else None
+    return logs.fields(
+        entry=entry,
+        type=type_,
+        notification_ids=logs.ids(ids),
+        count=len(ids),
+        user_id=user,
+        duration_ms=round(took * 1000, 2),
+    )
 
 
 def collapse(plan: Plan, grouped: frozenset[int]) -> Plan:

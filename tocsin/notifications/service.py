@@ -29,7 +29,7 @@ def _add_unread(session: Session, user_id: int, delta: int) -> None:
 def create(session: Session, user_id: int, **fields) -> Notification:
     """Validate, store, commit `session` and publish one notification for the user."""
     try:
-        (nid,) = pipeline.publish(session, [user_id], clean(**fields))
+        (nid,) = pipeline.publish(session, [user_id], clean(**fields), entry="service")
         session.commit()
     except Exception:
         session.rollback()
