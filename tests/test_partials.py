@@ -18,8 +18,8 @@ TEMPLATES = PACKAGE / "templates"
 #: What each template rendered from Python takes (its header comment says the same);
 #: every other partial holds macros and reads nothing but their arguments and globals.
 CONTEXT = {
-    "tocsin/_panel.html": {"page", "up_to"},
-    "tocsin/_page.html": {"page"},
+    "tocsin/_panel.html": {"page", "up_to", "state"},
+    "tocsin/_page.html": {"page", "state"},
     "tocsin/_push.html": {
         *("new", "changed", "toasts", "sounds", "browsers", "up_to"),
         *("grown", "grown_toasts", "grown_held"),
