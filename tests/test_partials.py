@@ -18,8 +18,8 @@ TEMPLATES = PACKAGE / "templates"
 #: What each template rendered from Python takes (its header comment says the same);
 #: every other partial holds macros and reads nothing but their arguments and globals.
 CONTEXT = {
-    "tocsin/_panel.html": {"page", "up_to"},
-    "tocsin/_page.html": {"page"},
+    "tocsin/_panel.html": {"page", "up_to", "state"},
+    "tocsin/_page.html": {"page", "state"},
     "tocsin/_push.html": {
         *("new", "changed", "toasts", "sounds", "browsers", "up_to"),
         *("grown", "grown_toasts", "grown_held"),
@@ -136,3 +136,32 @@ def test_helper_classes_are_prefixed():
     assert selectors and all(s.startswith("tocsin-") or s == "is-unread" for s in selectors)
     for path in (TEMPLATES / "tocsin").rglob("*.html"):
         assert 'class="visually-hidden"' not in path.read_text(), path
+
+
+def test_the_saved_filters_sidebar_is_one_escaped_root_with_real_forms(app):
+    """Issue 14: _saved_filters.html's macro, as the inbox and the routes' answers use it."""
+    from types import SimpleNamespace
+
+    from flask import get_template_attribute
+    from werkzeug.datastructures import MultiDict
+
+    from tocsin.notifications import inbox_query
+
+    query = inbox_query.parse(MultiDict([("state", "unread"), ("q", "<b>x</b>")]), ())
+    mine = SimpleNamespace(id=7, name="<i>Mine</i>", query=query.query_string())
+    other = SimpleNamespace(id=8, name="Other", query="state=read")
+    with app.test_request_context("/notifications"):
+        macro = get_template_attribute("tocsin/_saved_filters.html", "saved_filters")
+        html = str(macro([mine, other], query, "tok", status="Saved “<i>Mine</i>”."))
+    assert html.startswith('<aside id="tocsin-saved-filters"') and html.endswith("</aside>")
+    assert html.count("<aside") == 1 and "<i>" not in html and "&lt;i&gt;Mine&lt;/i&gt;" in html
+    link = re.search(r'<a id="tocsin-saved-link-7"[^>]*>', html).group(0)
+    assert 'href="/notifications?state=unread&amp;q=%3Cb%3Ex%3C%2Fb%3E"' in link
+    assert 'aria-current="page"' in link
+    assert "aria-current" not in re.search(r'<a id="tocsin-saved-link-8"[^>]*>', html).group(0)
+    # Every form is a real one with the token; icon buttons are named with the filter.
+    assert html.count('name="csrf_token" value="tok"') == 5
+    assert 'aria-label="Delete saved filter: &lt;i&gt;Mine&lt;/i&gt;"' in html
+    assert 'aria-label="Rename: Other"' in html
+    assert '<input type="hidden" name="q" value="&lt;b&gt;x&lt;/b&gt;">' in html
+    assert '<details class="tocsin-saved-details">' in html  # collapsed on a phone

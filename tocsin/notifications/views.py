@@ -71,11 +71,21 @@ def bell():
 
 @bp.get("/panel")
 def panel():
+    """The panel, on its All tab or (`state=unread`) its Unread tab; with `before`, a page."""
     before = _int_arg(request.args, "before")
-    page = _page(before)
+    state = _panel_state(request.args)
+    page = _page(before, state)
     if before is not None:
-        return render_template("tocsin/_page.html", page=page)
-    return render_template("tocsin/_panel.html", page=page, up_to=page.newest_id)
+        return render_template("tocsin/_page.html", page=page, state=state)
+    return render_template("tocsin/_panel.html", page=page, up_to=page.newest_id, state=state)
+
+
+def _panel_state(args) -> Literal["unread"] | None:
+    """The panel's tab: None (All) or "unread"; 400 for anything else."""
+    raw = args.get("state") or None
+    if raw not in (None, "unread"):
+        abort(400, description="state: the panel shows all (no state) or unread")
+    return "unread" if raw else None
 
 
 @bp.get("")
@@ -126,6 +136,6 @@ def read(notification_id: int):
     return redirect(follow, 303) if follow else redirect_back()
 
 
-# Register their routes on `bp`: snooze and housekeeping (mark unread, archive, delete,
-# bulk, undo, mark all read) live in modules of their own.
-from . import housekeeping_views, snooze_views  # noqa: E402, F401
+# Register their routes on `bp`: snooze, housekeeping (mark unread, archive, delete,
+# bulk, undo, mark all read) and saved filters live in modules of their own.
+from . import housekeeping_views, saved_filters_views, snooze_views  # noqa: E402, F401

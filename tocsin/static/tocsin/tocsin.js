@@ -221,11 +221,15 @@
       htmx.process(item);
     });
   }
+  // Issue 14: a tab of the panel (All / Unread, tocsin-filters.js) GETs the panel too.
+  function isPanelGet(elt) {
+    return elt === bellButton() || !!(elt && elt.hasAttribute && elt.hasAttribute('data-tocsin-panel-tab'));
+  }
   document.addEventListener('htmx:beforeRequest', function (evt) {
-    if (evt.detail.elt === bellButton()) { panelPushes = []; }
+    if (isPanelGet(evt.detail.elt)) { panelPushes = []; }
   });
   document.addEventListener('htmx:afterRequest', function (evt) {
-    if (evt.detail.elt === bellButton() && !evt.detail.successful) { panelPushes = null; }
+    if (isPanelGet(evt.detail.elt) && !evt.detail.successful) { panelPushes = null; }
   });
 
   /* ---- housekeeping (issue 12): rows leave the lists and come back; the undo toast ---- */
