@@ -125,6 +125,7 @@ class Tocsin:
         for blueprint in (views.bp, ws.bp):
             app.register_blueprint(blueprint, url_prefix=prefix)
         bodies.cover(app, [views.bp.name, ws.bp.name])
+        limits.limit_per_user(app, "tocsin.seen_rows", "TOCSIN_SEEN_RATE_LIMIT")
         email_views.init_app(app, prefix)
         bodies.cover(app, [email_views.bp.name])
         push_views.init_app(app, prefix)
