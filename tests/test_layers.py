@@ -51,7 +51,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.preferences_service tocsin.notifications.snooze
         tocsin.notifications.undo tocsin.notifications.restore
         tocsin.notifications.housekeeping
-        tocsin.notifications.retention tocsin.notifications.prune_batches""",
+        tocsin.notifications.retention tocsin.notifications.prune_batches
+        tocsin.notifications.seen""",
     ),
     # Channels beyond the open tab: delivery rows, the job queue, push, email, presence.
     (
@@ -86,7 +87,8 @@ LAYERS: list[tuple[str, str]] = [
         """tocsin.notifications.views tocsin.notifications.preferences_views
         tocsin.notifications.snooze_views tocsin.notifications.housekeeping_views tocsin.live.ws
         tocsin.api tocsin.api.views tocsin.channels.email_views tocsin.channels.push_views
-        tocsin.cli tocsin.cli.*""",
+        tocsin.cli tocsin.cli.*
+        tocsin.notifications.seen_views""",
     ),
     ("extension", "tocsin.extension tocsin"),
     # What a deployment or a host's tests load beside the app: they use the extension.
