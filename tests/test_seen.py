@@ -1,4 +1,4 @@
-"""Seen: stamping rows seen, once, the user's own only, with the unseen counter and the tabs told."""
+"""Seen: rows stamped once, the user's own only, the unseen counter moved, the tabs told."""
 
 import pytest
 

@@ -11,7 +11,7 @@ leaves the row read. Delete removes the rows and their group members for good, b
 the undo, which puts them back whole.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -248,7 +248,7 @@ def _update(session: Session, user_id: int, ids: list[int], *guards, **values) -
     )
 
 
-def _changed(session: Session, user_id: int, ids: list[int], *guards, **values) -> list:
+def _changed(session: Session, user_id: int, ids: list[int], *guards, **values) -> Sequence:
     """As _update, returning each changed row's id and seen_at (store.SEEN)."""
     if not ids:
         return []
@@ -261,7 +261,7 @@ def _changed(session: Session, user_id: int, ids: list[int], *guards, **values) 
     ).all()
 
 
-def _count(session: Session, user_id: int, rows: list, sign: int) -> None:
+def _count(session: Session, user_id: int, rows: Sequence, sign: int) -> None:
     """Move the counters by `rows` that turned unread (+1) or read (-1): all of them on the
     unread counter, those nobody has seen on the unseen one."""
     add_unread(session, {user_id: sign * len(rows)}, unseen={user_id: sign * unseen_among(rows)})

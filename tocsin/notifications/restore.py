@@ -108,9 +108,11 @@ def _returning_ids(session: Session, stmt) -> list[int]:
 
 def _returning(session: Session, stmt) -> list:
     """Run a guarded UPDATE; return each changed row's id and seen_at (store.SEEN)."""
-    return session.execute(
-        stmt.returning(Notification.id, SEEN).execution_options(synchronize_session=False)
-    ).all()
+    return list(
+        session.execute(
+            stmt.returning(Notification.id, SEEN).execution_options(synchronize_session=False)
+        )
+    )
 
 
 def _unread_again(session: Session, user_id: int, rows: list) -> None:

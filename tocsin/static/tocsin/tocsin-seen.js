@@ -26,12 +26,21 @@
     if (timers.has(el) || !visible()) { return; }
     timers.set(el, setTimeout(function () {
       timers.delete(el);
-      if (!el.isConnected || !el.hasAttribute('data-unseen') || !visible()) { return; }
+      if (!el.hasAttribute('data-unseen') || !visible() || !onScreen(el)) { return; }
       queued.set(el.getAttribute('data-id'), el);
       io.unobserve(el);
       showing.delete(el);
       if (queued.size >= MAX_IDS) { flush(false); } else { scheduleFlush(); }
     }, DWELL_MS));
+  }
+
+  // Checked again when the second is up: the observer reports a panel closed, or a row
+  // scrolled away, only at the next frame, and "less than a second" must not slip past it.
+  function onScreen(el) {
+    if (!el.isConnected || el.closest('[hidden]')) { return false; }
+    var rect = el.getBoundingClientRect();
+    var shown = Math.min(rect.bottom, window.innerHeight) - Math.max(rect.top, 0);
+    return rect.height > 0 && shown >= rect.height / 2;
   }
 
   function stopDwell(el) {
@@ -96,6 +105,13 @@
     if (queued.size) { scheduleFlush(); }
   }
 
+  function forget(el) {
+    if (el.isConnected) { return; }  // moved, not removed (a grown group goes to the top)
+    stopDwell(el);
+    showing.delete(el);
+    io.unobserve(el);
+  }
+
   function retry(batch) {
     batch.forEach(function (pair) { if (pair[1].isConnected) { io.observe(pair[1]); } });
   }
@@ -108,7 +124,10 @@
         watch(node);
       });
       Array.prototype.forEach.call(record.removedNodes, function (node) {
-        if (node.nodeType === 1 && timers.has(node)) { stopDwell(node); io.unobserve(node); }
+        if (node.nodeType !== 1) { return; }
+        // A swapped-out panel or row: forget its rows, so the observer holds no detached ones.
+        var rows = node.matches('.tocsin-item') ? [node] : node.querySelectorAll('.tocsin-item');
+        Array.prototype.forEach.call(rows, forget);
       });
     });
   }).observe(document.body, { childList: true, subtree: true });
