@@ -1,6 +1,7 @@
 """Seen: rows stamped once, the user's own only, the unseen counter moved, the tabs told."""
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import user_id
 from tocsin import broker, state
@@ -67,3 +68,20 @@ def test_the_users_tabs_are_told_and_the_analytics_recorded(monkeypatch):
     told.clear()
     seen.mark_seen(db.session, alice, ids)
     assert told == []  # nothing newly seen: nothing to tell
+
+
+def test_a_repeat_writes_nothing():
+    alice = user_id("alice")
+    ids = notify_many([alice], "comment", "one")
+    seen.mark_seen(db.session, alice, ids)
+    statements: list[str] = []
+
+    def collect(conn, cursor, statement, *args):
+        statements.append(statement.lstrip().split()[0].upper())
+
+    sa.event.listen(db.engine, "before_cursor_execute", collect)
+    try:
+        assert seen.mark_seen(db.session, alice, ids) == []
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", collect)
+    assert statements == ["SELECT"]  # the guarded read finds nothing to lock or stamp

@@ -117,7 +117,7 @@ class Stencils:
     def badge(self, count: int) -> str:
         """The out-of-band badge for `count`, rendered once per count."""
         counts = self.app.config["TOCSIN_BADGE_COUNTS"]
-        key = (anonymous.base(), count)
+        key = (anonymous.base(), counts, count)
         html = self._badges.get(key)
         if html is None:
             html = anonymous.call("tocsin/_badge.html", "badge", count, oob=True, counts=counts)

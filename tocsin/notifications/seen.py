@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from .. import broker, state
 from ..models import Notification, utcnow
-from . import pipeline, queries
+from . import pipeline
 from .store import add_unread
 
 #: Most ids one request may name: more rows than any panel or inbox page shows at once.
@@ -23,11 +23,21 @@ _READ = sa.type_coerce(Notification.read_at, sa.String).label("read_at")
 
 
 def mark_seen(session: Session, user_id: int, ids: Iterable[int]) -> list[int]:
-    """Stamp seen_at on the user's rows among `ids` not seen yet; commit, then tell the
-    user's tabs. Return the ids stamped now (another user's ids are ignored)."""
+    """Stamp seen_at on the user's rows among `ids` (at most MAX_IDS) not seen yet; commit,
+    then tell the user's tabs. Return the ids stamped now (another user's ids are ignored)."""
     try:
-        # In id order first, as every multi-row change locks (queries.lock_rows).
-        found = queries.lock_rows(session, user_id, ids)
+        # Locked in id order first, as every multi-row change locks (queries.lock_rows),
+        # but only rows not seen yet: a repeat locks nothing and writes nothing.
+        found = session.scalars(
+            sa.select(Notification.id)
+            .where(
+                Notification.user_id == user_id,
+                Notification.id.in_(sorted(set(ids))),
+                Notification.seen_at.is_(None),
+            )
+            .order_by(Notification.id)
+            .with_for_update()
+        ).all()
         if not found:
             session.rollback()
             return []
