@@ -107,7 +107,7 @@ def test_a_read_or_archived_group_starts_a_new_row():
         .where(Notification.id == second.id)
         .values(archived_at=second.created_at, read_at=second.created_at)
     )
-    service.add_unread(db.session, {user_id("alice"): -1})
+    service.add_unread(db.session, {user_id("alice"): -1}, unseen={user_id("alice"): -1})
     db.session.commit()
     third = notify("alice", "comment", "three", group_key="g")
     assert third.id not in (first.id, second.id)

@@ -55,7 +55,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.undo tocsin.notifications.restore
         tocsin.notifications.housekeeping
         tocsin.notifications.retention tocsin.notifications.prune_batches
-        tocsin.analytics.track tocsin.notifications.saved_filters""",
+        tocsin.analytics.track tocsin.notifications.saved_filters tocsin.notifications.seen""",
     ),
     # Channels beyond the open tab: delivery rows, the job queue, push, email, presence.
     (
@@ -93,7 +93,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.api tocsin.api.views tocsin.channels.email_views tocsin.channels.push_views
         tocsin.cli tocsin.cli.*
         tocsin.analytics.views tocsin.metrics_views
-        tocsin.notifications.saved_filters_views""",
+        tocsin.notifications.saved_filters_views tocsin.notifications.seen_views""",
     ),
     ("extension", "tocsin.extension tocsin"),
     # What a deployment or a host's tests load beside the app: they use the extension.

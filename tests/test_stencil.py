@@ -231,22 +231,22 @@ def test_a_host_template_never_shows_the_rendering_users_data_to_another(app):
                 assert "Hi : Hey" in html  # current_user is nobody in what a socket is sent
 
 
-def test_a_row_already_seen_shares_the_stencil_of_one_not_seen(app, logged_in):
-    from tocsin.models import Notification
-    from tocsin.notifications import service
+def test_a_row_already_seen_gets_a_stencil_of_its_own(app, logged_in):
+    from tocsin.notifications import seen
 
-    ids = dict(
-        zip(("alice", "bob"), notify_many(["alice", "bob"], "comment", title="Same"), strict=True)
-    )
-    # alice's panel listed hers: seen_at differs between the two rows, the markup does not.
-    service.mark_seen(db.session, user_id("alice"), [db.session.get(Notification, ids["alice"])])
+    users.create(db.session, "carol", "tocsin")
+    names = ("alice", "bob", "carol")
+    ids = dict(zip(names, notify_many(list(names), "comment", title="Same"), strict=True))
+    # alice had hers on screen: her row says so (no data-unseen), bob's and carol's share one.
+    seen.mark_seen(db.session, user_id("alice"), [ids["alice"]])
     stencils = stencil.for_app()
     before = len(stencils._stencils)
-    for name in ("alice", "bob"):
+    for name in names:
         conn = socket_of(name, app)
         message = push.render(db.session, conn, [{"kind": "created", "ids": [ids[name]]}])
         assert message == ordinary(conn, ids[name])
-    assert len(stencils._stencils) == before + 1
+        assert ("data-unseen" in message) is (name != "alice")
+    assert len(stencils._stencils) == before + 2
 
 
 @pytest.mark.parametrize("flag", [None, "quiet", "sound"])

@@ -22,6 +22,10 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"TOCSIN_{name}", default)
 
 
+#: TOCSIN_BADGE_COUNTS's values: what the badge counts.
+BADGE_COUNTS = ("unread", "unseen")
+
+
 class InvalidSetting(ValueError):
     """A setting's value cannot be used; the message names the variable and what it takes."""
 
@@ -246,6 +250,13 @@ class Config:
         #: "text" or "json" (one JSON object per line: ts, level, logger, event and ids,
         #: never a notification's content), when the app's logging is not set up already.
         self.TOCSIN_LOG_FORMAT = _env("LOG_FORMAT", "text")
+        # -- Seen (issue 14; notifications/seen.py, docs/inbox.md "Seen") --
+        #: What the badge counts: "unread" (every unread row) or "unseen" (unread rows not
+        #: yet on screen for a second, Knock's default). Anything else stops the app at start.
+        self.TOCSIN_BADGE_COUNTS = _env("BADGE_COUNTS", "unread")
+        #: Seen batches a user may post (`limits` syntax; "" turns it off). A page posts
+        #: one at most every 0.75 s while rows come into view, so 120/minute is ample.
+        self.TOCSIN_SEEN_RATE_LIMIT = _env("SEEN_RATE_LIMIT", "120/minute")
 
 
 def init_app(app) -> None:
@@ -258,3 +269,9 @@ def init_app(app) -> None:
     app.config["TOCSIN_DELIVERY_ATTEMPTS"] = whole_number(
         "TOCSIN_DELIVERY_ATTEMPTS", app.config["TOCSIN_DELIVERY_ATTEMPTS"], 1
     )
+    # What the badge counts (seen): a typo would otherwise show the unread count silently.
+    if app.config["TOCSIN_BADGE_COUNTS"] not in BADGE_COUNTS:
+        raise InvalidSetting(
+            f"TOCSIN_BADGE_COUNTS={app.config['TOCSIN_BADGE_COUNTS']!r}: give one of "
+            + ", ".join(BADGE_COUNTS)
+        )

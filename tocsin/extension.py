@@ -144,6 +144,7 @@ class Tocsin:
         bodies.cover(app, [views.bp.name, ws.bp.name])
         analytics_views.init_app(app, prefix)
         bodies.cover(app, [analytics_views.bp.name])
+        limits.limit_per_user(app, "tocsin.seen_rows", "TOCSIN_SEEN_RATE_LIMIT")
         email_views.init_app(app, prefix)
         bodies.cover(app, [email_views.bp.name])
         push_views.init_app(app, prefix)

@@ -1,4 +1,5 @@
-"""Rate limits with Flask-Limiter: failed logins per name and per client, API calls per token.
+"""Rate limits with Flask-Limiter: failed logins per name and per client, API calls per token,
+seen batches per user.
 
 Counted in Redis when TOCSIN_REDIS_URL is set, so a limit holds across processes and
 machines, and in memory otherwise (the embedded set-up). Should Redis fail, each
@@ -10,6 +11,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask_limiter import HeaderNames, Limiter
+from flask_login import current_user
 
 from . import state
 
@@ -79,6 +81,21 @@ def limit_api(app: Flask, blueprint: str) -> None:
     for endpoint, view in list(views.items()):
         if endpoint.startswith(f"{blueprint}.") and endpoint not in UNLIMITED:
             views[endpoint] = per_token(view)
+
+
+def limit_per_user(app: Flask, endpoint: str, setting: str) -> None:
+    """Limit POSTs to `endpoint` per logged-in user, as the setting `setting` says ("": none)."""
+    value = app.config[setting]
+    if not value:
+        return
+    view: Any = app.view_functions[endpoint]  # as above: sync views, async-aware types
+    app.view_functions[endpoint] = _limiter(app).limit(
+        value,
+        key_func=lambda: f"user:{current_user.get_id()}",
+        scope=endpoint,
+        methods=["POST"],
+        error_message=f"too many requests: at most {value}",
+    )(view)
 
 
 def _limiter(app: Flask) -> Limiter:

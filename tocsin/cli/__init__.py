@@ -36,7 +36,7 @@ def init() -> None:
 @click.command("recount")
 @with_appcontext
 def recount() -> None:
-    """Rebuild the unread counter of every user who has one or any notification."""
+    """Rebuild the unread and unseen counters of every user who has one or any notification."""
     counted = sa.select(UnreadCounter.user_id)
     notified = sa.select(Notification.user_id).distinct()
     user_ids = store.session.scalars(sa.union(counted, notified).order_by("user_id")).all()

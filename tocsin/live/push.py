@@ -59,7 +59,7 @@ def snapshot(session: Session, conn: Connection, since: int | None = None) -> st
         page=page,
         items_html=items_html,
         up_to=conn.snapshot_id,
-        count=queries.unread_count(session, conn.user_id),
+        count=badge_count(session, conn),
         toasts=toasts,
         missed=missed,
         snooze=snooze.banner(preferences.load(session, conn.user_id), utcnow()),
@@ -101,10 +101,12 @@ def render(session: Session, conn: Connection, events: list[dict]) -> str:
     preferences or snooze changed) re-renders the snooze banner. A "summary" event is the
     catch-up toast after quiet hours or a snooze (notifications/catchup.py). "removed"
     (archived, deleted) and "restored" (unarchived, undone) take rows out of the lists
-    and put them back (notifications/housekeeping.py).
+    and put them back (notifications/housekeeping.py). "seen" (another tab had rows on
+    screen for a second, notifications/seen.py) brings the badge when it counts unseen.
     """
     message = _items(session, conn, events)
     message += _housekeeping(session, conn, events, badge=not message)
+    message += _seen(session, conn, events, badge=not message)
     if any(event.get("kind") == "prefs" for event in events):
         message += snooze_banner(session, conn)
     return message + _summaries(events)
@@ -121,7 +123,7 @@ def _housekeeping(session: Session, conn: Connection, events: list[dict], badge:
     if not ids:
         return ""
     listed = [n for n in queries.by_ids(session, conn.user_id, ids) if not n.is_archived]
-    count = queries.unread_count(session, conn.user_id) if badge else None
+    count = badge_count(session, conn) if badge else None
     return anonymous.render(
         "tocsin/_housekeeping.html",
         changed=[],
@@ -131,6 +133,21 @@ def _housekeeping(session: Session, conn: Connection, events: list[dict], badge:
         offer=None,
         **_csrf(conn),
     )
+
+
+def badge_count(session: Session, conn: Connection) -> int:
+    """The socket's user's badge count: unread or unseen rows (TOCSIN_BADGE_COUNTS)."""
+    return queries.badge_count(session, conn.user_id, current_app.config["TOCSIN_BADGE_COUNTS"])
+
+
+def _seen(session: Session, conn: Connection, events: list[dict], badge: bool) -> str:
+    """The badge after rows were seen, when it counts unseen ones and the batch's other
+    events did not bring it; nothing else shows whether a row was seen."""
+    if not badge or current_app.config["TOCSIN_BADGE_COUNTS"] != "unseen":
+        return ""
+    if not any(event.get("kind") == "seen" for event in events):
+        return ""
+    return stencil.for_app().badge(badge_count(session, conn))
 
 
 def _summaries(events: list[dict]) -> str:
@@ -191,11 +208,11 @@ def _items(session: Session, conn: Connection, events: list[dict]) -> str:
     _delivered(new)
     grown = queries.by_ids(session, conn.user_id, grouped)
     changed = queries.by_ids(session, conn.user_id, read - created - grouped)
-    unread = queries.unread_count(session, conn.user_id)
+    count = badge_count(session, conn)
     body = stencil.body(
         new, changed, quiet=quiet, sound=sound, browser=browser, grown=grown, **_csrf(conn)
     )
-    return body + stencils.badge(unread)
+    return body + stencils.badge(count)
 
 
 def _delivered(rows) -> None:

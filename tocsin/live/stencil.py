@@ -40,8 +40,9 @@ BADGES = 1024
 #: Ids per query; SQLite builds before 3.32 allow 999 parameters.
 CHUNK = 900
 
-#: What an item's markup depends on. Not seen_at: no partial shows it, and it differs per
-#: recipient once a list has shown the row, which would split one stencil into many. But
+#: What an item's markup depends on. Not seen_at: it differs per recipient once a row was
+#: on screen, which would split one stencil into many; whether it is NULL shows
+#: (data-unseen), so the key holds that instead (_stencil). But
 #: sort_id: an item writes its position (data-position, `sort_id or id`), so a grown group,
 #: whose sort_id is its own, gets a stencil of its own; a row that never grew has none and
 #: shares as before (its position is its id, the stand-in).
@@ -115,10 +116,11 @@ class Stencils:
 
     def badge(self, count: int) -> str:
         """The out-of-band badge for `count`, rendered once per count."""
-        key = (anonymous.base(), count)
+        counts = self.app.config["TOCSIN_BADGE_COUNTS"]
+        key = (anonymous.base(), counts, count)
         html = self._badges.get(key)
         if html is None:
-            html = anonymous.call("tocsin/_badge.html", "badge", count, oob=True)
+            html = anonymous.call("tocsin/_badge.html", "badge", count, oob=True, counts=counts)
             with self._lock:
                 if len(self._badges) >= BADGES:
                     self._badges.clear()
@@ -150,7 +152,8 @@ class Stencils:
             for v in (getattr(row, key) for key in _CONTENT)
         )
         # The base too: url_for's paths follow the socket's script root (one per app, as a rule).
-        key = (kind, browser, anonymous.base(), content, relative_time(row.latest_at))
+        seen = row.seen_at is not None  # data-unseen or not: one of two stencils per content
+        key = (kind, browser, seen, anonymous.base(), content, relative_time(row.latest_at))
         with self._lock:
             if key in self._stencils:
                 self._stencils.move_to_end(key)
@@ -186,11 +189,14 @@ class Stencils:
             return found
 
     def _fetch_counts(self, user_ids: set[int]) -> dict[int, int]:
+        # What the badge counts (TOCSIN_BADGE_COUNTS): unread rows, or those unseen.
+        unseen = self.app.config["TOCSIN_BADGE_COUNTS"] == "unseen"
+        column = UnreadCounter.unseen if unseen else UnreadCounter.unread
         with Session(store.engine) as session:
             found: dict[int, int] = {}
             ordered = sorted(user_ids)
             for chunk in _chunks(session, ordered):
-                stmt = sa.select(UnreadCounter.user_id, UnreadCounter.unread).where(
+                stmt = sa.select(UnreadCounter.user_id, column).where(
                     _among(session, UnreadCounter.user_id, chunk)
                 )
                 found.update((uid, unread) for uid, unread in session.execute(stmt))

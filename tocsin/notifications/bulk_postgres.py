@@ -19,7 +19,7 @@ def _array(name: str, values: list[int]):
 
 def insert_notifications(session: Session, recipients: list[int], fields: dict) -> list[int]:
     """Insert one row per recipient with the same `fields` and add 1 to each recipient's
-    unread counter, in one statement; return the ids in recipient order.
+    unread and unseen counters, in one statement; return the ids in recipient order.
 
     Recipients must be distinct. The counter upsert rides in a data-modifying WITH, so a
     notification costs one round trip to the server instead of two.
@@ -34,32 +34,34 @@ def insert_notifications(session: Session, recipients: list[int], fields: dict) 
         .returning(Notification.user_id, Notification.id)
         .cte("new")
     )
-    bumped = _upsert_unread({uid: 1 for uid in recipients}).cte("bumped")
-    stmt = sa.select(new.c.user_id, new.c.id).add_cte(bumped)
+    bumped = _upsert_unread([{"user_id": u, "unread": 1, "unseen": 1} for u in recipients])
+    stmt = sa.select(new.c.user_id, new.c.id).add_cte(bumped.cte("bumped"))
     # RETURNING order is not promised: map back through the recipient (each appears once).
     by_user = {user_id: nid for user_id, nid in session.execute(stmt)}
     return [by_user[uid] for uid in recipients]
 
 
-def add_unread(session: Session, deltas: dict[int, int]) -> None:
-    """Add `deltas` to users' unread counters, creating missing ones, in user-id order."""
+def add_unread(session: Session, deltas: list[dict]) -> None:
+    """Add `deltas` ({user_id, unread, unseen}, one per user) to users' counters, creating
+    missing ones, in user-id order."""
     session.execute(_upsert_unread(deltas))
 
 
-def _upsert_unread(deltas: dict[int, int]):
-    users = sorted(deltas)
-    rows = (
-        sa.func.unnest(_array("users", users), _array("deltas", [deltas[u] for u in users]))
-        .table_valued("user_id", "unread")
-        .render_derived()
-    )
+def _upsert_unread(deltas: list[dict]):
+    deltas = sorted(deltas, key=lambda d: d["user_id"])
+    arrays = [_array(name, [d[name] for d in deltas]) for name in ("user_id", "unread", "unseen")]
+    rows = sa.func.unnest(*arrays).table_valued("user_id", "unread", "unseen").render_derived()
     stmt = pg_insert(UnreadCounter).from_select(
-        ["user_id", "unread"],
+        ["user_id", "unread", "unseen"],
         # Ordered, so concurrent fan-outs lock counter rows in the same order.
-        sa.select(rows.c.user_id, rows.c.unread).order_by(rows.c.user_id),
+        sa.select(rows.c.user_id, rows.c.unread, rows.c.unseen).order_by(rows.c.user_id),
     )
     return stmt.on_conflict_do_update(
-        index_elements=["user_id"], set_={"unread": UnreadCounter.unread + stmt.excluded.unread}
+        index_elements=["user_id"],
+        set_={
+            "unread": UnreadCounter.unread + stmt.excluded.unread,
+            "unseen": UnreadCounter.unseen + stmt.excluded.unseen,
+        },
     )
 
 

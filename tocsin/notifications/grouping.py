@@ -5,7 +5,9 @@ younger than its type's `group_window` (counted from the row's first notificatio
 a steady stream still starts a new row once a window has passed). Joining it adds one to
 `group_count`, puts the actor first among `actors`, gives the row the newest member's
 text (and the highest priority so far) and a fresh `sort_id`, so it sorts at the top
-again. The unread counter stays: the badge counts the group once. Members are kept in
+again. The unread counter stays: the badge counts the group once. A row seen already is
+unseen again (there is something new to see on it): seen_at is cleared and the unseen
+counter counts it again, in this transaction. Members are kept in
 tocsin_group_members for the expanded group (the row's first member copied on its first
 growth). Recipients with no open group get a new row from store.insert.
 
@@ -33,6 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..models import GroupMember, Notification, UnreadCounter
+from .store import SEEN, add_unread
 from .types import catalog
 from .validation import NotificationInput
 
@@ -52,6 +55,7 @@ _OPEN_COLUMNS = (
     Notification.url,
     Notification.priority,
     Notification.created_at,
+    SEEN,
 )
 
 
@@ -84,6 +88,7 @@ def merge(
                 "actors": _actors(row.actors, row.actor, content.actor),
                 "priority": max(row.priority, content.priority or "normal", key=_rank),
                 "sort_id": sort_id,
+                "seen_at": None,
             }
         )
     # One executemany by id: the rows are locked (see above), so they are still open.
@@ -91,6 +96,8 @@ def merge(
     stmt = sa.update(table).where(table.c.id == sa.bindparam("b_id"))
     session.execute(stmt, updates)
     session.execute(sa.insert(GroupMember), members)
+    seen = {row.user_id: 1 for row in rows if row.seen_at is not None}
+    add_unread(session, {}, unseen=seen)  # after the rows' locks, as store.insert's
     return {row.user_id: row.id for row in rows}
 
 

@@ -2,7 +2,7 @@
 
 Each takes a list of ids (one for a row's button, many for the bulk form), changes only
 the user's own rows (others' ids are ignored; a view answers 404 when none was found),
-keeps the unread counter exact with guarded UPDATEs (a row changes read state once
+keeps the unread and unseen counters exact with guarded UPDATEs (a row changes read state once
 however many requests race), commits, then tells the user's tabs (undo.announce).
 Archive, delete and mark-all-read (and bulk read) offer an undo (undo.py).
 
@@ -11,7 +11,7 @@ leaves the row read. Delete removes the rows and their group members for good, b
 the undo, which puts them back whole.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ..analytics import track
 from ..models import GroupMember, Notification, utcnow
 from . import queries, restore, undo
-from .store import add_unread
+from .store import SEEN, add_unread, unseen_among
 
 #: Most ids one request may name: a page of the inbox is far fewer.
 MAX_IDS = 500
@@ -58,8 +58,9 @@ def mark_read(
     """Mark the user's rows among `ids` read; with `undoable`, offer to mark them unread again."""
     with _transaction(session):
         found = queries.lock_rows(session, user_id, ids)
-        read = _update(session, user_id, found, Notification.read_at.is_(None), read_at=utcnow())
-        add_unread(session, {user_id: -len(read)})
+        rows = _changed(session, user_id, found, Notification.read_at.is_(None), read_at=utcnow())
+        _count(session, user_id, rows, -1)
+        read = [row.id for row in rows]
         track.ids_on_commit(session, "read", user_id, read)
         token = (
             undo.offer(session, user_id, undo.READ, {"ids": read}, len(read))
@@ -77,8 +78,10 @@ def mark_unread(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
         unarchived = _update(
             session, user_id, found, Notification.archived_at.is_not(None), archived_at=None
         )
-        unread = _update(session, user_id, found, Notification.read_at.is_not(None), read_at=None)
-        add_unread(session, {user_id: len(unread)})
+        rows = _changed(session, user_id, found, Notification.read_at.is_not(None), read_at=None)
+        # A row read unseen (mark all read) is unseen again; one that was seen stays seen.
+        _count(session, user_id, rows, +1)
+        unread = [row.id for row in rows]
         changed = sorted(set(unread) - set(unarchived))
         undo.announce(session, user_id, read=changed, restored=unarchived)
     return Outcome("unread", found, changed=changed, restored=unarchived)
@@ -91,7 +94,7 @@ def archive(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
         found = queries.lock_rows(session, user_id, ids)
         not_archived = Notification.archived_at.is_(None)
         # Unread ones first: the undo makes exactly these unread again.
-        unread = _update(
+        rows = _changed(
             session,
             user_id,
             found,
@@ -100,8 +103,9 @@ def archive(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
             read_at=now,
             archived_at=now,
         )
+        _count(session, user_id, rows, -1)
+        unread = [row.id for row in rows]
         read = _update(session, user_id, found, not_archived, archived_at=now)
-        add_unread(session, {user_id: -len(unread)})
         archived = sorted(unread + read)
         hits = track.ids_on_commit(session, "archived", user_id, archived)
         was_unread = set(unread)
@@ -152,7 +156,12 @@ def delete(session: Session, user_id: int, ids: Iterable[int]) -> Outcome:
             if deleted
             else []
         )
-        add_unread(session, {user_id: -sum(1 for r in rows if r["read_at"] is None)})
+        unread = [r for r in rows if r["read_at"] is None]
+        add_unread(
+            session,
+            {user_id: -len(unread)},
+            unseen={user_id: -sum(1 for r in unread if r["seen_at"] is None)},
+        )
         token = None
         if rows:
             payload = {"rows": rows, "members": members}
@@ -188,16 +197,15 @@ def read_all(session: Session, user_id: int, up_to: int) -> Outcome:
                 Notification.id == sa.any_(among),
                 Notification.read_at.is_(None),
             )
-        read = list(
-            session.scalars(
-                sa.update(Notification)
-                .where(*unread_shown)
-                .values(read_at=utcnow())
-                .returning(Notification.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        add_unread(session, {user_id: -len(read)})
+        rows = session.execute(
+            sa.update(Notification)
+            .where(*unread_shown)
+            .values(read_at=utcnow())
+            .returning(Notification.id, SEEN)
+            .execution_options(synchronize_session=False)
+        ).all()
+        _count(session, user_id, rows, -1)
+        read = [row.id for row in rows]
         track.ids_on_commit(session, "read", user_id, read)
         token = (
             undo.offer(session, user_id, undo.READ, {"ids": sorted(read)}, len(read))
@@ -244,3 +252,22 @@ def _update(session: Session, user_id: int, ids: list[int], *guards, **values) -
             .execution_options(synchronize_session=False)
         )
     )
+
+
+def _changed(session: Session, user_id: int, ids: list[int], *guards, **values) -> Sequence:
+    """As _update, returning each changed row's id and seen_at (store.SEEN)."""
+    if not ids:
+        return []
+    return session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user_id, Notification.id.in_(ids), *guards)
+        .values(**values)
+        .returning(Notification.id, SEEN)
+        .execution_options(synchronize_session=False)
+    ).all()
+
+
+def _count(session: Session, user_id: int, rows: Sequence, sign: int) -> None:
+    """Move the counters by `rows` that turned unread (+1) or read (-1): all of them on the
+    unread counter, those nobody has seen on the unseen one."""
+    add_unread(session, {user_id: sign * len(rows)}, unseen={user_id: sign * unseen_among(rows)})

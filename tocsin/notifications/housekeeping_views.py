@@ -13,7 +13,7 @@ from flask_login import current_user
 from ..extensions import store
 from ..models import MAX_ID
 from . import housekeeping, queries, undo
-from .jinja import PENDING_UNDO
+from .jinja import PENDING_UNDO, current_badge_count
 from .responses import is_htmx, redirect_back
 from .views import _int_arg, bp
 
@@ -110,6 +110,6 @@ def _render(changed=(), restored=(), removed=(), offer=None):
         changed=queries.by_ids(store.session, uid, changed),
         restored=queries.by_ids(store.session, uid, restored),
         removed=removed,
-        count=queries.unread_count(store.session, uid),
+        count=current_badge_count(),
         offer=offer,
     )

@@ -3,7 +3,7 @@
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, session, url_for
+from flask import Flask, current_app, session, url_for
 from flask_login import current_user
 
 from ..extensions import store
@@ -28,6 +28,16 @@ def pending_undo() -> list[undo.Offer]:
 def current_unread_count() -> int:
     """Return the logged-in user's unread count, for the bell and badge partials."""
     return queries.unread_count(store.session, current_user.id)
+
+
+def current_badge_count() -> int:
+    """Return the logged-in user's badge count: unread or unseen, as TOCSIN_BADGE_COUNTS says."""
+    return queries.badge_count(store.session, current_user.id, badge_counts())
+
+
+def badge_counts() -> str:
+    """Return what the badge counts, "unread" or "unseen" (TOCSIN_BADGE_COUNTS)."""
+    return current_app.config["TOCSIN_BADGE_COUNTS"]
 
 
 def current_snooze() -> snooze.Banner:
@@ -65,6 +75,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(isotime, "isotime")
     app.add_template_filter(safe_link, "tocsin_link")
     app.add_template_global(current_unread_count, "tocsin_unread_count")
+    app.add_template_global(current_badge_count, "tocsin_badge_count")
+    app.add_template_global(badge_counts, "tocsin_badge_counts")
     app.add_template_global(type_info, "tocsin_type")
     app.add_template_global(current_snooze, "tocsin_snooze")
     app.add_template_global(snooze_morning, "tocsin_snooze_morning")

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ..models import AnalyticsEvent, GroupMember, Held, Notification, Undo
-from .store import add_unread
+from .store import SEEN, add_unread
 
 N = Notification
 
@@ -116,13 +116,18 @@ def _remove(session: Session, report: Pruned, batch, start: float) -> int:
         # read_at itself, not `read_at IS NULL`: SQLite 3.40 answered 0 to that in a
         # DELETE's RETURNING on this table for NULL read_at rows (seen in the tests).
         # As text: only None matters, so the timestamp need not be parsed.
-        .returning(N.id, N.user_id, sa.type_coerce(N.read_at, sa.String).label("read_at"))
+        .returning(N.id, N.user_id, sa.type_coerce(N.read_at, sa.String).label("read_at"), SEEN)
         .execution_options(synchronize_session=False)
     ).all()
     unread = Counter(r.user_id for r in gone if r.read_at is None)
+    unseen = Counter(r.user_id for r in gone if r.read_at is None and r.seen_at is None)
     if unread:
-        # The badge equals the unread rows: the counter moves in the same transaction.
-        add_unread(session, {uid: -n for uid, n in unread.items()})
+        # The badge equals the unread rows: the counters move in the same transaction.
+        add_unread(
+            session,
+            {uid: -n for uid, n in unread.items()},
+            unseen={uid: -n for uid, n in unseen.items()},
+        )
         report.unread += sum(unread.values())
     if gone:
         ids = [r.id for r in gone]

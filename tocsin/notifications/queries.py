@@ -46,6 +46,26 @@ def unread_count(session: Session, user_id: int) -> int:
     return value or 0
 
 
+def badge_count(session: Session, user_id: int, counts: str = "unread") -> int:
+    """Return what the badge shows, from the counter row: `counts` is the setting
+    TOCSIN_BADGE_COUNTS, "unread" (every unread row) or "unseen" (those nobody has seen)."""
+    column = UnreadCounter.unseen if counts == "unseen" else UnreadCounter.unread
+    return session.scalar(sa.select(column).where(UnreadCounter.user_id == user_id)) or 0
+
+
+def count_unseen_rows(session: Session, user_id: int) -> int:
+    """Count unread rows nobody has seen directly; to verify and repair the counter."""
+    return session.execute(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(
+            Notification.user_id == user_id,
+            Notification.seen_at.is_(None),
+            Notification.read_at.is_(None),
+        )
+    ).scalar_one()
+
+
 def count_unread_rows(session: Session, user_id: int) -> int:
     """Count unread rows directly; used to verify and repair the counter."""
     return session.execute(

@@ -1,6 +1,6 @@
 """Put rows back as they were before an archive, a mark-all-read or a delete (undo.py
 decides when): guarded, so a row another tab changed since stays as that tab left it,
-with the unread counter changed by exactly the rows made unread again."""
+with the unread and unseen counters changed by exactly the rows made unread again."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..models import GroupMember, Notification, UTCDateTime
 from . import queries
-from .store import add_unread
+from .store import SEEN, add_unread, unseen_among
 
 
 @dataclass(frozen=True)
@@ -26,28 +26,29 @@ def unarchive(session: Session, user_id: int, payload: dict) -> Reverted:
     mine = Notification.user_id == user_id, Notification.archived_at.is_not(None)
     was_unread = list(payload.get("unread", []))
     was_read = sorted(set(payload.get("ids", [])) - set(was_unread))
-    unread = _returning_ids(
+    made_unread = _returning(
         session,
         sa.update(Notification)
         .where(*mine, Notification.id.in_(was_unread), Notification.read_at.is_not(None))
         .values(archived_at=None, read_at=None),
     )
+    _unread_again(session, user_id, made_unread)
+    unread = [row.id for row in made_unread]
     read = _returning_ids(
         session,
         sa.update(Notification)
         .where(*mine, Notification.id.in_(was_read))
         .values(archived_at=None),
     )
-    add_unread(session, {user_id: len(unread)})
     return Reverted(sorted(unread + read), [])
 
 
 def unread(session: Session, user_id: int, payload: dict) -> Reverted:
     """Mark unread again what a mark-all-read (or a bulk read) read, unless archived since."""
     ids = sorted(payload.get("ids", []))
-    unread: list[int] = []
+    rows: list = []
     for start in range(0, len(ids), queries.LOCK_CHUNK):  # it may name every unread row
-        unread += _returning_ids(
+        rows += _returning(
             session,
             sa.update(Notification)
             .where(
@@ -58,8 +59,8 @@ def unread(session: Session, user_id: int, payload: dict) -> Reverted:
             )
             .values(read_at=None),
         )
-    add_unread(session, {user_id: len(unread)})
-    return Reverted([], sorted(unread))
+    _unread_again(session, user_id, rows)
+    return Reverted([], sorted(row.id for row in rows))
 
 
 def reinsert(session: Session, user_id: int, payload: dict) -> Reverted:
@@ -71,7 +72,9 @@ def reinsert(session: Session, user_id: int, payload: dict) -> Reverted:
         session.execute(sa.insert(Notification), rows)
     if members:
         session.execute(sa.insert(GroupMember), members)
-    add_unread(session, {user_id: sum(1 for r in rows if r["read_at"] is None)})
+    unread = [r for r in rows if r["read_at"] is None]
+    unseen = sum(1 for r in unread if r["seen_at"] is None)
+    add_unread(session, {user_id: len(unread)}, unseen={user_id: unseen})
     return Reverted(sorted(r["id"] for r in rows), [])
 
 
@@ -101,3 +104,16 @@ def _returning_ids(session: Session, stmt) -> list[int]:
             stmt.returning(Notification.id).execution_options(synchronize_session=False)
         )
     )
+
+
+def _returning(session: Session, stmt) -> list:
+    """Run a guarded UPDATE; return each changed row's id and seen_at (store.SEEN)."""
+    return list(
+        session.execute(
+            stmt.returning(Notification.id, SEEN).execution_options(synchronize_session=False)
+        )
+    )
+
+
+def _unread_again(session: Session, user_id: int, rows: list) -> None:
+    add_unread(session, {user_id: len(rows)}, unseen={user_id: unseen_among(rows)})

@@ -4,13 +4,12 @@ from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import broker
 from ..analytics import track
 from ..models import Notification, UnreadCounter, utcnow
 from . import pipeline, queries
-from .store import add_unread
+from .store import SEEN, add_unread, unseen_among
 from .types import type_info
 from .validation import clean
 
@@ -22,8 +21,9 @@ class NotificationNotFound(LookupError):
     """No notification with that id belongs to the user."""
 
 
-def _add_unread(session: Session, user_id: int, delta: int) -> None:
-    add_unread(session, {user_id: delta})
+def _read(session: Session, user_id: int, rows) -> None:
+    """Take `rows` (just read; with seen_at) off the user's unread and unseen counters."""
+    add_unread(session, {user_id: -len(rows)}, unseen={user_id: -unseen_among(rows)})
 
 
 def create(session: Session, user_id: int, **fields) -> Notification:
@@ -44,19 +44,18 @@ def mark_read(session: Session, user_id: int, notification_id: int) -> Notificat
         raise NotificationNotFound(notification_id)
     # The guard on read_at makes a concurrent second read change nothing, so the counter
     # is decremented exactly once.
-    changed = cast(
-        sa.CursorResult,
-        session.execute(  # an UPDATE's Result is a CursorResult
-            sa.update(Notification)
-            .where(
-                Notification.id == notification_id,
-                Notification.user_id == user_id,
-                Notification.read_at.is_(None),
-            )
-            .values(read_at=utcnow())
-        ),
-    ).rowcount
-    _add_unread(session, user_id, -changed)
+    changed = session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.user_id == user_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+        .returning(Notification.id, SEEN)
+        .execution_options(synchronize_session=False)
+    ).all()
+    _read(session, user_id, changed)
     if changed:
         track.on_commit(session, "read", [notification])
     session.commit()
@@ -71,19 +70,19 @@ def mark_all_read(session: Session, user_id: int, up_to: int) -> list[int]:
 
     A group that grew after the page was shown sorts above `up_to`, so it stays unread.
     """
-    ids = list(
-        session.scalars(
-            sa.update(Notification)
-            .where(
-                Notification.user_id == user_id,
-                Notification.position <= up_to,
-                Notification.read_at.is_(None),
-            )
-            .values(read_at=utcnow())
-            .returning(Notification.id)
+    rows = session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.user_id == user_id,
+            Notification.position <= up_to,
+            Notification.read_at.is_(None),
         )
-    )
-    _add_unread(session, user_id, -len(ids))
+        .values(read_at=utcnow())
+        .returning(Notification.id, SEEN)
+        .execution_options(synchronize_session=False)
+    ).all()
+    _read(session, user_id, rows)
+    ids = [row.id for row in rows]
     track.ids_on_commit(session, "read", user_id, ids)
     session.commit()
     if ids:
@@ -92,33 +91,12 @@ def mark_all_read(session: Session, user_id: int, up_to: int) -> list[int]:
     return ids
 
 
-def mark_seen(session: Session, user_id: int, notifications: list[Notification]) -> None:
-    """Stamp seen_at on the listed notifications the user had not seen yet; commit that alone."""
-    unseen = [n for n in notifications if n.seen_at is None]
-    if not unseen:
-        return  # the usual case once a list has been shown: no write at all
-    now = utcnow()
-    # Its own short transaction: committing the caller's session would expire the rows
-    # about to be rendered (a reload each). The guard keeps the first time seen.
-    with Session(bind=session.get_bind()) as own, own.begin():
-        own.execute(
-            sa.update(Notification)
-            .where(
-                Notification.user_id == user_id,
-                Notification.id.in_([n.id for n in unseen]),
-                Notification.seen_at.is_(None),
-            )
-            .values(seen_at=now)
-        )
-    for n in unseen:
-        set_committed_value(n, "seen_at", now)
-
-
 def recount_unread(session: Session, user_id: int) -> int:
-    """Rebuild the user's unread counter from the rows; return the count."""
+    """Rebuild the user's unread and unseen counters from the rows; return the unread count."""
     count = queries.count_unread_rows(session, user_id)
+    unseen = queries.count_unseen_rows(session, user_id)
     session.execute(sa.delete(UnreadCounter).where(UnreadCounter.user_id == user_id))
-    session.add(UnreadCounter(user_id=user_id, unread=count))
+    session.add(UnreadCounter(user_id=user_id, unread=count, unseen=unseen))
     session.commit()
     return count
 
@@ -164,13 +142,14 @@ def resolve_action(
     if not taken:
         session.rollback()
         raise ActionAlreadyTaken(notification_id)
-    read = cast(
-        sa.CursorResult,
-        session.execute(
-            sa.update(Notification).where(*mine, Notification.read_at.is_(None)).values(read_at=now)
-        ),
-    ).rowcount
-    _add_unread(session, user_id, -read)
+    read = session.execute(
+        sa.update(Notification)
+        .where(*mine, Notification.read_at.is_(None))
+        .values(read_at=now)
+        .returning(Notification.id, SEEN)
+        .execution_options(synchronize_session=False)
+    ).all()
+    _read(session, user_id, read)
     track.on_commit(session, "acted", [notification])
     if read:
         track.on_commit(session, "read", [notification])

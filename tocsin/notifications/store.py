@@ -1,4 +1,5 @@
-"""The pipeline's store stage: insert rows and bump unread counters in the caller's transaction."""
+"""The pipeline's store stage: insert rows and bump unread and unseen counters in the caller's
+transaction."""
 
 from collections.abc import Collection
 from typing import cast
@@ -15,6 +16,14 @@ from .validation import NotificationInput
 
 #: Rows per INSERT statement when fanning out.
 BATCH = 1000
+#: seen_at for a guarded UPDATE's or a DELETE's RETURNING, as text: only NULL matters, so
+#: nothing is parsed (and SQLite 3.40 misanswered `IS NULL` there, prune_batches.py).
+SEEN = sa.type_coerce(Notification.seen_at, sa.String).label("seen_at")
+
+
+def unseen_among(rows) -> int:
+    """How many of `rows` (with a `seen_at`, as SEEN returns it) nobody has seen."""
+    return sum(1 for row in rows if row.seen_at is None)
 
 
 def insert(session: Session, recipients: list[int], content: NotificationInput) -> list[int]:
@@ -31,25 +40,39 @@ def insert(session: Session, recipients: list[int], content: NotificationInput) 
     for start in range(0, len(rows), BATCH):
         stmt = sa.insert(Notification).returning(Notification.id, sort_by_parameter_order=True)
         ids += session.scalars(stmt, rows[start : start + BATCH]).all()
-    add_unread(session, {uid: 1 for uid in recipients})
+    new = {uid: 1 for uid in recipients}
+    add_unread(session, new, unseen=new)  # a new row is unread and unseen
     return ids
 
 
-def add_unread(session: Session, deltas: dict[int, int]) -> None:
-    """Change users' unread counters inside the caller's transaction."""
-    deltas = {uid: d for uid, d in deltas.items() if d}
-    if not deltas:
+def add_unread(session: Session, deltas: dict[int, int], *, unseen: dict[int, int]) -> None:
+    """Change users' unread and unseen counters inside the caller's transaction.
+
+    `unseen` counts the rows among them with seen_at NULL (the unseen counter holds unread
+    rows nobody has seen); a stamp of seen_at alone passes only `unseen`.
+    """
+    users = sorted(
+        uid for uid in deltas.keys() | unseen.keys() if deltas.get(uid) or unseen.get(uid)
+    )
+    if not users:
         return
     # Always in id order: concurrent fan-outs then lock counter rows in the same order.
-    params = [{"user_id": uid, "unread": deltas[uid]} for uid in sorted(deltas)]
+    params = [
+        {"user_id": uid, "unread": deltas.get(uid, 0), "unseen": unseen.get(uid, 0)}
+        for uid in users
+    ]
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        bulk_postgres.add_unread(session, deltas)
+        bulk_postgres.add_unread(session, params)
         return
     if dialect == "sqlite":
         stmt = sqlite_insert(UnreadCounter)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["user_id"], set_={"unread": UnreadCounter.unread + stmt.excluded.unread}
+            index_elements=["user_id"],
+            set_={
+                "unread": UnreadCounter.unread + stmt.excluded.unread,
+                "unseen": UnreadCounter.unseen + stmt.excluded.unseen,
+            },
         )
         session.execute(stmt, params)
         return
@@ -57,7 +80,9 @@ def add_unread(session: Session, deltas: dict[int, int]) -> None:
         updated = session.execute(
             sa.update(UnreadCounter)
             .where(UnreadCounter.user_id == p["user_id"])
-            .values(unread=UnreadCounter.unread + p["unread"])
+            .values(
+                unread=UnreadCounter.unread + p["unread"], unseen=UnreadCounter.unseen + p["unseen"]
+            )
         )
         if cast(sa.CursorResult, updated).rowcount == 0:  # an UPDATE's Result is one
             session.add(UnreadCounter(**p))

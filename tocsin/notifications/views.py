@@ -54,14 +54,11 @@ def _state_arg(args) -> queries.State | None:
 
 
 def _page(before: int | None, state: queries.State | None = None):
-    """Return a page of the user's list, stamping its rows seen: the user is looking at them."""
-    page = queries.page(
+    """Return a page of the user's list. Listing stamps nothing: a row is seen once it was
+    on screen for a second (tocsin-seen.js posts it, seen_views.py)."""
+    return queries.page(
         store.session, current_user.id, before, current_app.config["TOCSIN_PAGE_SIZE"], state
     )
-    # A GET that writes, as Login.seen_at does: a receipt, not a state the user changes;
-    # guarded, and no write at all once the listed rows are seen.
-    service.mark_seen(store.session, current_user.id, page.items)
-    return page
 
 
 @bp.get("/bell")
@@ -136,6 +133,6 @@ def read(notification_id: int):
     return redirect(follow, 303) if follow else redirect_back()
 
 
-# Register their routes on `bp`: snooze, housekeeping (mark unread, archive, delete,
-# bulk, undo, mark all read) and saved filters live in modules of their own.
-from . import housekeeping_views, saved_filters_views, snooze_views  # noqa: E402, F401
+# Register their routes on `bp`: snooze, seen, housekeeping (mark unread, archive,
+# delete, bulk, undo, mark all read) and saved filters live in modules of their own.
+from . import housekeeping_views, saved_filters_views, seen_views, snooze_views  # noqa: E402, F401
