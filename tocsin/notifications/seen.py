@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import broker, state
+from ..analytics.recorder import LIVE
 from ..models import Notification, utcnow
 from . import pipeline
 from .store import add_unread
@@ -65,5 +66,5 @@ def mark_seen(session: Session, user_id: int, ids: Iterable[int]) -> list[int]:
     session.commit()
     recorder = state.current().analytics
     if recorder is not None and rows:
-        recorder.record("seen", "live", rows)
+        recorder.record("seen", LIVE, rows)
     return stamped
