@@ -14,6 +14,9 @@ from .inbox import SavedFilter, Undo
 from .notifications import GroupMember, Notification, UnreadCounter
 from .preferences import Held, Preference
 
+# The full-text index's DDL, hung on the notifications table's create and drop events.
+from . import search  # noqa: E402, F401, I001
+
 __all__ = [
     "MAX_ID",
     "AnalyticsDaily",

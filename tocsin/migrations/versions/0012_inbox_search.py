@@ -1,0 +1,81 @@
+"""Inbox search and filters
+
+Full-text search over title, body and actor: on SQLite an FTS5 table with external
+content kept by triggers (insert, delete, and updates of those three columns only; read
+and seen stamps never touch it), filled from the existing rows; on PostgreSQL a GIN
+index on a 'simple' tsvector expression, led by user_id through btree_gin when the
+extension can be created. Two btree indexes for the type and date filters.
+
+On a large PostgreSQL table the GIN build takes a while under a lock on writes; build
+it beforehand with CREATE INDEX CONCURRENTLY under the same name and definition, and
+this migration's IF NOT EXISTS leaves it.
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-01 20:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+FTS = "tocsin_notifications_fts"
+TSVECTOR = (
+    "to_tsvector('simple'::regconfig, COALESCE(title, '') || ' ' || COALESCE(body, '')"
+    " || ' ' || COALESCE(actor, ''))"
+)
+GIN = "ix_tocsin_notifications_search"
+COLUMNS = "rowid, title, body, actor"
+DELETE = f"INSERT INTO {FTS}({FTS}, {COLUMNS}) VALUES ('delete', old.id, old.title, old.body, old.actor);"
+INSERT = f"INSERT INTO {FTS}({COLUMNS}) VALUES (new.id, new.title, new.body, new.actor);"
+SQLITE = (
+    f"CREATE VIRTUAL TABLE {FTS} USING fts5(title, body, actor,"
+    " content='tocsin_notifications', content_rowid='id',"
+    " tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    f"CREATE TRIGGER {FTS}_insert AFTER INSERT ON tocsin_notifications BEGIN {INSERT} END",
+    f"CREATE TRIGGER {FTS}_delete AFTER DELETE ON tocsin_notifications BEGIN {DELETE} END",
+    f"CREATE TRIGGER {FTS}_update AFTER UPDATE OF title, body, actor"
+    f" ON tocsin_notifications BEGIN {DELETE} {INSERT} END",
+    f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')",
+)
+POSTGRES = (
+    "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS btree_gin SCHEMA public;"
+    " EXCEPTION WHEN OTHERS THEN NULL; END $$",
+    "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'btree_gin') THEN"
+    f" CREATE INDEX IF NOT EXISTS {GIN} ON tocsin_notifications USING gin (user_id, ({TSVECTOR}));"
+    f" ELSE CREATE INDEX IF NOT EXISTS {GIN} ON tocsin_notifications USING gin (({TSVECTOR}));"
+    " END IF; END $$",
+)
+POSITION = sa.text("coalesce(sort_id, id)")
+LATEST = sa.text("coalesce(updated_at, created_at)")
+
+
+def upgrade():
+    op.create_index(
+        "ix_tocsin_notifications_user_type_position",
+        "tocsin_notifications",
+        ["user_id", "type", POSITION],
+    )
+    op.create_index(
+        "ix_tocsin_notifications_user_latest", "tocsin_notifications", ["user_id", LATEST]
+    )
+    dialect = op.get_bind().dialect.name
+    for statement in SQLITE if dialect == "sqlite" else POSTGRES if dialect == "postgresql" else ():
+        op.execute(statement)
+
+
+def downgrade():
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for name in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS {FTS}_{name}")
+        op.execute(f"DROP TABLE IF EXISTS {FTS}")
+    elif dialect == "postgresql":
+        op.execute(f"DROP INDEX IF EXISTS {GIN}")
+    op.drop_index("ix_tocsin_notifications_user_latest", table_name="tocsin_notifications")
+    op.drop_index("ix_tocsin_notifications_user_type_position", table_name="tocsin_notifications")
