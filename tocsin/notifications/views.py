@@ -9,7 +9,8 @@ from .. import unavailable
 from ..config import PACKAGE
 from ..extensions import store
 from ..models import MAX_ID
-from . import preferences_views, queries, service
+from . import inbox_query, preferences, preferences_views, queries, search, service, types
+from .jinja import SEARCH_WORDS
 from .links import safe_link
 from .responses import database_error, is_htmx, redirect_back
 
@@ -41,21 +42,10 @@ def _int_arg(source, name: str, *, required: bool = False) -> int | None:
     return int(raw)
 
 
-def _state_arg(args) -> queries.State | None:
-    """The inbox's `state`: unread, read or archived; missing or empty = every non-archived row."""
-    raw = args.get("state")
-    if raw in (None, ""):
-        return None
-    for state in queries.STATES:
-        if raw == state:
-            return state
-    abort(400, description="state must be one of: " + ", ".join(queries.STATES))
-
-
-def _page(before: int | None, state: queries.State | None = None):
-    """Return a page of the user's list, stamping its rows seen: the user is looking at them."""
+def _page(before: int | None):
+    """Return a page of the panel's list, stamping its rows seen: the user is looking at them."""
     page = queries.page(
-        store.session, current_user.id, before, current_app.config["TOCSIN_PAGE_SIZE"], state
+        store.session, current_user.id, before, current_app.config["TOCSIN_PAGE_SIZE"]
     )
     # A GET that writes, as Login.seen_at does: a receipt, not a state the user changes;
     # guarded, and no write at all once the listed rows are seen.
@@ -79,11 +69,29 @@ def panel():
 
 @bp.get("")
 def inbox():
-    state = _state_arg(request.args)
+    """The inbox: a state, types, words and a date range in any mix (inbox_query), paged
+    by `before=`; a bad query is a 400 that says what is wrong."""
+    known = types.catalog()
+    try:
+        query = inbox_query.parse(request.args, known)
+    except inbox_query.InvalidQuery as exc:
+        abort(400, description=str(exc))
     before = _int_arg(request.args, "before")
-    page = _page(before, state)
+    session, uid = store.session, current_user.id
+    zone = preferences.load(session, uid).tz
+    size = current_app.config["TOCSIN_PAGE_SIZE"]
+    page = search.find(session, uid, query, zone, before, size)
+    service.mark_seen(session, uid, page.items)
     return render_template(
-        "tocsin/inbox.html", page=page, up_to=page.newest_id, before=before, state=state
+        "tocsin/inbox.html",
+        page=page,
+        up_to=page.newest_id,
+        before=before,
+        state=query.state,
+        query=query,
+        counts=search.tab_counts(session, uid, query, zone),
+        known_types=[known.get(name) for name in known],
+        **{SEARCH_WORDS: search.words(query.q)},
     )
 
 

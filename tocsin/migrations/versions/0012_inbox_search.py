@@ -30,23 +30,30 @@ TSVECTOR = (
     " || ' ' || COALESCE(actor, ''))"
 )
 GIN = "ix_tocsin_notifications_search"
-COLUMNS = "rowid, title, body, actor"
-DELETE = f"INSERT INTO {FTS}({FTS}, {COLUMNS}) VALUES ('delete', old.id, old.title, old.body, old.actor);"
-INSERT = f"INSERT INTO {FTS}({COLUMNS}) VALUES (new.id, new.title, new.body, new.actor);"
+DELETE = (
+    "INSERT INTO tocsin_notifications_fts(tocsin_notifications_fts, rowid, title, body, actor)"
+    " VALUES ('delete', old.id, old.title, old.body, old.actor);"
+)
+INSERT = (
+    "INSERT INTO tocsin_notifications_fts(rowid, title, body, actor)"
+    " VALUES (new.id, new.title, new.body, new.actor);"
+)
 SQLITE = (
-    f"CREATE VIRTUAL TABLE {FTS} USING fts5(title, body, actor,"
+    "CREATE VIRTUAL TABLE tocsin_notifications_fts USING fts5(title, body, actor,"
     " content='tocsin_notifications', content_rowid='id',"
     " tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
-    f"CREATE TRIGGER {FTS}_insert AFTER INSERT ON tocsin_notifications BEGIN {INSERT} END",
-    f"CREATE TRIGGER {FTS}_delete AFTER DELETE ON tocsin_notifications BEGIN {DELETE} END",
-    f"CREATE TRIGGER {FTS}_update AFTER UPDATE OF title, body, actor"
-    f" ON tocsin_notifications BEGIN {DELETE} {INSERT} END",
-    f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')",
+    "CREATE TRIGGER tocsin_notifications_fts_insert AFTER INSERT ON tocsin_notifications"
+    " BEGIN " + INSERT + " END",
+    "CREATE TRIGGER tocsin_notifications_fts_delete AFTER DELETE ON tocsin_notifications"
+    " BEGIN " + DELETE + " END",
+    "CREATE TRIGGER tocsin_notifications_fts_update AFTER UPDATE OF title, body, actor"
+    " ON tocsin_notifications BEGIN " + DELETE + " " + INSERT + " END",
+    "INSERT INTO tocsin_notifications_fts(tocsin_notifications_fts) VALUES ('rebuild')",
 )
 POSTGRES = (
     "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS btree_gin SCHEMA public;"
     " EXCEPTION WHEN OTHERS THEN NULL; END $$",
-    "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'btree_gin') THEN"
+    "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'btree_gin') THEN"  # noqa: S608
     f" CREATE INDEX IF NOT EXISTS {GIN} ON tocsin_notifications USING gin (user_id, ({TSVECTOR}));"
     f" ELSE CREATE INDEX IF NOT EXISTS {GIN} ON tocsin_notifications USING gin (({TSVECTOR}));"
     " END IF; END $$",

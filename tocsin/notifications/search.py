@@ -1,0 +1,103 @@
+"""The inbox's filters as SQL: type, date range and full-text words, on either database.
+
+Every filter is a condition added to the list's own query, so the order (position,
+newest first) and the `before=` keyset stay what they are without filters: a page under
+any mix of filters is the same rows as that list would show, in the same order, none
+skipped or repeated. Each filter has an index (models/search.py, models/notifications.py).
+"""
+
+import re
+from datetime import UTC, datetime, time, timedelta, tzinfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..models import Notification
+from ..models.search import FTS_TABLE, TSVECTOR
+from .inbox_query import STATES, InboxQuery, State
+from .queries import Page, page, state_condition, unread_count
+
+#: Words a search uses at most (the rest of a long query is ignored).
+MAX_WORDS = 16
+#: Tab counts stop here and show "999+": an exact count of a million rows is a scan.
+COUNT_CAP = 999
+_WORD = re.compile(r"\w+")
+
+
+def words(q: str) -> list[str]:
+    """Return the search's words, lowercased: letters, digits and underscores only, so
+    nothing a user types can be query syntax."""
+    return _WORD.findall(q.lower())[:MAX_WORDS]
+
+
+def matches(found: list[str], dialect: str) -> sa.ColumnElement[bool]:
+    """Rows whose title, body or actor hold every word, the last one as a prefix."""
+    if dialect == "postgresql":
+        tsquery = " & ".join(found[:-1] + [found[-1] + ":*"])
+        # Rendered into the statement (safe: \w only) rather than bound, so that the
+        # planner sees the words and can tell a rare word from a common one.
+        literal = sa.bindparam("tsquery", tsquery, literal_execute=True)
+        query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), literal)
+        return sa.literal_column(TSVECTOR).op("@@")(query)
+    expression = " ".join(f'"{w}"' for w in found) + "*"
+    rowids = sa.text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts")  # noqa: S608
+    return Notification.id.in_(rowids.bindparams(fts=expression).columns(rowid=sa.Integer))
+
+
+def day_start(day, zone: tzinfo) -> datetime:
+    """The UTC instant a day starts in the user's timezone."""
+    return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
+def conditions(query: InboxQuery, zone: tzinfo, dialect: str) -> list[sa.ColumnElement[bool]]:
+    """Return the query's filters (not its state) as conditions on Notification."""
+    out: list[sa.ColumnElement[bool]] = []
+    if query.types:
+        out.append(Notification.type.in_(query.types))
+    if query.since:
+        out.append(Notification.latest >= day_start(query.since, zone))
+    if query.until:
+        out.append(Notification.latest < day_start(query.until + timedelta(days=1), zone))
+    found = words(query.q)
+    if found:
+        out.append(matches(found, dialect))
+    return out
+
+
+def find(
+    session: Session,
+    user_id: int,
+    query: InboxQuery,
+    zone: tzinfo,
+    before: int | None = None,
+    limit: int = 20,
+) -> Page:
+    """Return a page of the user's inbox under `query`, below position `before` if given."""
+    where = conditions(query, zone, session.get_bind().dialect.name)
+    return page(session, user_id, before, limit, query.state, where)
+
+
+def count(session: Session, user_id: int, state: State | None, where) -> int:
+    """Count the user's rows in `state` under `where`, stopping past COUNT_CAP."""
+    inner = (
+        sa.select(sa.literal(1))
+        .where(Notification.user_id == user_id, state_condition(state), *where)
+        .limit(COUNT_CAP + 1)
+    )
+    return session.scalar(sa.select(sa.func.count()).select_from(inner.subquery())) or 0
+
+
+def tab_counts(
+    session: Session, user_id: int, query: InboxQuery, zone: tzinfo
+) -> dict[State | None, str]:
+    """Return each tab's count under the query's filters, "999+" past the cap; Unread
+    without filters comes from the badge's counter and is exact."""
+    where = conditions(query, zone, session.get_bind().dialect.name)
+    out: dict[State | None, str] = {}
+    for state in (None, *STATES):
+        if state == "unread" and not where:
+            out[state] = str(unread_count(session, user_id))
+            continue
+        n = count(session, user_id, state, where)
+        out[state] = f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+    return out
