@@ -14,9 +14,11 @@ from .notifications import Notification
 
 FTS_TABLE = "tocsin_notifications_fts"
 #: The PostgreSQL document; queries must repeat it literally for the index to apply.
+#: Punctuation inside words becomes space first, so words split as FTS5's unicode61
+#: splits them ("INV-2024" is inv and 2024 on both, not inv and -2024).
 TSVECTOR = (
-    "to_tsvector('simple'::regconfig, COALESCE(title, '') || ' ' || COALESCE(body, '')"
-    " || ' ' || COALESCE(actor, ''))"
+    "to_tsvector('simple'::regconfig, translate(COALESCE(title, '') || ' ' ||"
+    " COALESCE(body, '') || ' ' || COALESCE(actor, ''), '-.@/_+#', '       '))"
 )
 GIN_INDEX = "ix_tocsin_notifications_search"
 

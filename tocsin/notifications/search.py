@@ -21,12 +21,13 @@ from .queries import Page, page, state_condition, unread_count
 MAX_WORDS = 16
 #: Tab counts stop here and show "999+": an exact count of a million rows is a scan.
 COUNT_CAP = 999
-_WORD = re.compile(r"\w+")
+#: Letters and digits: what both databases' tokenizers keep as a word.
+_WORD = re.compile(r"[^\W_]+")
 
 
 def words(q: str) -> list[str]:
-    """Return the search's words, lowercased: letters, digits and underscores only, so
-    nothing a user types can be query syntax."""
+    """Return the search's words, lowercased: letters and digits only, so nothing a user
+    types can be query syntax."""
     return _WORD.findall(q.lower())[:MAX_WORDS]
 
 
@@ -34,7 +35,7 @@ def matches(found: list[str], dialect: str) -> sa.ColumnElement[bool]:
     """Rows whose title, body or actor hold every word, the last one as a prefix."""
     if dialect == "postgresql":
         tsquery = " & ".join(found[:-1] + [found[-1] + ":*"])
-        # Rendered into the statement (safe: \w only) rather than bound, so that the
+        # Rendered into the statement (safe: letters and digits only) rather than bound, so that the
         # planner sees the words and can tell a rare word from a common one.
         literal = sa.bindparam("tsquery", tsquery, literal_execute=True)
         query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), literal)

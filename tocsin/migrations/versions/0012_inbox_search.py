@@ -26,8 +26,8 @@ depends_on = None
 
 FTS = "tocsin_notifications_fts"
 TSVECTOR = (
-    "to_tsvector('simple'::regconfig, COALESCE(title, '') || ' ' || COALESCE(body, '')"
-    " || ' ' || COALESCE(actor, ''))"
+    "to_tsvector('simple'::regconfig, translate(COALESCE(title, '') || ' ' ||"
+    " COALESCE(body, '') || ' ' || COALESCE(actor, ''), '-.@/_+#', '       '))"
 )
 GIN = "ix_tocsin_notifications_search"
 DELETE = (
