@@ -31,6 +31,7 @@ EXPRESSION_INDEXES = frozenset(
         "ix_tocsin_notifications_user_position",
         "ix_tocsin_notifications_user_type_position",
         "ix_tocsin_notifications_user_latest",
+        "ix_tocsin_notifications_archived",
         "ix_tocsin_notifications_search",
     }
 )

@@ -31,21 +31,23 @@ TYPES = (
 )
 
 # m mixes the row's rank among the heavy user's into n: the heavy user (every k-th row)
-# gets every type, word and state in the same shares as everyone.
+# gets every type, word and state in the same shares as everyone; type, word, unread and
+# archived each take a different part of m, so they do not go together.
+AT = f"to_timestamp(:epoch + n * ({SPAN_S}::float8 / :rows))"
 LOAD = f"""
 INSERT INTO tocsin_notifications
   (id, user_id, type, title, body, actor, priority, created_at, read_at, archived_at)
 SELECT n,
   CASE WHEN n % :every = 0 THEN {HEAVY_USER} ELSE 2 + (n * 7919) % :users END,
   (ARRAY{list(TYPES)!r})[1 + m % 10],
-  CASE WHEN m % 2 = 0 THEN 'update' WHEN m % 20 = 1 THEN 'payment' WHEN m % 20 = 3
-       THEN 'payroll' ELSE 'notice' END || ' thing ' || n,
+  CASE WHEN (m / 10) % 2 = 0 THEN 'update' WHEN (m / 10) % 20 = 1 THEN 'payment'
+       WHEN (m / 10) % 20 = 3 THEN 'payroll' ELSE 'notice' END || ' thing ' || n,
   'Reference R' || (n % 9973) || ' for your account'
        || CASE WHEN m % {RARE_EVERY} = 7 THEN ' zanzibar' ELSE '' END,
   'user' || (m % 5000), 'normal',
-  to_timestamp(:epoch + n * ({SPAN_S}::float8 / :rows)),
-  CASE WHEN m % 10 = 5 THEN NULL ELSE to_timestamp(:epoch + n * ({SPAN_S}::float8 / :rows)) END,
-  CASE WHEN m % 50 = 11 THEN to_timestamp(:epoch + n * ({SPAN_S}::float8 / :rows)) END
+  {AT},
+  CASE WHEN (m / 7) % 10 = 5 THEN NULL ELSE {AT} END,
+  CASE WHEN (m / 3) % 50 = 11 THEN {AT} END
 FROM (SELECT n, n + n / :every AS m
       FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n) AS seq
 """

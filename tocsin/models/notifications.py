@@ -37,6 +37,14 @@ class Notification(Model):
             postgresql_where=sa.text("seen_at IS NULL AND read_at IS NULL"),
             sqlite_where=sa.text("seen_at IS NULL AND read_at IS NULL"),
         ),
+        # The Archived tab (and its count): archived rows only, a small share of a user's.
+        sa.Index(
+            "ix_tocsin_notifications_archived",
+            "user_id",
+            sa.func.coalesce(sa.column("sort_id"), sa.column("id")),
+            postgresql_where=sa.text("archived_at IS NOT NULL"),
+            sqlite_where=sa.text("archived_at IS NOT NULL"),
+        ),
         # The inbox filtered by type: keyset per type, read backwards as the list is.
         sa.Index(
             "ix_tocsin_notifications_user_type_position",

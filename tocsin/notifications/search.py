@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.util import ClauseAdapter
 
 from ..models import Notification
 from ..models.search import FTS_TABLE, TSVECTOR
@@ -84,17 +85,17 @@ def find(
     # PostgreSQL cannot tell a rare word from a common one well enough when the last
     # word is a prefix: it would read a million rows backwards for a rare word, or sort
     # half a million GIN matches for a common one. So: the newest PROBE rows in list
-    # order first (a common word fills the page there), then the GIN index for the rest,
-    # in a materialized CTE so that it is the GIN (a rare word: few matches to sort).
+    # order first (a common word fills the page there), then the GIN index for the rest
+    # (the word is rarer than limit in PROBE), in a materialized CTE so that it is the
+    # GIN and not a backward read. The two parts split at `floor`: nothing is skipped
+    # or repeated, and the page is in list order.
     floor = _floor(session, user_id, before)
     if floor is None:
         return page(session, user_id, before, limit, query.state, where)
-    recent = page(
-        session, user_id, before, limit, query.state, [*where, Notification.position > floor]
-    )
-    if recent.next_before is not None:
-        return recent
-    need = limit - len(recent.items)
+    recent = _recent(session, user_id, query.state, where, before, limit)
+    if len(recent) > limit:
+        return Page(recent[:limit], recent[limit - 1].position)
+    need = limit - len(recent)
     older = (
         for_user(user_id)
         .where(state_condition(query.state), *where, Notification.position <= floor)
@@ -103,8 +104,23 @@ def find(
     )
     row = aliased(Notification, older)
     rows = list(session.scalars(sa.select(row).order_by(row.position.desc()).limit(need + 1)))
-    items = recent.items + rows[:need]
+    items = recent + rows[:need]
     return Page(items, items[-1].position if len(rows) > need else None)
+
+
+def _recent(session: Session, user_id: int, state, where, before, limit) -> list[Notification]:
+    """Up to limit + 1 matches among the user's PROBE newest rows below `before`: a
+    subquery with a LIMIT, so the planner must read them in order and cannot take the
+    GIN index (a common word's half a million matches) instead."""
+    stmt = for_user(user_id).order_by(Notification.position.desc()).limit(PROBE)
+    if before is not None:
+        stmt = stmt.where(Notification.position < before)
+    newest = stmt.subquery("newest")
+    adapt = ClauseAdapter(newest).traverse
+    row = aliased(Notification, newest)
+    conditions_there = [adapt(c) for c in (state_condition(state), *where)]
+    found = sa.select(row).where(*conditions_there).order_by(row.position.desc())
+    return list(session.scalars(found.limit(limit + 1)))
 
 
 def _floor(session: Session, user_id: int, before: int | None) -> int | None:

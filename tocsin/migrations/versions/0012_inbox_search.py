@@ -4,7 +4,7 @@ Full-text search over title, body and actor: on SQLite an FTS5 table with extern
 content kept by triggers (insert, delete, and updates of those three columns only; read
 and seen stamps never touch it), filled from the existing rows; on PostgreSQL a GIN
 index on a 'simple' tsvector expression, led by user_id through btree_gin when the
-extension can be created. Two btree indexes for the type and date filters.
+extension can be created. Btree indexes for the type and date filters and the Archived tab.
 
 On a large PostgreSQL table the GIN build takes a while under a lock on writes; build
 it beforehand with CREATE INDEX CONCURRENTLY under the same name and definition, and
@@ -60,6 +60,7 @@ POSTGRES = (
 )
 POSITION = sa.text("coalesce(sort_id, id)")
 LATEST = sa.text("coalesce(updated_at, created_at)")
+ARCHIVED = "archived_at IS NOT NULL"
 
 
 def upgrade():
@@ -70,6 +71,13 @@ def upgrade():
     )
     op.create_index(
         "ix_tocsin_notifications_user_latest", "tocsin_notifications", ["user_id", LATEST]
+    )
+    op.create_index(
+        "ix_tocsin_notifications_archived",
+        "tocsin_notifications",
+        ["user_id", POSITION],
+        postgresql_where=sa.text(ARCHIVED),
+        sqlite_where=sa.text(ARCHIVED),
     )
     dialect = op.get_bind().dialect.name
     for statement in SQLITE if dialect == "sqlite" else POSTGRES if dialect == "postgresql" else ():
@@ -85,4 +93,5 @@ def downgrade():
     elif dialect == "postgresql":
         op.execute(f"DROP INDEX IF EXISTS {GIN}")
     op.drop_index("ix_tocsin_notifications_user_latest", table_name="tocsin_notifications")
+    op.drop_index("ix_tocsin_notifications_archived", table_name="tocsin_notifications")
     op.drop_index("ix_tocsin_notifications_user_type_position", table_name="tocsin_notifications")
