@@ -92,6 +92,7 @@ def load(engine: sa.Engine, rows: int, heavy: int, users: int, epoch: int, log=p
             conn.execute(sa.text(statement))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("SET maintenance_work_mem = '1GB'"))
+        conn.execute(sa.text("SET statement_timeout = 0"))  # the app's is for requests
         for statement in indexes:
             conn.execute(sa.text(statement))
             log(f"  {statement[:90]}")

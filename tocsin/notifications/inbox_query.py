@@ -81,7 +81,7 @@ def parse(args, known_types: Collection[str]) -> InboxQuery:
     since, until = _date(args, "since"), _date(args, "until")
     if since and until and since > until:
         raise InvalidQuery("since must not be after until")
-    return InboxQuery(state, tuple(types), q, since, until)  # type: ignore[arg-type]
+    return InboxQuery(state, tuple(types), q, since, until)
 
 
 def _date(args, name: str) -> date | None:

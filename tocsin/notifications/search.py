@@ -41,7 +41,7 @@ def matches(found: list[str], dialect: str) -> sa.ColumnElement[bool]:
         tsquery = " & ".join(found[:-1] + [found[-1] + ":*"])
         # Rendered into the statement (safe: letters and digits only) rather than bound, so that the
         # planner sees the words and can tell a rare word from a common one.
-        literal = sa.bindparam("tsquery", tsquery, literal_execute=True)
+        literal: sa.BindParameter[str] = sa.bindparam("tsquery", tsquery, literal_execute=True)
         query = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), literal)
         return sa.literal_column(TSVECTOR).op("@@")(query)
     expression = " ".join(f'"{w}"' for w in found) + "*"

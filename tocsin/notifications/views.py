@@ -73,7 +73,7 @@ def inbox():
     by `before=`; a bad query is a 400 that says what is wrong."""
     known = types.catalog()
     try:
-        query = inbox_query.parse(request.args, known)
+        query = inbox_query.parse(request.args, set(known))
     except inbox_query.InvalidQuery as exc:
         abort(400, description=str(exc))
     before = _int_arg(request.args, "before")
