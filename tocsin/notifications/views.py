@@ -2,7 +2,7 @@
 
 from typing import Literal, overload
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import unavailable
@@ -82,7 +82,7 @@ def inbox():
     size = current_app.config["TOCSIN_PAGE_SIZE"]
     page = search.find(session, uid, query, zone, before, size)
     service.mark_seen(session, uid, page.items)
-    return render_template(
+    html = render_template(
         "tocsin/inbox.html",
         page=page,
         up_to=page.newest_id,
@@ -93,6 +93,12 @@ def inbox():
         known_types=[known.get(name) for name in known],
         **{SEARCH_WORDS: search.words(query.q)},
     )
+    response = current_app.make_response(html)
+    if is_htmx() and before is None:
+        # The form sends its empty fields too: push the query's normalised URL instead.
+        qs = query.query_string()
+        response.headers["HX-Push-Url"] = url_for("tocsin.inbox") + (f"?{qs}" if qs else "")
+    return response
 
 
 @bp.get(f"/<int(max={MAX_ID}):notification_id>/group")
