@@ -190,3 +190,10 @@ def test_the_form_works_without_javascript_and_with_htmx(client, alice, rows):
     assert 'type="search"' in form and 'value="parcel"' in form
     assert re.search(r'value="order"\s+checked', form)
     assert '<label class="tocsin-filters-q" for="notification-search">' in form
+
+
+def test_the_bulk_form_comes_back_to_the_filtered_list(client, alice, rows):
+    page = client.get("/notifications?state=unread&type=order&q=ship").text
+    assert 'name="next" value="/notifications?state=unread&amp;type=order&amp;q=ship"' in page
+    plain = client.get("/notifications?state=unread").text
+    assert 'name="next" value="/notifications?state=unread"' in plain
