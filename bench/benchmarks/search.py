@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--keep", action="store_true", help="keep the schema (for --reuse)")
+    parser.add_argument("--reuse", action="store_true", help="measure a kept schema again")
     args = parser.parse_args(argv)
     if args.smoke:
         args.rows, args.heavy, args.users = 200_000, 20_000, 200
@@ -150,14 +152,20 @@ def main(argv: list[str] | None = None) -> None:
     with cli.workdir("tocsin-bench-search-") as instance:
         os.environ["TOCSIN_INSTANCE_PATH"] = str(instance)
         try:
-            url = fresh_schema_url(schema, args.pg_url)
+            sep = "&" if "?" in args.pg_url else "?"
+            url = (
+                f"{args.pg_url}{sep}options=-csearch_path%3D{schema}"
+                if args.reuse
+                else fresh_schema_url(schema, args.pg_url)
+            )
             app = tocsin_app.make_app(url, "bench", TOCSIN_PRUNE_INTERVAL=0)
             try:
                 with app.app_context():
-                    db.create_all()
                     t0 = time.perf_counter()
-                    epoch = int(EPOCH.timestamp())
-                    search_data.load(db.engine, args.rows, args.heavy, args.users, epoch, log)
+                    if not args.reuse:
+                        db.create_all()
+                        epoch = int(EPOCH.timestamp())
+                        search_data.load(db.engine, args.rows, args.heavy, args.users, epoch, log)
                     data["load_s"] = time.perf_counter() - t0
                     data["version"] = db.session.scalar(sa.text("SHOW server_version"))
                     uid = search_data.HEAVY_USER
@@ -170,7 +178,8 @@ def main(argv: list[str] | None = None) -> None:
             finally:
                 tocsin_app.dispose(app)
         finally:
-            drop_schema(schema, args.pg_url)
+            if not args.keep:
+                drop_schema(schema, args.pg_url)
     data["machine"] = machine_info(
         postgresql_server=data.get("version"),
         psycopg=psycopg.__version__,

@@ -69,6 +69,35 @@ def conditions(query: InboxQuery, zone: tzinfo, dialect: str) -> list[sa.ColumnE
     return out
 
 
+def date_bounds(
+    session: Session, user_id: int, query: InboxQuery, zone: tzinfo
+) -> tuple[int | None, int | None] | None:
+    """Return the positions the date range spans (low, high; None = open), or None when
+    no row of the user's falls in it.
+
+    A row's position and its date (latest_at) grow together: both are set when the row
+    is made or its group grows. So the range is read off the date index at its two ends
+    (one row each), and the list is then a range of positions, read in order like any
+    page, instead of every row of the range sorted. Rows are still checked against the
+    dates themselves; a row whose clock and position disagree across midnight by the
+    length of a transaction may fall out at the range's edge.
+    """
+    latest, base = Notification.latest, sa.select(Notification.position)
+    base = base.where(Notification.user_id == user_id)
+    low = high = None
+    if query.since:
+        start = base.where(latest >= day_start(query.since, zone))
+        low = session.scalar(start.order_by(latest.asc()).limit(1))
+        if low is None:
+            return None
+    if query.until:
+        end = base.where(latest < day_start(query.until + timedelta(days=1), zone))
+        high = session.scalar(end.order_by(latest.desc()).limit(1))
+        if high is None:
+            return None
+    return low, high
+
+
 def find(
     session: Session,
     user_id: int,
@@ -80,6 +109,14 @@ def find(
     """Return a page of the user's inbox under `query`, below position `before` if given."""
     dialect = session.get_bind().dialect.name
     where = conditions(query, zone, dialect)
+    bounds = date_bounds(session, user_id, query, zone)
+    if bounds is None:
+        return Page([], None)
+    low, high = bounds
+    if high is not None:
+        before = high + 1 if before is None else min(before, high + 1)
+    if low is not None:
+        where.append(Notification.position >= low)
     if dialect != "postgresql" or not words(query.q):
         return page(session, user_id, before, limit, query.state, where)
     # PostgreSQL cannot tell a rare word from a common one well enough when the last
@@ -150,6 +187,14 @@ def tab_counts(
     if query.q:
         return {}
     where = conditions(query, zone, session.get_bind().dialect.name)
+    bounds = date_bounds(session, user_id, query, zone)
+    if bounds is None:
+        return dict.fromkeys((None, *STATES), "0")
+    low, high = bounds
+    if low is not None:
+        where.append(Notification.position >= low)
+    if high is not None:
+        where.append(Notification.position <= high)
     out: dict[State | None, str] = {}
     for state in (None, *STATES):
         if state == "unread" and not where:
