@@ -11,6 +11,7 @@ from tests.support import item_ids
 from tocsin.extensions import db
 from tocsin.models import Notification, Preference
 from tocsin.notifications import search, service
+from tocsin.notifications.inbox_query import InboxQuery
 
 
 def _at(app, nid: int, when: datetime) -> None:
@@ -157,10 +158,34 @@ def test_tab_counts_follow_the_filters(client, alice, rows):
 
 def test_counts_stop_at_the_cap(app, rows, monkeypatch):
     monkeypatch.setattr(search, "COUNT_CAP", 2)
+    monkeypatch.setattr(search, "FILTERED_CAP", 1)
     with app.app_context():
-        query = search.InboxQuery()
-        counts = search.tab_counts(db.session, user_id("alice"), query, UTC)
-    assert counts == {None: "2+", "unread": "4", "read": "0", "archived": "0"}
+        counts = search.tab_counts(db.session, user_id("alice"), InboxQuery(), UTC)
+        assert counts == {None: "2+", "unread": "4", "read": "0", "archived": "0"}
+        types = InboxQuery(types=("order", "payment"))
+        counts = search.tab_counts(db.session, user_id("alice"), types, UTC)
+        assert counts == {None: "1+", "unread": "1+", "read": "0", "archived": "0"}
+
+
+def test_a_date_range_between_rows_is_empty(app, client, alice, rows):
+    _at(app, rows["order"], datetime(2026, 3, 1, 12, tzinfo=UTC))
+    for nid in (rows["payment"], rows["comment"], rows["mention"]):
+        _at(app, nid, datetime(2026, 5, 1, 12, tzinfo=UTC))
+    assert ids(client, since="2026-04-01", until="2026-04-30") == []
+    assert ids(client, since="2026-06-01") == []
+    assert ids(client, until="2026-02-01") == []
+    page = client.get("/notifications?since=2026-04-01&until=2026-04-30").text
+    assert re.findall(r'class="tocsin-tab-count">([^<]*)<', page) == ["0"] * 4
+
+
+def test_a_grown_group_is_dated_by_its_newest_member(app, client, alice, rows):
+    with app.app_context():
+        row = db.session.get(Notification, rows["order"])
+        row.created_at = datetime(2026, 1, 1, tzinfo=UTC)
+        row.updated_at = datetime(2026, 5, 1, tzinfo=UTC)
+        db.session.commit()
+    assert rows["order"] in ids(client, since="2026-05-01", until="2026-05-01")
+    assert rows["order"] not in ids(client, until="2026-01-01")
 
 
 def test_matches_are_marked_in_escaped_text(client, alice, notify):

@@ -25,6 +25,9 @@ MAX_WORDS = 16
 PROBE = 2000
 #: Tab counts stop here and show "999+": an exact count of a million rows is a scan.
 COUNT_CAP = 999
+#: Under a type or date filter they stop sooner: a state that is rare among the filtered
+#: rows (archived payments) is found by reading past the others, 1 / share rows a count.
+FILTERED_CAP = 99
 #: Letters and digits: what both databases' tokenizers keep as a word.
 _WORD = re.compile(r"[^\W_]+")
 
@@ -168,12 +171,12 @@ def _floor(session: Session, user_id: int, before: int | None) -> int | None:
     return session.scalar(stmt.order_by(Notification.position.desc()).offset(PROBE).limit(1))
 
 
-def count(session: Session, user_id: int, state: State | None, where) -> int:
-    """Count the user's rows in `state` under `where`, stopping past COUNT_CAP."""
+def count(session: Session, user_id: int, state: State | None, where, cap: int) -> int:
+    """Count the user's rows in `state` under `where`, stopping past `cap`."""
     inner = (
         sa.select(sa.literal(1))
         .where(Notification.user_id == user_id, state_condition(state), *where)
-        .limit(COUNT_CAP + 1)
+        .limit(cap + 1)
     )
     return session.scalar(sa.select(sa.func.count()).select_from(inner.subquery())) or 0
 
@@ -181,8 +184,9 @@ def count(session: Session, user_id: int, state: State | None, where) -> int:
 def tab_counts(
     session: Session, user_id: int, query: InboxQuery, zone: tzinfo
 ) -> dict[State | None, str]:
-    """Return each tab's count under the query's filters, "999+" past the cap; Unread
-    without filters comes from the badge's counter and is exact. None under a word
+    """Return each tab's count under the query's filters, "999+" past the cap ("99+"
+    under a type or date filter); Unread without filters comes from the badge's counter
+    and is exact. None under a word
     search: counting its matches means reading them all (a common word: half a million)."""
     if query.q:
         return {}
@@ -195,11 +199,12 @@ def tab_counts(
         where.append(Notification.position >= low)
     if high is not None:
         where.append(Notification.position <= high)
+    cap = FILTERED_CAP if where else COUNT_CAP
     out: dict[State | None, str] = {}
     for state in (None, *STATES):
         if state == "unread" and not where:
             out[state] = str(unread_count(session, user_id))
             continue
-        n = count(session, user_id, state, where)
-        out[state] = f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+        n = count(session, user_id, state, where, cap)
+        out[state] = f"{cap}+" if n > cap else str(n)
     return out
