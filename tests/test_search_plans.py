@@ -162,9 +162,11 @@ def test_postgres_date_range_is_two_index_probes_then_a_range_of_positions(loade
     assert len(ends) == 2, ends
     for end in ends:  # one row off each end of the date index
         assert uses(LATEST_INDEX, end) and "Sort" not in end, end
-    assert f"Index Scan Backward using {PAGE_INDEX}" in text, text
-    assert "COALESCE(sort_id, id) <" in text.partition("Index Cond")[2], text
-    assert "Seq Scan" not in text and "Sort" not in text, text
+    assert uses(PAGE_INDEX, text) and "Seq Scan" not in text, text
+    bounds = text.partition("Index Cond")[2]
+    assert "COALESCE(sort_id, id) <" in bounds and "COALESCE(sort_id, id) >=" in bounds, text
+    if who:  # a handful of rows may as well be sorted; thousands are read in order
+        assert f"Index Scan Backward using {PAGE_INDEX}" in text and "Sort" not in text, text
 
 
 @ON_POSTGRES

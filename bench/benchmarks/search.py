@@ -143,10 +143,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--keep", action="store_true", help="keep the schema (for --reuse)")
     parser.add_argument("--reuse", action="store_true", help="measure a kept schema again")
+    parser.add_argument("--kept-load-s", type=float, help="with --reuse: the load's seconds")
     args = parser.parse_args(argv)
     if args.smoke:
         args.rows, args.heavy, args.users = 200_000, 20_000, 200
     data: dict = {"rows": args.rows, "heavy": args.heavy, "users": args.users, "runs": args.runs}
+    data["kept_load_s"] = args.kept_load_s
     started, load_before = time.perf_counter(), os.getloadavg()
     schema = schema_name(PG_SCHEMA, args.smoke)
     with cli.workdir("tocsin-bench-search-") as instance:
@@ -166,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
                         db.create_all()
                         epoch = int(EPOCH.timestamp())
                         search_data.load(db.engine, args.rows, args.heavy, args.users, epoch, log)
-                    data["load_s"] = time.perf_counter() - t0
+                    data["load_s"] = None if args.reuse else time.perf_counter() - t0
                     data["version"] = db.session.scalar(sa.text("SHOW server_version"))
                     uid = search_data.HEAVY_USER
                     data["heavy_rows"] = db.session.scalar(

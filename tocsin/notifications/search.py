@@ -152,14 +152,17 @@ def _recent(session: Session, user_id: int, state, where, before, limit) -> list
     """Up to limit + 1 matches among the user's PROBE newest rows below `before`: a
     subquery with a LIMIT, so the planner must read them in order and cannot take the
     GIN index (a common word's half a million matches) instead."""
-    stmt = for_user(user_id).order_by(Notification.position.desc()).limit(PROBE)
+    # Ordered by the subquery's own position column: PostgreSQL then knows the rows come
+    # sorted and stops at the page's last match, instead of matching all PROBE and sorting.
+    stmt = for_user(user_id).add_columns(Notification.position.label("pos"))
+    stmt = stmt.order_by(sa.literal_column("pos").desc()).limit(PROBE)
     if before is not None:
         stmt = stmt.where(Notification.position < before)
     newest = stmt.subquery("newest")
     adapt = ClauseAdapter(newest).traverse
     row = aliased(Notification, newest)
     conditions_there = [adapt(c) for c in (state_condition(state), *where)]
-    found = sa.select(row).where(*conditions_there).order_by(row.position.desc())
+    found = sa.select(row).where(*conditions_there).order_by(newest.c.pos.desc())
     return list(session.scalars(found.limit(limit + 1)))
 
 
