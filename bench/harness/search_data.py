@@ -31,8 +31,9 @@ TYPES = (
 )
 
 # m mixes the row's rank among the heavy user's into n: the heavy user (every k-th row)
-# gets every type, word and state in the same shares as everyone; type, word, unread and
-# archived each take a different part of m, so they do not go together.
+# gets every type, word and state in the same shares as everyone. Type, word, unread and
+# archived each take a different part of m; archived rows happen to be of three types
+# only (follow, message, friend_request), so "archived payments" is the empty worst case.
 AT = f"to_timestamp(:epoch + n * ({SPAN_S}::float8 / :rows))"
 LOAD = f"""
 INSERT INTO tocsin_notifications

@@ -188,8 +188,8 @@ def tab_counts(
     session: Session, user_id: int, query: InboxQuery, zone: tzinfo
 ) -> dict[State | None, str]:
     """Return each tab's count under the query's filters, "999+" past the cap ("99+"
-    under a type or date filter); Unread without filters comes from the badge's counter
-    and is exact. None under a word
+    under a type or date filter, and Archived's then only on its own tab); Unread
+    without filters comes from the badge's counter and is exact. None under a word
     search: counting its matches means reading them all (a common word: half a million)."""
     if query.q:
         return {}
@@ -205,6 +205,8 @@ def tab_counts(
     cap = FILTERED_CAP if where else COUNT_CAP
     out: dict[State | None, str] = {}
     for state in (None, *STATES):
+        if state == "archived" and where and query.state != "archived":
+            continue  # a small share: counting it under a filter reads past the rest
         if state == "unread" and not where:
             out[state] = str(unread_count(session, user_id))
             continue
