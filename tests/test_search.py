@@ -5,6 +5,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import user_id
 from tests.support import item_ids
@@ -225,3 +226,24 @@ def test_the_bulk_form_comes_back_to_the_filtered_list(client, alice, rows):
     assert 'name="next" value="/notifications?state=unread&amp;type=order&amp;q=ship"' in page
     plain = client.get("/notifications?state=unread").text
     assert 'name="next" value="/notifications?state=unread"' in plain
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sqlite_reading_a_row_never_touches_the_full_text_index(app, rows):
+    """The update trigger fires on title, body and actor only: a read is one row write."""
+    with app.app_context():
+        triggers = dict(
+            db.session.execute(
+                sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            ).all()
+        )
+        assert "AFTER UPDATE OF title, body, actor" in triggers["tocsin_notifications_fts_update"]
+        conn = db.session.connection()
+        before = conn.exec_driver_sql("SELECT total_changes()").scalar()
+        db.session.get(Notification, rows["order"]).read_at = datetime.now(UTC)
+        db.session.flush()
+        assert conn.exec_driver_sql("SELECT total_changes()").scalar() - before == 1
+        db.session.get(Notification, rows["order"]).title = "Order delivered"
+        db.session.flush()
+        assert conn.exec_driver_sql("SELECT total_changes()").scalar() - before > 2
+        db.session.rollback()
