@@ -32,6 +32,7 @@ BENCHES = [
     ("publish_fanout", [], "one publish to 10,000 recipients in process, preferences or none"),
     ("prune", [], "retention: prune 1,000,000 rows, SQLite and PostgreSQL, longest lock"),
     ("deliveries", [], "pushes and emails a `tocsin worker` sends per second, vs raw loops"),
+    ("search", [], "inbox filters and search: 1,000,000 rows for one user, 10,000,000 in all"),
 ]
 #: Run by name only, not by `python -m bench`: a profile, not a figure.
 EXTRA = [("ingest_profile", "where the ingest paths spend their time (pyinstrument)")]

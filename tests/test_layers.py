@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.private_files tocsin.notifications tocsin.notifications.timefmt
         tocsin.notifications.links tocsin.notifications.schedule tocsin.analytics
         tocsin.analytics.recorder tocsin.analytics.period tocsin.analytics.chart
-        tocsin.metrics tocsin.logs""",
+        tocsin.metrics tocsin.logs tocsin.notifications.highlight""",
     ),
     # What a notification, a recipient, a login or a token is; reads and writes of rows.
     (
@@ -41,7 +41,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.preferences_form tocsin.notifications.escalation
         tocsin.notifications.inbox_query tocsin.notifications.decisions
         tocsin.notifications.built_in_rules tocsin.notifications.toast_scope
-        tocsin.analytics.flush tocsin.analytics.queries tocsin.analytics.export""",
+        tocsin.analytics.flush tocsin.analytics.queries tocsin.analytics.export
+        tocsin.notifications.search""",
     ),
     # Carries events between processes; hands them to a callback, knows no sockets.
     ("broker", "tocsin.broker tocsin.broker.*"),

@@ -116,7 +116,10 @@ def test_upgrade_builds_the_lists_expression_index(empty_app):
             )
         else:
             sql = conn.scalar(
-                sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
+                sa.text(
+                    "SELECT indexdef FROM pg_indexes"
+                    " WHERE indexname = :n AND schemaname = current_schema()"
+                ),
                 {"n": "ix_tocsin_notifications_user_position"},
             )
     assert sql is not None

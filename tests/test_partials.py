@@ -29,7 +29,7 @@ CONTEXT = {
     "tocsin/_items.html": {"items", "token"},
     "tocsin/_unavailable.html": {"retry_after"},
     "tocsin/unavailable.html": {"retry_after", "back"},
-    "tocsin/inbox.html": {"page", "up_to", "before", "state"},
+    "tocsin/inbox.html": {"page", "up_to", "before", "state", "query", "counts", "known_types"},
     "tocsin/layout.html": {"current_user"},  # Flask-Login's context processor
     "tocsin/_bell.html": {"current_user"},  # whose first timezone tocsin.js sends
     "tocsin/_preferences.html": {"values", "zones", "saved", "error"},

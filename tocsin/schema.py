@@ -26,7 +26,15 @@ BASELINE_REVISION = "0001"
 #: Indexes on expressions: SQLAlchemy cannot reflect them on SQLite, so the comparison
 #: leaves them out (tests/test_migrations.py checks each exists, tests/test_query_plans.py
 #: that it is used).
-EXPRESSION_INDEXES = frozenset({"ix_tocsin_notifications_user_position"})
+EXPRESSION_INDEXES = frozenset(
+    {
+        "ix_tocsin_notifications_user_position",
+        "ix_tocsin_notifications_user_type_position",
+        "ix_tocsin_notifications_user_latest",
+        "ix_tocsin_notifications_archived",
+        "ix_tocsin_notifications_search",
+    }
+)
 
 
 def is_ours(name: str | None, type_: str, _parent=None) -> bool:

@@ -135,15 +135,15 @@ def test_a_shortcut_while_typing_changes_nothing(tocsin, page, login, bell, cons
     page.evaluate(
         """() => {
         const input = document.createElement('input');
-        input.setAttribute('aria-label', 'Search');
+        input.setAttribute('aria-label', 'Site search');
         document.querySelector('main').prepend(input);
     }"""
     )
-    page.get_by_label("Search").fill("")
-    page.get_by_label("Search").press("e")
-    page.get_by_label("Search").press("#")
-    page.get_by_label("Search").press("Shift+I")
-    expect(page.get_by_label("Search")).to_have_value("e#I")
+    page.get_by_label("Site search").fill("")
+    page.get_by_label("Site search").press("e")
+    page.get_by_label("Site search").press("#")
+    page.get_by_label("Site search").press("Shift+I")
+    expect(page.get_by_label("Site search")).to_have_value("e#I")
     page.wait_for_timeout(300)  # a wrong post would have answered by now
     expect(page.locator("#notification-list > .tocsin-item")).to_have_count(1)
     bell.expect_count(1)

@@ -153,14 +153,14 @@ def test_shortcuts_never_fire_while_typing_or_with_modifiers(tocsin, page, login
     page.evaluate(
         """() => {
         const input = document.createElement('input');
-        input.type = 'search'; input.setAttribute('aria-label', 'Search');
+        input.type = 'search'; input.setAttribute('aria-label', 'Site search');
         const note = document.createElement('div');
         note.contentEditable = 'true'; note.setAttribute('aria-label', 'Note');
         note.setAttribute('role', 'textbox');
         document.querySelector('main').prepend(input, note);
     }"""
     )
-    search = page.get_by_role("searchbox", name="Search")
+    search = page.get_by_role("searchbox", name="Site search")
     search.click()
     page.keyboard.type("jjx?#e")
     expect(search).to_have_value("jjx?#e")

@@ -5,6 +5,8 @@ undo records and saved filters, and analytics.
 No users: recipients are user ids of whatever app Tocsin runs in (no foreign keys).
 """
 
+# The full-text index's DDL, hung on the notifications table's create and drop events.
+from . import search  # noqa: E402, F401, I001
 from .access import ApiToken, IdempotencyKey, Login
 from .analytics import AnalyticsDaily, AnalyticsEvent
 from .broker import BrokerEvent

@@ -5,10 +5,12 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, session, url_for
 from flask_login import current_user
+from jinja2 import pass_context
 
 from ..extensions import store
 from ..models import utcnow
 from . import preferences, queries, snooze, undo
+from .highlight import highlight
 from .links import safe_link
 from .timefmt import isotime, relative_time
 from .types import type_info
@@ -70,7 +72,20 @@ def static_url(filename: str) -> str:
     return url_for("tocsin_assets.static", filename=filename)
 
 
+#: The template variable the inbox sets to its search's words (search.words) while a
+#: search is active; items rendered anywhere else are left exactly as they were.
+SEARCH_WORDS = "tocsin_search_words"
+
+
+@pass_context
+def mark(context, text):
+    """Mark the inbox search's words in `text` (escaped); unchanged without a search."""
+    found = context.get(SEARCH_WORDS)
+    return highlight(text, found) if found and text else text
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(mark, "tocsin_mark")
     app.add_template_filter(relative_time, "relative_time")
     app.add_template_filter(isotime, "isotime")
     app.add_template_filter(safe_link, "tocsin_link")

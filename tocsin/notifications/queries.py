@@ -5,13 +5,15 @@ sort_id its group took when it last grew. `before`, `up_to` and a socket's `sinc
 positions too (a row that never grew has position == id).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..models import GroupMember, Held, Notification, UnreadCounter
+from .inbox_query import STATES as STATES  # re-exported: one definition, in inbox_query
+from .inbox_query import State as State
 from .toast_scope import ToastScope
 
 #: Ids per statement when locking rows.
@@ -29,11 +31,6 @@ class Page:
     def newest_id(self) -> int:
         """The highest position shown on this page: the bound for "mark all as read"."""
         return self.items[0].position if self.items else 0
-
-
-#: The inbox's states: unread and read leave archived rows out; archived shows them alone.
-State = Literal["unread", "read", "archived"]
-STATES: tuple[State, ...] = ("unread", "read", "archived")
 
 
 def for_user(user_id: int) -> sa.Select:
@@ -75,14 +72,28 @@ def count_unread_rows(session: Session, user_id: int) -> int:
     ).scalar_one()
 
 
+def state_condition(state: State | None) -> sa.ColumnElement[bool]:
+    """The rows a state lists: archived alone, or the others (all, unread or read)."""
+    if state == "archived":
+        return Notification.archived_at.is_not(None)
+    kept = Notification.archived_at.is_(None)
+    if state == "unread":
+        return sa.and_(kept, Notification.read_at.is_(None))
+    if state == "read":
+        return sa.and_(kept, Notification.read_at.is_not(None))
+    return kept
+
+
 def page(
     session: Session,
     user_id: int,
     before: int | None = None,
     limit: int = 20,
     state: State | None = None,
+    where: Iterable[sa.ColumnElement[bool]] = (),
 ) -> Page:
-    """Return up to `limit` notifications newest first, below position `before` if given.
+    """Return up to `limit` notifications newest first, below position `before` if given,
+    that meet every condition in `where` (the inbox's filters, search.py).
 
     No `state`: what the panel lists, every row but the archived ones.
     """
@@ -90,14 +101,7 @@ def page(
     stmt = for_user(user_id).order_by(position.desc()).limit(limit + 1)
     if before is not None:
         stmt = stmt.where(position < before)
-    if state == "archived":
-        stmt = stmt.where(Notification.archived_at.is_not(None))
-    else:
-        stmt = stmt.where(Notification.archived_at.is_(None))
-        if state == "unread":
-            stmt = stmt.where(Notification.read_at.is_(None))
-        elif state == "read":
-            stmt = stmt.where(Notification.read_at.is_not(None))
+    stmt = stmt.where(state_condition(state), *where)
     rows = list(session.scalars(stmt))
     more = len(rows) > limit
     rows = rows[:limit]

@@ -2,7 +2,7 @@
 
 from typing import Literal, overload
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import unavailable
@@ -10,7 +10,8 @@ from ..analytics import track
 from ..config import PACKAGE
 from ..extensions import store
 from ..models import MAX_ID
-from . import preferences_views, queries, service
+from . import inbox_query, preferences, preferences_views, queries, search, service, types
+from .jinja import SEARCH_WORDS
 from .links import safe_link
 from .responses import database_error, is_htmx, redirect_back
 
@@ -42,19 +43,8 @@ def _int_arg(source, name: str, *, required: bool = False) -> int | None:
     return int(raw)
 
 
-def _state_arg(args) -> queries.State | None:
-    """The inbox's `state`: unread, read or archived; missing or empty = every non-archived row."""
-    raw = args.get("state")
-    if raw in (None, ""):
-        return None
-    for state in queries.STATES:
-        if raw == state:
-            return state
-    abort(400, description="state must be one of: " + ", ".join(queries.STATES))
-
-
 def _page(before: int | None, state: queries.State | None = None):
-    """Return a page of the user's list. Listing stamps nothing: a row is seen once it was
+    """Return a page of the panel's list. Listing stamps nothing: a row is seen once it was
     on screen for a second (tocsin-seen.js posts it, seen_views.py)."""
     return queries.page(
         store.session, current_user.id, before, current_app.config["TOCSIN_PAGE_SIZE"], state
@@ -87,12 +77,35 @@ def _panel_state(args) -> Literal["unread"] | None:
 
 @bp.get("")
 def inbox():
-    state = _state_arg(request.args)
+    """The inbox: a state, types, words and a date range in any mix (inbox_query), paged
+    by `before=`; a bad query is a 400 that says what is wrong."""
+    known = types.catalog()
+    try:
+        query = inbox_query.parse(request.args, set(known))
+    except inbox_query.InvalidQuery as exc:
+        abort(400, description=str(exc))
     before = _int_arg(request.args, "before")
-    page = _page(before, state)
-    return render_template(
-        "tocsin/inbox.html", page=page, up_to=page.newest_id, before=before, state=state
+    session, uid = store.session, current_user.id
+    zone = preferences.load(session, uid).tz
+    size = current_app.config["TOCSIN_PAGE_SIZE"]
+    page = search.find(session, uid, query, zone, before, size)
+    html = render_template(
+        "tocsin/inbox.html",
+        page=page,
+        up_to=page.newest_id,
+        before=before,
+        state=query.state,
+        query=query,
+        counts=search.tab_counts(session, uid, query, zone),
+        known_types=[known.get(name) for name in known],
+        **{SEARCH_WORDS: search.words(query.q)},
     )
+    response = current_app.make_response(html)
+    if is_htmx() and before is None:
+        # The form sends its empty fields too: push the query's normalised URL instead.
+        qs = query.query_string()
+        response.headers["HX-Push-Url"] = url_for("tocsin.inbox") + (f"?{qs}" if qs else "")
+    return response
 
 
 @bp.get(f"/<int(max={MAX_ID}):notification_id>/group")

@@ -954,4 +954,9 @@
   } else {
     start();
   }
+  // Search (issue 14): the inbox's filter form swaps the whole #notification-inbox
+  // (tocsin-search.js); the shortcuts and selection start again on the new one.
+  document.addEventListener('htmx:load', function (evt) {
+    if (evt.detail.elt && evt.detail.elt.id === 'notification-inbox') { selected.clear(); start(); }
+  });
 })();
