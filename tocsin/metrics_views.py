@@ -23,14 +23,12 @@ bp = Blueprint("tocsin_metrics", __name__)
 
 #: The addresses a request without the token may come from.
 LOCAL = ("127.0.0.1", "::1")
-#: Where the app's queue-depth collector is kept (it holds its own Redis client).
-KEY = "tocsin.metrics"
 
 
 def init_app(app: Flask) -> None:
     """Serve /metrics on `app`, at the root whatever TOCSIN_URL_PREFIX says."""
-    queue = state.of(app).queue
-    app.extensions[KEY] = QueueDepth(queue) if queue is not None else None
+    tocsin = state.of(app)
+    tocsin.queue_depth = QueueDepth(tocsin.queue) if tocsin.queue is not None else None
     app.register_blueprint(bp)
 
 
@@ -43,7 +41,7 @@ def scrape():
         MultiProcessCollector(registry)
     else:
         registry.register(_Default())
-    depth = current_app.extensions.get(KEY)
+    depth = state.current().queue_depth
     if depth is not None:
         registry.register(depth)
     registry.register(DeliveryStates(store.session))

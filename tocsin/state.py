@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .channels.consumer import Embedded
     from .channels.presence import Presence
     from .channels.queue import Queue
+    from .channels.scrape import QueueDepth
     from .live.registry import Registry
     from .live.stencil import Stencils
     from .notifications.channels import Channel
@@ -65,6 +66,8 @@ class State:
     presence: Presence | None = None
     #: This process's analytics events not yet added to the daily table (analytics/).
     analytics: Recorder | None = None
+    #: Reads the queue's depth for /metrics with a Redis client of its own (metrics_views.py).
+    queue_depth: QueueDepth | None = None
     #: When this process last deleted expired idempotency keys (time.monotonic()).
     idempotency_purged_at: float = 0.0
 
