@@ -33,7 +33,7 @@ def test_search_filter_by_type_and_back(tocsin, page, login, console_errors):
     expect(page.locator("#notification-inbox mark")).to_have_text(["pay", "Pay"])
     expect(page.locator("#notification-inbox")).to_contain_text("Invoice <b>42</b>")
 
-    page.get_by_text("Filters").click()
+    page.get_by_text("Filters", exact=True).click()  # not "Saved filters"
     page.get_by_label("Order", exact=True).check()
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page).to_have_url(tocsin.url + "/notifications?type=order&q=pay")
