@@ -77,7 +77,7 @@ class TextFormatter(logging.Formatter):
 
 
 def init_app(app) -> None:
-    """Log to stderr in the app's TOCSIN_LOG_FORMAT, unless logging is set up already.
+    """Log JSON lines to stderr when TOCSIN_LOG_FORMAT=json, unless logging is set up already.
 
     The handler goes on the root logger, so the WSGI server's and the queue's lines come
     out in the same format; a host (or a test runner) that configured logging keeps its
@@ -87,10 +87,12 @@ def init_app(app) -> None:
     if chosen not in FORMATS:
         raise ValueError(f"TOCSIN_LOG_FORMAT={chosen!r}: give one of {', '.join(FORMATS)}")
     root = logging.getLogger()
-    if root.handlers:
+    # Text is the default: a library leaves logging as the host set it (and a line per
+    # publish on stderr would drown `tocsin send`'s output). JSON lines are asked for.
+    if chosen != "json" or root.handlers:
         return  # configured by the host, the runner, or a first app in this process
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if chosen == "json" else TextFormatter())
+    handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     tocsin = logging.getLogger(ROOT)
     if tocsin.level == logging.NOTSET:
