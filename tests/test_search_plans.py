@@ -6,7 +6,6 @@ statistics, so that the planner's choice means something. The figures at 1,000,0
 for one user are in bench/results/search.md.
 """
 
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 
 from app.models import User
 from tests.conftest import user_id
-from tests.test_query_plans import SEQUENCE, TABLES, _analyze
+from tests.test_query_plans import SEQUENCE, TABLES, _analyze, captured
 from tocsin.extensions import db
 from tocsin.models import UTCDateTime
 from tocsin.notifications import search, service
@@ -93,20 +92,6 @@ def loaded() -> tuple[int, int]:
         service.recount_unread(db.session, uid)
     _analyze()
     return alice, bob
-
-
-@contextmanager
-def captured():
-    statements: list[tuple[str, object]] = []
-
-    def grab(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", grab)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", grab)
 
 
 def plans(uid: int, query: InboxQuery, before: int | None = None) -> list[str]:

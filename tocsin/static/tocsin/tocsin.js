@@ -875,6 +875,11 @@
       case 'U': act('unread', targets()); break;
       case '#': act('delete', targets()); break;
       case '?': openShortcuts(); break;
+      case '/': {  // the first of two keystrokes to find anything (issue 14's search)
+        var box = byId('notification-search');
+        if (box) { box.focus(); box.select(); } else { handled = false; }
+        break;
+      }
       default: handled = false;
     }
     if (handled) { evt.preventDefault(); }
