@@ -211,3 +211,16 @@ def test_the_periodic_prune_and_the_cli_remove_old_raw_events(app, runner):
     old_event()
     result = runner.invoke(args=["tocsin", "prune"])
     assert result.exit_code == 0 and "1 raw analytics events" in result.output
+
+
+def test_the_exit_flush_says_in_one_line_what_it_could_not_write(app, ctx, monkeypatch, caplog):
+    """At exit a database that cannot take the counts loses them: one warning, no
+    traceback (a test run's last app exits after its schema is dropped)."""
+    rec = Recorder()
+    rec.record("sent", "live", hits(2))
+    flusher = flush.Flusher(app, rec, interval=0, at_exit=False)
+    monkeypatch.setattr(flush, "write", lambda *a: (_ for _ in ()).throw(Down("down")))
+    flusher.flush_at_exit()
+    lines = [r for r in caplog.records if r.name.startswith("tocsin")]
+    assert [r.getMessage() for r in lines] == ["analytics: 2 events not written at exit (Down)"]
+    assert lines[0].exc_info is None

@@ -101,7 +101,7 @@ class Flusher:
             if self._pid != os.getpid():
                 self._pid, self._thread = os.getpid(), None
                 if self.at_exit:
-                    atexit.register(self.flush_now)
+                    atexit.register(self.flush_at_exit)
             alive = self._thread is not None and self._thread.is_alive()
             if alive or self.interval <= 0:
                 return
@@ -122,6 +122,20 @@ class Flusher:
         while not self._stop.wait(self.interval):
             self.flush_now()
         self.flush_now()
+
+    def flush_at_exit(self) -> None:
+        """Write what is left as the process ends; if the database cannot take it now, the
+        counts are lost: say how many in one line, not a traceback at every exit."""
+        with self.app.app_context():
+            try:
+                flush(store.session, self.recorder)
+            except Exception as exc:
+                lost = sum(self.recorder.take()[0].values())
+                log.warning(
+                    "analytics: %d events not written at exit (%s)", lost, type(exc).__name__
+                )
+            finally:
+                store.session.remove()
 
     def flush_now(self) -> Flushed | None:
         """Flush in an app context with its own session; log and survive errors."""
