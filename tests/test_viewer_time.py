@@ -11,9 +11,11 @@ from flask_wtf.csrf import generate_csrf
 from app import users
 from tests.conftest import user_id
 from tocsin import notify_many
+from tocsin.channels import email_message
 from tocsin.extensions import db
 from tocsin.live import push
 from tocsin.live.connection import Connection
+from tocsin.models import Notification
 from tocsin.notifications import preferences, viewer_time
 
 #: Saturday 21 November 2026, 12:00 UTC: already Sunday 01:00 in Auckland.
@@ -100,6 +102,20 @@ def test_a_pushed_item_is_the_same_for_users_in_different_zones(app, clock):
             messages[name] = re.sub(rf"\b{ids[name]}\b", "ID", message)
     assert messages["alice"] == messages["bob"]
     assert f'title="{UTC_TITLE}"' in plain(messages["alice"])  # the browser puts it in each zone
+
+
+def test_emails_tell_the_time_on_the_users_clock(app, clock, notify):
+    nid = notify(title="Shipped")
+    with app.app_context():
+        n = db.session.get(Notification, nid)
+        zone = preferences.Preferences(timezone="Pacific/Auckland").tz
+        one = email_message.for_notification(n, "a@x.test", zone)
+        digest = email_message.for_digest(user_id("alice"), "a@x.test", [n], 0, "daily", zone)
+        utc = email_message.for_notification(n, "a@x.test")  # no zone: UTC, and says so
+    for message in (one, digest):
+        for part in ("plain", "html"):
+            assert AUCKLAND_TITLE in plain(message.get_body((part,)).get_content()), part
+    assert UTC_TITLE in plain(utc.get_body(("plain",)).get_content())
 
 
 def test_outside_a_request_the_zone_is_utc(app):

@@ -54,6 +54,13 @@ def set_timezone(tocsin, zone: str, user: str = "alice") -> None:
         db.session.commit()
 
 
+#: Make the page's visibilityState say `state` and tell it, as switching tabs would.
+SHOW_AS = """state => {
+    Object.defineProperty(document, 'visibilityState', {value: state, configurable: true});
+    document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
 def local_clock(when: datetime, zone: str) -> str:
     """The wall-clock "h:mm" of `when` in `zone`, as en-US writes it in the tooltip."""
     local = when.astimezone(ZoneInfo(zone))
@@ -103,17 +110,11 @@ def test_a_hidden_tab_stops_its_timer_and_catches_up_when_shown(
     time = page.locator(f"#notification-{nid} time")
     expect(time).to_have_text("just now")
     # Hidden: the next fast_forward fires no timer of ours, so the text stays as it was.
-    page.evaluate(
-        "Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});"
-        "document.dispatchEvent(new Event('visibilitychange'))"
-    )
+    page.evaluate(SHOW_AS, "hidden")
     page.clock.fast_forward("05:00")
     page.clock.run_for(1000)
     expect(time).to_have_text("just now")
-    page.evaluate(
-        "Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});"
-        "document.dispatchEvent(new Event('visibilitychange'))"
-    )
+    page.evaluate(SHOW_AS, "visible")
     expect(time).to_have_text("5 minutes ago")
     assert console_errors == []
 
@@ -132,9 +133,8 @@ def test_the_stored_timezone_wins_and_a_pushed_item_shows_it(tocsin, zoned, logi
     tokyo_day = old.astimezone(ZoneInfo("Asia/Tokyo"))
     date = page.locator(f"#notification-{earlier} time")
     expect(date).to_have_text(f"{tokyo_day:%b} {tokyo_day.day}")
-    expect(date).to_have_attribute(
-        "title", re.compile(re.escape(local_clock(old, "Asia/Tokyo")) + r"\W+AM Japan Standard Time$")
-    )
+    tooltip = re.escape(local_clock(old, "Asia/Tokyo")) + r"\W+AM Japan Standard Time$"
+    expect(date).to_have_attribute("title", re.compile(tooltip))
 
     # A push is rendered once for all its recipients, in UTC: the page puts it in Tokyo.
     nid = tocsin.send("Pushed to all")
