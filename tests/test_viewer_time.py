@@ -2,7 +2,7 @@
 what is rendered once for many (a push), so that it is the same bytes for every user."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_login import login_user
@@ -16,7 +16,7 @@ from tocsin.extensions import db
 from tocsin.live import push
 from tocsin.live.connection import Connection
 from tocsin.models import Notification
-from tocsin.notifications import preferences, viewer_time
+from tocsin.notifications import preferences, snooze, viewer_time
 
 #: Saturday 21 November 2026, 12:00 UTC: already Sunday 01:00 in Auckland.
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -102,6 +102,20 @@ def test_a_pushed_item_is_the_same_for_users_in_different_zones(app, clock):
             messages[name] = re.sub(rf"\b{ids[name]}\b", "ID", message)
     assert messages["alice"] == messages["bob"]
     assert f'title="{UTC_TITLE}"' in plain(messages["alice"])  # the browser puts it in each zone
+
+
+def test_the_snooze_banner_ends_on_the_users_clock_with_the_zone_in_its_tooltip(
+    app, clock, client, alice
+):
+    set_timezone(app, "alice", "Pacific/Auckland")
+    with app.app_context():
+        snooze.snooze(db.session, user_id("alice"), NOW + timedelta(hours=2))
+    page = plain(client.get("/notifications").text)
+    expected = (
+        'Paused until <time datetime="2026-11-21T14:00:00+00:00" '
+        'title="Sun, Nov 22, 2026, 3:00 AM New Zealand Daylight Time">03:00</time>'  # today there
+    )
+    assert expected in page, re.search(r"Paused until.{0,200}", page).group(0)
 
 
 def test_emails_tell_the_time_on_the_users_clock(app, clock, notify):
