@@ -1,4 +1,4 @@
-/* Tocsin: time. Every <time data-tocsin-time datetime="...Z"> shows its instant in the
+/* Tocsin: time. Every <time data-tocsin-time datetime="...+00:00"> shows its instant in the
    reader's timezone and language, and a relative one ("5 minutes ago") stays current.
 
    The zone is the user's stored one (the bell's data-timezone), else the browser's; the
