@@ -84,7 +84,7 @@ LAYERS: list[tuple[str, str]] = [
         "web",
         """tocsin.notifications.responses tocsin.notifications.actions
         tocsin.notifications.jinja tocsin.api.errors tocsin.api.openapi tocsin.bodies
-        tocsin.headers tocsin.limits""",
+        tocsin.headers tocsin.limits tocsin.notifications.viewer_time""",
     ),
     # Blueprints and commands: only the extension (or a host) imports these.
     (

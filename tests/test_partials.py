@@ -38,8 +38,8 @@ CONTEXT = {
     "tocsin/_group_members.html": {"n", "members"},
     "tocsin/group.html": {"n", "members"},
     "tocsin/_housekeeping.html": {"changed", "restored", "removed", "count", "offer"},
-    "tocsin/email.html": {"n", "info", "link", "unsubscribe", "preferences"},
-    "tocsin/email.txt": {"n", "info", "link", "unsubscribe", "preferences"},
+    "tocsin/email.html": {"n", "info", "link", "unsubscribe", "preferences", "zone"},
+    "tocsin/email.txt": {"n", "info", "link", "unsubscribe", "preferences", "zone"},
     "tocsin/email_digest.html": {
         "entries",
         "more",
@@ -47,8 +47,11 @@ CONTEXT = {
         "inbox",
         "unsubscribe",
         "preferences",
+        "zone",
     },
-    "tocsin/email_digest.txt": {"entries", "more", "period", "inbox", "unsubscribe", "preferences"},
+    "tocsin/email_digest.txt": {
+        *("entries", "more", "period", "inbox", "unsubscribe", "preferences", "zone"),
+    },
     "tocsin/email_address.html": {"setting", "error"},
     "tocsin/unsubscribe.html": {"error", "view"},
     "tocsin/push_open.html": {"notification", "via"},

@@ -115,7 +115,8 @@ def send(
         sa.select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id.desc())
     ).all()
     shown = listed[:SHOWN]
-    message = email_message.for_digest(user_id, address, shown, len(ids) - len(shown), prefs.digest)
+    more = len(ids) - len(shown)
+    message = email_message.for_digest(user_id, address, shown, more, prefs.digest, prefs.tz)
     try:
         mailer.send(message, f"digest-{user_id}-{now:%Y%m%dT%H%M%S}")
     except Retry as exc:

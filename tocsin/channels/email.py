@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .. import state as tocsin_state
 from ..models import Delivery, Notification
+from ..notifications import preferences
 from . import email_message, mailer
 from .base import QueuedChannel, Skip
 
@@ -33,5 +34,6 @@ class EmailChannel(QueuedChannel):
         address = tocsin_state.current().directory.emails(session, [uid]).get(uid)
         if not address:
             raise Skip("no email address")
-        message = email_message.for_notification(notification, address)
+        zone = preferences.load(session, uid).tz  # the time in the email, on their clock
+        message = email_message.for_notification(notification, address, zone)
         mailer.send(message, f"delivery-{delivery.id}")

@@ -7,6 +7,7 @@ depends on a request. The subject is the title, on one line.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -30,8 +31,8 @@ class Entry:
     link: str
 
 
-def for_notification(n: Notification, address: str) -> EmailMessage:
-    """The email for one unread notification, to `address`."""
+def for_notification(n: Notification, address: str, zone: tzinfo = UTC) -> EmailMessage:
+    """The email for one unread notification, to `address`; its time in `zone`."""
     info = catalog().get(n.type)
     context = {
         "n": n,
@@ -41,6 +42,7 @@ def for_notification(n: Notification, address: str) -> EmailMessage:
         "link": links.external("tocsin_push.open_notification", notification_id=n.id, via="email"),
         "unsubscribe": unsubscribe_url(n.user_id, info.name),
         "preferences": links.external("tocsin.preferences"),
+        "zone": zone,
     }
     message = _message(address, n.title, n.user_id, info.name)
     message.set_content(render_template("tocsin/email.txt", **context))
@@ -49,9 +51,15 @@ def for_notification(n: Notification, address: str) -> EmailMessage:
 
 
 def for_digest(
-    user_id: int, address: str, shown: Sequence[Notification], more: int, period: str
+    user_id: int,
+    address: str,
+    shown: Sequence[Notification],
+    more: int,
+    period: str,
+    zone: tzinfo = UTC,
 ) -> EmailMessage:
-    """The digest listing `shown` (newest first) and counting `more` not listed."""
+    """The digest listing `shown` (newest first) and counting `more` not listed; times in
+    `zone`."""
     types = catalog()
     entries = [Entry(n, types.get(n.type), links.notification_link(n.url)) for n in shown]
     count = len(shown) + more
@@ -59,6 +67,7 @@ def for_digest(
         "entries": entries,
         "more": more,
         "period": period,
+        "zone": zone,
         "inbox": links.external("tocsin.inbox", state="unread"),
         "unsubscribe": unsubscribe_url(user_id, unsubscribe.DIGEST),
         "preferences": links.external("tocsin.preferences"),

@@ -9,10 +9,9 @@ from jinja2 import pass_context
 
 from ..extensions import store
 from ..models import utcnow
-from . import preferences, queries, snooze, undo
+from . import preferences, queries, snooze, undo, viewer_time
 from .highlight import highlight
 from .links import safe_link
-from .timefmt import isotime, relative_time
 from .types import type_info
 
 #: Session key: the undo a plain form post was offered (no JavaScript), for the next page.
@@ -86,8 +85,7 @@ def mark(context, text):
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(mark, "tocsin_mark")
-    app.add_template_filter(relative_time, "relative_time")
-    app.add_template_filter(isotime, "isotime")
+    viewer_time.init_app(app)  # relative_time, tocsin_full_time, isotime, tocsin_timezone
     app.add_template_filter(safe_link, "tocsin_link")
     app.add_template_global(current_unread_count, "tocsin_unread_count")
     app.add_template_global(current_badge_count, "tocsin_badge_count")

@@ -6,7 +6,7 @@ open tab re-renders the banner (live/push.py).
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import cast
 
 import sqlalchemy as sa
@@ -81,6 +81,8 @@ class Banner:
     until: datetime | None = None
     #: The end on the user's wall clock: "14:30", "tomorrow 08:00" or "Mon 7 Dec 08:00".
     local: str = ""
+    #: The user's timezone: the end's full date and zone in the banner's tooltip.
+    zone: tzinfo = UTC
 
 
 def banner(prefs: Preferences, now: datetime) -> Banner:
@@ -89,7 +91,8 @@ def banner(prefs: Preferences, now: datetime) -> Banner:
         return Banner()
     if prefs.snooze_until is None:
         return Banner(active=True)
-    return Banner(True, prefs.snooze_until, local_label(prefs.snooze_until, now, prefs))
+    until = prefs.snooze_until
+    return Banner(True, until, local_label(until, now, prefs), prefs.tz)
 
 
 def local_label(when: datetime, now: datetime, prefs: Preferences) -> str:
