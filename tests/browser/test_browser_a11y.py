@@ -129,6 +129,14 @@ def test_focus_survives_live_re_renders(tocsin, page, new_page, login, bell, liv
     expect(page.locator(f"#notification-{second}")).not_to_have_class("is-unread")
     expect(page.get_by_role("button", name="Mark as unread: Second")).to_be_focused()
 
+    # Of two buttons alike (Accept, Decline), the same one.
+    (ask,) = tocsin.create({"title": "Be friends?", "type": "friend_request", "actor": "Bob"})
+    decline = page.get_by_role("button", name="Decline friend request from Bob")
+    decline.focus()
+    Bell(other).mark_read(ask)
+    expect(page.locator(f"#notification-{ask}")).not_to_have_class("is-unread")
+    expect(decline).to_be_focused()
+
     # Archived in another tab: the row goes; its neighbour's same button takes the focus.
     page.get_by_role("button", name="Archive: Second").focus()
     other.get_by_role("button", name="Archive: Second").click()

@@ -117,7 +117,11 @@
       if (node.id) { ids.push(node.id); }
     }
     var holder = ids.length && byId(ids[0]);
-    last = { el: el, ids: ids, kind: kind(el), index: holder ? controls(holder).indexOf(el) : -1 };
+    var all = holder ? controls(holder) : [];
+    var sameKind = all.filter(function (c) { return kind(c) === kind(el); });
+    last = {
+      el: el, ids: ids, kind: kind(el), index: all.indexOf(el), nth: Math.max(0, sameKind.indexOf(el))
+    };
   }
   document.addEventListener('focusin', function (evt) {
     if (evt.target !== document.body) { remember(evt.target); }
@@ -126,11 +130,13 @@
     var active = document.activeElement;
     return !active || active === document.body || active === document.documentElement;
   }
-  // The control in `root` that stands for the one lost: the same kind, else the same place.
+  // The control in `root` that stands for the one lost: the same kind (the nth of them:
+  // Decline stays Decline), else the same place.
   function counterpart(root) {
     var all = controls(root);
     var same = all.filter(function (el) { return kind(el) === last.kind; });
-    return same[0] || all[Math.min(Math.max(last.index, 0), all.length - 1)] || null;
+    return same[Math.min(last.nth, same.length - 1)] ||
+      all[Math.min(Math.max(last.index, 0), all.length - 1)] || null;
   }
   function focusIn(root) {
     if (!root || !root.isConnected || root.closest('[hidden]')) { return false; }
@@ -165,10 +171,18 @@
     // 2. A neighbour of the element that left (the next row, else the previous).
     var near = neighbours(records || []);
     for (var i = 0; i < near.length; i++) { if (focusIn(near[i])) { return; } }
-    // 3. The nearest region still there: the panel (focusable), a list's first row, the bell.
+    // 3. The nearest region still there that can hold it: the panel (tabindex -1), else the
+    //    heading of the panel or inbox (as tocsin.js's `leaving` does), else the bell.
     for (var j = 1; j < was.ids.length; j++) {
       var region = byId(was.ids[j]);
-      if (region && focusIn(region)) { return; }
+      if (!region || region.closest('[hidden]')) { continue; }
+      if (region.matches('[tabindex]')) { region.focus(); return; }
+      var heading = region.querySelector(':scope > header .tocsin-heading');
+      if (heading && heading.getClientRects().length) {
+        heading.setAttribute('tabindex', '-1');
+        heading.focus();
+        return;
+      }
     }
     var bell = byId('notification-bell-button');
     if (bell) { bell.focus(); }
