@@ -204,3 +204,15 @@ def test_visibility_reaches_the_stream_by_post(login):
 
 def connections(session: HttpSession) -> int:
     return json.loads(session.get("/healthz")[1])["connections"]
+
+
+def test_a_head_answers_without_opening_a_stream(server, login):
+    """The page asks this before it falls back: the server is up, the stream allowed."""
+    alice = login("alice")
+    parts = urllib.parse.urlsplit(alice.base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    conn.request("HEAD", "/notifications/stream", headers={"Cookie": alice.cookie_header})
+    response = conn.getresponse()
+    assert response.status == 200 and response.read() == b""
+    conn.close()
+    assert connections(alice) == 0

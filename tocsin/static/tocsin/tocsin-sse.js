@@ -1,7 +1,8 @@
 /* Tocsin: the Server-Sent Events fallback for a page whose WebSocket is blocked (issue 15).
 
    When: the bell's WebSocket failed to open FAILURES_BEFORE_FALLBACK times in a row (never
-   opened, or not since its last open). Then the page reads GET /notifications/stream
+   opened, or not since its last open), and once more after a HEAD of the stream's URL
+   answered 2xx (a server that is down, restarting, fails sockets too). Then the page reads GET /notifications/stream
    (the bell's data-stream-url) through the htmx SSE extension, and every PROBE_MS it
    tries a WebSocket of its own; once one opens, the stream is closed and the bell's
    socket reconnects. Never both live at once: while the stream serves the page, the ws
@@ -86,6 +87,7 @@
     if (evt.detail.transport) { return; }
     wsOpened = true;
     wsFailures = 0;
+    serverAnswers = false;
     wsWrapper = evt.detail.socketWrapper;
     showTransport('ws');
   });
@@ -96,8 +98,22 @@
     if ([1006, 1011, 1012, 1013].indexOf(code) < 0) { return; } // not retried: signed out
     if (wsOpened) { wsOpened = false; return; } // a drop after being live is not a failure
     wsFailures += 1;
-    if (mode === 'ws' && wsFailures >= FAILURES_BEFORE_FALLBACK) { fallBack(); }
+    if (mode !== 'ws' || wsFailures < FAILURES_BEFORE_FALLBACK) { return; }
+    if (serverAnswers) { fallBack(); } else { askServer(); }
   });
+  // A server that is down (a restart) fails sockets too, and comes back on the socket's
+  // next try: fall back only after a socket failed while the server answered HTTP.
+  var serverAnswers = false;
+  function askServer() {
+    var b = bell();
+    var url = b && b.getAttribute('data-stream-url');
+    if (!url || !navigator.onLine || !window.fetch) { return; }
+    // HEAD: the stream's checks (login, origin) run, no stream is opened.
+    fetch(url, { method: 'HEAD', credentials: 'same-origin', cache: 'no-store' }).then(
+      function (response) { serverAnswers = response.ok; },
+      function () { serverAnswers = false; }
+    );
+  }
 
   /* ---- the stream ---- */
   function fallBack() {
@@ -214,6 +230,7 @@
     lastId = null;
     mode = 'ws';
     wsFailures = 0;
+    serverAnswers = false;
     if (socketElt) {
       // 1012: tocsin.js shows 'reconnecting' until the socket's own wsOpen.
       api.triggerEvent(socketElt, 'htmx:wsClose', {
