@@ -36,7 +36,9 @@ class Stream:
         while time.monotonic() < deadline:
             self.response.fp.raw._sock.settimeout(max(0.05, deadline - time.monotonic()))
             try:
-                raw = self.response.fp.readline()
+                # The response's readline takes the chunked framing off; a cut connection
+                # raises IncompleteRead, a clean end of the body returns b"".
+                raw = self.response.readline()
             except TimeoutError:
                 break
             if not raw:
