@@ -5,11 +5,11 @@ Run: .venv/bin/python -m bench streams [--count 1000] [--runs 3]
 Issue 15's fallback serves a page whose WebSocket is blocked with `GET
 /notifications/stream` (Server-Sent Events). Each run starts one gevent worker
 (PostgreSQL, a private Redis, as in production), opens `--count` event streams from one
-client thread (bench.harness.holder: bare sockets, a hand-written request each), waits
-until every one has its snapshot, and reads the worker's RSS and its CPU over a window
-that covers a heartbeat (15 s) and a ping (25 s); then the same with WebSockets on a
-fresh worker. Memory per connection is the RSS growth over the idle worker (warmed up
-by one connection of each kind) divided by the count.
+client thread (bench.harness.holder: bare sockets, a hand-written request each), 100 at
+a time, each batch waited for until its snapshots came, and reads the worker's RSS and
+its CPU over a window that covers a heartbeat (15 s) and a ping (25 s); then the same
+with WebSockets on a fresh worker. Memory per connection is the RSS growth over the
+idle worker (warmed up by one connection of each kind) divided by the count.
 """
 
 import os
@@ -48,7 +48,7 @@ def measure(kind: str, deployed: Deployment, cookies: list[str], cpu_window: flo
     port = urlsplit(server.url).port or 80
     try:
         warm = holder.Holder("127.0.0.1", port, kind == "ws")
-        warmed = warm.open(requests(kind, server.url, cookies[:1]), timeout=30)
+        warmed = warm.open(requests(kind, server.url, cookies[:1]))
         warm.close()
         time.sleep(SETTLE_S)
         idle = proc_stats(server.worker_pid)

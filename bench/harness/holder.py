@@ -62,20 +62,23 @@ class Holder:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._lock = threading.Lock()
 
-    def open(self, requests: list[bytes], timeout: float = 120.0) -> int:
-        """Open a connection per request, paced; return how many got their snapshot."""
+    def open(self, requests: list[bytes], batch: int = 100, timeout: float = 60.0) -> int:
+        """Open a connection per request, `batch` at a time, each batch waited for until
+        its snapshots came (a storm of handshakes measures the pool, not a connection);
+        return how many are held."""
         self._thread.start()
-        for request in requests:
-            sock = socket.create_connection((self.host, self.port), timeout=10)
-            sock.sendall(request)
-            sock.setblocking(False)
-            conn = Conn(sock, self.websocket)
-            with self._lock:
-                self.conns.append(conn)
-                self.selector.register(sock, selectors.EVENT_READ, conn)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.pending():
-            time.sleep(0.1)
+        for start in range(0, len(requests), batch):
+            for request in requests[start : start + batch]:
+                sock = socket.create_connection((self.host, self.port), timeout=10)
+                sock.sendall(request)
+                sock.setblocking(False)
+                conn = Conn(sock, self.websocket)
+                with self._lock:
+                    self.conns.append(conn)
+                    self.selector.register(sock, selectors.EVENT_READ, conn)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and self.pending():
+                time.sleep(0.05)
         return self.held()
 
     def pending(self) -> int:

@@ -100,6 +100,13 @@ def _events(conn: Connection, since, resume, tab_id, visible):
         tab.update(visible)
         yield sse.frame(first, sse.accounted(conn))
         yield from _live(conn, tab, tab_id)
+    except unavailable.DATABASE_ERRORS as exc:
+        # The headers are sent: no 503 now. End the stream; the browser comes back after
+        # the new `retry:` and resumes from its last id.
+        if not unavailable.is_outage(exc):
+            raise
+        unavailable.note(exc)
+        yield sse.retry(unavailable.retry_after() * 1000)
     finally:
         tocsin.registry.remove(conn)
         tab.close()
