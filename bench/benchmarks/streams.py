@@ -1,6 +1,6 @@
 """Event streams against WebSockets: what one gunicorn gevent worker pays per idle connection.
 
-Run: .venv/bin/python -m bench streams [--count 1000] [--runs 3]
+Run: .venv/bin/python -m bench streams [--count 1000] [--runs 3]   (results: sse.md, sse.json)
 
 Issue 15's fallback serves a page whose WebSocket is blocked with `GET
 /notifications/stream` (Server-Sent Events). Each run starts one gevent worker
@@ -115,7 +115,7 @@ def ratios(summary: list[dict]) -> dict:
 
 
 def main() -> None:
-    p = cli.parser(__doc__, "streams")
+    p = cli.parser(__doc__, "sse")
     p.add_argument("--count", type=int, default=1000, help="connections per measurement")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--kinds", default=",".join(KINDS))
