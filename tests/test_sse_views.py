@@ -28,8 +28,9 @@ def test_a_database_outage_after_the_headers_ends_the_stream_with_a_longer_retry
         raise sa.exc.TimeoutError("QueuePool limit reached")
 
     monkeypatch.setattr(push, "snapshot", down)
-    # No listener thread outliving the test's database.
+    # No listener or sweeper thread outliving the test's database.
     monkeypatch.setattr(state.of(app).broker, "ensure_listening", lambda: None)
+    monkeypatch.setattr(state.of(app), "sweeper", None)
     response = alice.client.get("/notifications/stream")
     assert response.status_code == 200  # the headers went out before the snapshot's read
     body = response.get_data(as_text=True)
