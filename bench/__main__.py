@@ -33,6 +33,7 @@ BENCHES = [
     ("prune", [], "retention: prune 1,000,000 rows, SQLite and PostgreSQL, longest lock"),
     ("deliveries", [], "pushes and emails a `tocsin worker` sends per second, vs raw loops"),
     ("search", [], "inbox filters and search: 1,000,000 rows for one user, 10,000,000 in all"),
+    ("streams", [], "idle event streams (SSE fallback) against WebSockets: memory and CPU each"),
 ]
 #: Run by name only, not by `python -m bench`: a profile, not a figure.
 EXTRA = [("ingest_profile", "where the ingest paths spend their time (pyinstrument)")]

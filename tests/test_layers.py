@@ -77,7 +77,7 @@ LAYERS: list[tuple[str, str]] = [
         "live",
         """tocsin.live tocsin.live.anonymous tocsin.live.coalesce tocsin.live.connection
         tocsin.live.deflate tocsin.live.push tocsin.live.registry tocsin.live.server
-        tocsin.live.stencil tocsin.live.csrf""",
+        tocsin.live.stencil tocsin.live.csrf tocsin.live.sse""",
     ),
     # What the routes share: responses, the host's action helpers, Jinja globals, guards.
     (
@@ -94,7 +94,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.api tocsin.api.views tocsin.channels.email_views tocsin.channels.push_views
         tocsin.cli tocsin.cli.*
         tocsin.analytics.views tocsin.metrics_views
-        tocsin.notifications.saved_filters_views tocsin.notifications.seen_views""",
+        tocsin.notifications.saved_filters_views tocsin.notifications.seen_views
+        tocsin.live.stream""",
     ),
     ("extension", "tocsin.extension tocsin"),
     # What a deployment or a host's tests load beside the app: they use the extension.

@@ -158,6 +158,15 @@ class Config:
         #: page sends a pong per ping and its tab's visibility when it changes (at most two a
         #: second, tocsin-browser.js). 0: no limit.
         self.TOCSIN_WS_MAX_INBOUND_RATE = float(_env("WS_MAX_INBOUND_RATE", "10"))
+        # -- Server-Sent Events fallback (issue 15) --
+        #: Seconds between heartbeat comments on an idle event stream: proxies that drop
+        #: silent connections after 30-60 s keep it, and a gone client fails the write.
+        self.TOCSIN_SSE_HEARTBEAT = float(_env("SSE_HEARTBEAT", "15"))
+        #: Milliseconds a browser waits before reconnecting an ended stream (`retry:`).
+        self.TOCSIN_SSE_RETRY = int(_env("SSE_RETRY", "1000"))
+        #: Visibility changes a user's streams may post (`limits` syntax; "" turns it
+        #: off). A page posts at most two a second (tocsin-browser.js).
+        self.TOCSIN_SSE_VISIBILITY_RATE_LIMIT = _env("SSE_VISIBILITY_RATE_LIMIT", "120/minute")
         # -- Quiet hours' catch-up (issue 11) --
         #: Seconds between catch-up sweeps in each process serving sockets: the summary
         #: toast shows at most this long after quiet hours or a snooze end. A sweep with

@@ -41,7 +41,7 @@ from .channels.push import PushChannel
 from .channels.queue import Queue
 from .config import PACKAGE
 from .extensions import csrf, db, sock, store
-from .live import deflate, ws
+from .live import deflate, stream, ws
 from .live.registry import Registry
 from .live.stencil import Stencils
 from .notifications import jinja, views
@@ -142,6 +142,7 @@ class Tocsin:
         for blueprint in (views.bp, ws.bp):
             app.register_blueprint(blueprint, url_prefix=prefix)
         bodies.cover(app, [views.bp.name, ws.bp.name])
+        stream.init_app(app, prefix)
         analytics_views.init_app(app, prefix)
         bodies.cover(app, [analytics_views.bp.name])
         limits.limit_per_user(app, "tocsin.seen_rows", "TOCSIN_SEEN_RATE_LIMIT")

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 #: The blueprints whose responses are Tocsin's own (``tocsin`` scope).
 TOCSIN_BLUEPRINTS = frozenset(
     {"tocsin", "tocsin_live", "tocsin_assets", "tocsin_api", "tocsin_push", "tocsin_email"}
-    | {"tocsin_analytics", "tocsin_metrics"}
+    | {"tocsin_analytics", "tocsin_metrics", "tocsin_stream"}
 )
 SCOPES = ("all", "tocsin", "off")
 #: A Host header fit to be named in the policy; anything else gets only 'self'.
