@@ -7,7 +7,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from app import users
 from tests.browser.conftest import PASSWORD, TIMEOUT_MS, wait_live
+from tocsin.extensions import db
+from tocsin.notifications import service
 from tocsin.testing import Bell
 
 pytestmark = pytest.mark.browser
@@ -241,6 +244,21 @@ def test_a_toast_read_in_one_tab_closes_in_the_others(tocsin, page, new_page, lo
     # A later notification still toasts in that tab.
     later = tocsin.send("Still toasted", priority="urgent")
     expect(other.locator(f"#toast-{later}")).to_be_visible()
+
+
+def test_a_toast_read_while_its_tab_was_offline_closes_on_reconnect(
+    tocsin, page, bell, login, live
+):
+    login(page)
+    nid = tocsin.send("Read elsewhere meanwhile", priority="urgent")
+    expect(page.locator(f"#toast-{nid}")).to_be_visible()
+    snapshots = bell.snapshots()
+    tocsin.server.stop()
+    with tocsin.app_context():  # read on another device while this tab had no server
+        service.mark_read(db.session, users.by_username(db.session, "alice").id, nid)
+    tocsin.server.start()
+    live(page, timeout=20_000, after=snapshots)
+    expect(page.locator(f"#toast-{nid}")).to_have_count(0)
 
 
 def test_one_toast_for_what_came_while_offline(tocsin, page, bell, login, live):

@@ -7,7 +7,8 @@
    - <html> gets class "tocsin-js": without it tocsin.css hides #connection-status, which
      would otherwise say "Connecting…" forever.
    - A toast goes in every tab once its notification is read anywhere: the read's re-render
-     of the item (out of band, over the socket or in an answer) carries no is-unread.
+     of the item (out of band, over the socket or in an answer, or in a reconnect's
+     snapshot) carries no is-unread.
    - The socket's URL says resumed=1 once a socket has been open: that snapshot's toast
      for what came meanwhile then says "while you were offline" (live/push.py). */
 (function () {
@@ -43,7 +44,10 @@
     if (!html || html.indexOf('hx-swap-oob') < 0) { return; }
     var tpl = document.createElement('template');
     tpl.innerHTML = html;
-    Array.prototype.forEach.call(tpl.content.querySelectorAll('li.tocsin-item'), function (item) {
+    // Rows swapped out of band, alone (a read's re-render) or in a list (a reconnect's
+    // snapshot: read while this tab was offline); not a panel's or a page's own rows.
+    var items = tpl.content.querySelectorAll('li.tocsin-item[hx-swap-oob], [hx-swap-oob] > li.tocsin-item');
+    Array.prototype.forEach.call(items, function (item) {
       var match = ITEM_ID.exec(item.id);
       if (!match || item.classList.contains('is-unread')) { return; }
       var toast = document.getElementById('toast-' + match[1]);
