@@ -146,7 +146,7 @@ class ConsoleErrors(list):
         page.on("pageerror", lambda exc: self.append(f"uncaught: {exc}"))
 
     def _console(self, message) -> None:
-        # Chromium asks every site for a favicon; the demo has none. Not a page error.
+        # Chromium asks every site for a favicon; a host app may have none. Not a page error.
         if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
             self.append(message.text)
 
