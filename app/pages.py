@@ -1,7 +1,8 @@
-"""The demo page that hosts the bell, the demo's friend-request answers, and the health check."""
+"""The demo page that hosts the bell, the demo's friend-request answers, the health check
+and the favicon."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, send_from_directory
 from flask_login import login_required
 
 from tocsin import state
@@ -11,6 +12,9 @@ from tocsin.notifications import actions
 from tocsin.notifications.types import catalog
 
 bp = Blueprint("pages", __name__)
+
+#: A week: the icon changes with a release, if ever; its ETag still revalidates it after.
+FAVICON_MAX_AGE = 7 * 24 * 3600
 
 
 @bp.record_once
@@ -23,6 +27,17 @@ def _route_friend_requests(state) -> None:
 @login_required
 def index():
     return render_template("pages/index.html")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Serve the bell icon where every browser asks for it, pages without a <link> too."""
+    return send_from_directory(
+        str(current_app.static_folder),
+        "favicon.ico",
+        mimetype="image/vnd.microsoft.icon",
+        max_age=FAVICON_MAX_AGE,
+    )
 
 
 @bp.post(f"/friend-requests/<int(max={MAX_ID}):notification_id>/<action>")

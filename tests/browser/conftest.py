@@ -146,7 +146,7 @@ class ConsoleErrors(list):
         page.on("pageerror", lambda exc: self.append(f"uncaught: {exc}"))
 
     def _console(self, message) -> None:
-        # Chromium asks every site for a favicon; the demo has none. Not a page error.
+        # Chromium asks every site for a favicon; a host app may have none. Not a page error.
         if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
             self.append(message.text)
 
@@ -213,3 +213,18 @@ def open_panel():
 def bell(page) -> Bell:
     """The kit's page object for the test's page (log it in first)."""
     return Bell(page)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """List the screenshots the tests recorded (test_screens.py), for a reviewer of the log."""
+    paths = {
+        value: None
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for name, value in getattr(report, "user_properties", ())
+        if name == "screenshot"
+    }
+    if paths:
+        terminalreporter.write_sep("-", f"{len(paths)} screenshots")
+        for path in paths:
+            terminalreporter.write_line(str(path))

@@ -22,8 +22,13 @@ def test_a_growing_group_is_one_row_at_the_top_and_one_toast_in_each_tab(
     unrelated = tocsin.send("Unrelated", priority="urgent")
     for tab in (page, other):
         expect(tab.locator(f"#notification-{unrelated}")).to_have_count(1)
-    # Read the unrelated one in the open panel: the badge is then the group's alone.
+    # Read the unrelated one in the open panel: its toast closes in both tabs (issue 15);
+    # another one, left unread, shows that the group's toast is updated in place.
     page.get_by_role("button", name="Mark as read: Unrelated").click()
+    kept = tocsin.send("Also unrelated", priority="urgent")
+    for tab in (page, other):
+        expect(tab.locator(f"#toast-{unrelated}")).to_have_count(0)
+        expect(tab.locator(f"#toast-{kept}")).to_be_visible()
     assert tocsin.send("Roadmap", actor="Bob", **group) == gid
     assert tocsin.send("Roadmap", actor="Carol", **group) == gid
 
@@ -38,12 +43,12 @@ def test_a_growing_group_is_one_row_at_the_top_and_one_toast_in_each_tab(
         toast = tab.locator(f"#toast-{gid}")
         expect(toast).to_have_count(1)
         expect(toast).to_contain_text("Carol, Bob and 1 other commented")
-        # In place: still before the unrelated row's toast, which arrived after it.
+        # In place: still before the unread unrelated toast, which arrived after it.
         order = tab.eval_on_selector_all(
             "#toast-stack > .tocsin-toast", "els => els.map(e => e.id)"
         )
-        assert order.index(f"toast-{gid}") < order.index(f"toast-{unrelated}"), order
-        expect(tab.locator("#notification-badge")).to_have_attribute("data-count", "1")
+        assert order.index(f"toast-{gid}") < order.index(f"toast-{kept}"), order
+        expect(tab.locator("#notification-badge")).to_have_attribute("data-count", "2")
 
     # Keyboard focus on the row stays on the same control when the row grows under it.
     page.locator(f"#notification-{gid} .tocsin-item-read button").focus()

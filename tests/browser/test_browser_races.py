@@ -106,7 +106,7 @@ def test_notifications_between_render_and_socket_get_their_toasts_once(
     with page.expect_websocket() as reconnected:
         tocsin.server.stop()
         tocsin.server.start()
-    assert reconnected.value.url.endswith(f"?since={gap[-1]}")
+    assert reconnected.value.url.endswith(f"?since={gap[-1]}&resumed=1")  # polish: a reconnect
     live(page, after=snapshots)
     (later,) = tocsin.create({"title": "After the reconnect"})
     expect(page.locator(f"#toast-{later}")).to_be_attached()

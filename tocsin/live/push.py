@@ -31,6 +31,8 @@ class Missed:
     newest_id: int
     #: The highest priority among them: an urgent one makes the toast an alert.
     priority: str
+    #: Missed while the tab's socket was down (a reconnect), not while the page loaded.
+    offline: bool = False
 
 
 def since_arg(args) -> int | None:
@@ -43,14 +45,22 @@ def since_arg(args) -> int | None:
     return int(raw)
 
 
-def snapshot(session: Session, conn: Connection, since: int | None = None) -> str:
+def resumed_arg(args) -> bool:
+    """The socket URL's `resumed=1`: the tab was live before, so this is a reconnect."""
+    return args.get("resumed") == "1"
+
+
+def snapshot(
+    session: Session, conn: Connection, since: int | None = None, resumed: bool = False
+) -> str:
     """Render the badge, the first page of the list and the mark-all bound, all out of band,
-    and toasts for unread notifications newer than `since` (the page's newest id)."""
+    and toasts for unread notifications newer than `since` (the page's newest id); after a
+    reconnect (`resumed`), one "while you were offline" toast for them instead."""
     page = queries.page(session, conn.user_id, None, current_app.config["TOCSIN_PAGE_SIZE"])
     # The newest id on the page, not a separate max(): a row committed in between is
     # then pushed as new instead of being counted as shown.
     conn.snapshot_id = page.newest_id
-    toasts, missed = _missed(session, conn, since)
+    toasts, missed = _missed(session, conn, since, resumed)
     # A burst of handshakes (a restart, a reconnect storm) renders the same rows for
     # every socket of a user: from stencils, each item is a lookup and two replaces.
     items_html = stencil.for_app().items(page.items, conn.csrf_token)
@@ -67,9 +77,10 @@ def snapshot(session: Session, conn: Connection, since: int | None = None) -> st
     )
 
 
-def _missed(session: Session, conn: Connection, since: int | None):
+def _missed(session: Session, conn: Connection, since: int | None, resumed: bool = False):
     """Toasts for what arrived after the page's render and before this snapshot: the rows,
-    or one summary when there are more than MISSED_TOASTS."""
+    or one summary when there are more than MISSED_TOASTS; after a reconnect, always one
+    summary (a tab back online would otherwise pop a toast per row it missed)."""
     if since is None or since >= conn.snapshot_id:
         return [], None
     # As the policy would now: no toast for a muted type, none in quiet hours or a snooze
@@ -79,11 +90,11 @@ def _missed(session: Session, conn: Connection, since: int | None):
     rows = queries.toasting_between(
         session, conn.user_id, since, conn.snapshot_id, MISSED_TOASTS + 1, scope
     )
-    if len(rows) <= MISSED_TOASTS:
+    if not rows or (len(rows) <= MISSED_TOASTS and not resumed):
         return rows, None
     counts = queries.toasting_counts(session, conn.user_id, since, conn.snapshot_id, scope)
     priority = max(counts, key=lambda p: _RANK.index(p) if p in _RANK else 0)
-    return [], Missed(sum(counts.values()), rows[-1].id, priority)
+    return [], Missed(sum(counts.values()), rows[-1].id, priority, offline=resumed)
 
 
 def _csrf(conn: Connection) -> dict:

@@ -113,7 +113,8 @@ def _serve(socket: server.Server) -> None:
         tocsin.broker.ensure_listening()
         if tocsin.sweeper is not None:
             tocsin.sweeper.ensure_running()  # this process's tabs get their summaries
-        socket.send(push.snapshot(store.session, conn, push.since_arg(request.args)))
+        since, resumed = push.since_arg(request.args), push.resumed_arg(request.args)
+        socket.send(push.snapshot(store.session, conn, since, resumed))
         metrics.SNAPSHOTS.inc()
         store.session.rollback()  # end the read transaction so later reads see new commits
         tab.update(socket.visible)  # said before on_change was set: not woken for it
