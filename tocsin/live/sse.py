@@ -71,8 +71,9 @@ def replay(session: Session, conn: Connection, after: int) -> str | None:
     grown = [n for n in rows if n.id <= after]
     conn.sent_ids.update(n.id for n in rows)
     conn.snapshot_id = max([after, *(n.position for n in rows)])
-    # Toasts as a snapshot's after `?since=`: the rows, or one summary for many.
-    toasts, missed = push._missed(session, conn, after)
+    # A resume is a reconnect: what came meanwhile is one "while you were offline" toast,
+    # as the socket's snapshot after `resumed=1` (push._missed).
+    toasts, missed = push._missed(session, conn, after, resumed=True)
     quiet = {n.id for n in rows} - {n.id for n in toasts}
     context = push._csrf(conn)
     message = stencil.body(new, grown=grown, quiet=quiet, **context) if rows else ""

@@ -95,7 +95,9 @@ def _events(conn: Connection, since, resume, tab_id, visible):
             tocsin.sweeper.ensure_running()
         first = None if resume is None else sse.replay(store.session, conn, resume)
         if first is None:
-            first = push.snapshot(store.session, conn, since if resume is None else resume)
+            first = push.snapshot(
+                store.session, conn, since if resume is None else resume, resume is not None
+            )
         store.session.rollback()  # end the read transaction so later reads see new commits
         tab.update(visible)
         yield sse.frame(first, sse.accounted(conn))
