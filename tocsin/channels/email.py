@@ -9,10 +9,12 @@ whose chain has an email step and who has an address, due after the step's delay
 notifications in the digest instead (digest.py).
 """
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from .. import state as tocsin_state
 from ..models import Delivery, Notification
+from ..notifications import locales, preferences
 from . import email_message, mailer
 from .base import QueuedChannel, Skip
 
@@ -33,5 +35,8 @@ class EmailChannel(QueuedChannel):
         address = tocsin_state.current().directory.emails(session, [uid]).get(uid)
         if not address:
             raise Skip("no email address")
-        message = email_message.for_notification(notification, address)
+        # In the recipient's language: their setting (no request, no browser to ask).
+        setting = preferences.load(session, uid).locale
+        locale = locales.for_recipient(setting, current_app.config)
+        message = email_message.for_notification(notification, address, locale)
         mailer.send(message, f"delivery-{delivery.id}")
