@@ -61,6 +61,8 @@ def js_plural(singular: str, plural: str) -> dict[str, str]:
         tag = locale.plural_form(n) if locale is not None else ("one" if n == 1 else "other")
         if tag not in forms:
             forms[tag] = _placeholders(translations.ungettext(singular, plural, n))
+    # Where "other" is only for fractions (Polish), the JS's fallback for a category left out.
+    forms.setdefault("other", _placeholders(translations.ungettext(singular, plural, 2)))
     return forms
 
 
