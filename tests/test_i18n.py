@@ -8,6 +8,7 @@ from flask import Flask, render_template_string
 from flask_babel import Babel, force_locale, get_locale
 from flask_login import LoginManager
 
+from app import create_app
 from tests.conftest import user_id
 from tocsin import Tocsin, i18n
 from tocsin.extensions import db
@@ -199,3 +200,17 @@ def test_a_host_with_flask_babel_keeps_its_selector_and_gets_tocsins_catalogs(tm
     with host.test_request_context(headers={"Accept-Language": "en"}):
         assert str(get_locale()) == "de"  # the host's selector, not Accept-Language
         assert render_template_string("{{ _('Mark all as read') }}") == "Alle als gelesen markieren"
+
+
+def test_the_outage_page_speaks_the_browsers_language_without_the_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOCSIN_INSTANCE_PATH", str(tmp_path))
+    url = f"sqlite:///{tmp_path / 'missing' / 'tocsin.sqlite3'}"
+    down = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
+    client = down.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1"  # a login from before the outage: its setting is unreadable
+    page = client.get("/notifications", headers={"Accept-Language": "de"})
+    assert page.status_code == 503
+    assert lang_of(page.text) == "de" and "<h1>Nicht gespeichert</h1>" in page.text
+    with down.app_context():
+        db.engine.dispose()

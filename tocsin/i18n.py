@@ -13,6 +13,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, get_babel, get_locale, get_translations
 from flask_login import current_user
 
+from . import unavailable
 from .config import PACKAGE
 from .extensions import store
 from .notifications import locales, preferences
@@ -34,8 +35,11 @@ def select_locale() -> str:
     if not has_request_context():
         return supported[0]
     setting = None
-    if current_user and current_user.is_authenticated:
-        setting = preferences.load(store.session, current_user.id).locale
+    try:
+        if current_user and current_user.is_authenticated:
+            setting = preferences.load(store.session, current_user.id).locale
+    except unavailable.DATABASE_ERRORS:
+        pass  # the page that says so (responses.database_error) in the browser's language
     return locales.choose(setting, request.headers.get("Accept-Language"), supported)
 
 
