@@ -36,7 +36,8 @@ def select_locale() -> str:
         return supported[0]
     setting = None
     try:
-        if current_user and current_user.is_authenticated:
+        # A host without Flask-Login (types rendered in tests, a CLI) has no current_user.
+        if getattr(current_app, "login_manager", None) and current_user.is_authenticated:
             setting = preferences.load(store.session, current_user.id).locale
     except unavailable.DATABASE_ERRORS:
         pass  # the page that says so (responses.database_error) in the browser's language
