@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast lint bench clean
+.PHONY: run test test-fast lint bench clean messages
 
 run: $(VENV)/.installed
 	$(PY) -m flask --app wsgi tocsin init --demo
@@ -34,6 +34,21 @@ $(VENV)/.installed-test: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
 	touch $(VENV)/.installed $@
+
+# Translations (docs/i18n.md): extract every marked string into a template, merge it into
+# each language's .po (new strings arrive empty, changed ones fuzzy), compile the .mo files
+# that ship in the package. Tocsin's catalog, then the standalone app's own.
+BABEL := $(PY) -m babel.messages.frontend
+BABEL_KEYWORDS := -k tocsin_js -k tocsin_js_plural:1,2 -k _l
+messages: $(VENV)/.installed
+	$(BABEL) -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+		--project Tocsin -o tocsin/translations/messages.pot tocsin
+	$(BABEL) -q update -i tocsin/translations/messages.pot -d tocsin/translations --no-wrap
+	$(BABEL) compile -d tocsin/translations --statistics
+	$(BABEL) -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+		--project "Tocsin demo" -o app/translations/messages.pot app templates
+	$(BABEL) -q update -i app/translations/messages.pot -d app/translations --no-wrap
+	$(BABEL) compile -d app/translations --statistics
 
 # Every benchmark against its peers, one after another (bench/README.md); not part of CI.
 bench: $(VENV)/.installed-bench

@@ -13,6 +13,9 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -30,8 +33,8 @@ login_manager.login_view = "auth.login"
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
 
 
 @login_manager.user_loader
@@ -57,7 +60,7 @@ def login():
             login_user(user)
             target = request.args.get("next")
             return redirect(target if is_local_path(target) else url_for("pages.index"), 303)
-        flash("Unknown username or wrong password.", "error")
+        flash(_("Unknown username or wrong password."), "error")
         status = 401
     elif request.method == "POST":
         status = 400
@@ -90,5 +93,8 @@ def logout():
 def logout_others():
     """End every other login of this user (other browsers, devices, copied cookies)."""
     ended = login_session.end_other_logins(current_user.id)
-    flash(f"Logged out {ended} other session{'' if ended == 1 else 's'}.", "info")
+    flash(
+        ngettext("Logged out %(num)d other session.", "Logged out %(num)d other sessions.", ended),
+        "info",
+    )
     return redirect(url_for("pages.index"), 303)

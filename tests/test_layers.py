@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.inbox_query tocsin.notifications.decisions
         tocsin.notifications.built_in_rules tocsin.notifications.toast_scope
         tocsin.analytics.flush tocsin.analytics.queries tocsin.analytics.export
-        tocsin.notifications.search""",
+        tocsin.notifications.search tocsin.notifications.locales""",
     ),
     # Carries events between processes; hands them to a callback, knows no sockets.
     ("broker", "tocsin.broker tocsin.broker.*"),
@@ -84,7 +84,7 @@ LAYERS: list[tuple[str, str]] = [
         "web",
         """tocsin.notifications.responses tocsin.notifications.actions
         tocsin.notifications.jinja tocsin.api.errors tocsin.api.openapi tocsin.bodies
-        tocsin.headers tocsin.limits tocsin.notifications.viewer_time""",
+        tocsin.headers tocsin.limits tocsin.notifications.viewer_time tocsin.i18n""",
     ),
     # Blueprints and commands: only the extension (or a host) imports these.
     (

@@ -32,8 +32,8 @@ CONTEXT = {
     "tocsin/inbox.html": {"page", "up_to", "before", "state", "query", "counts", "known_types"},
     "tocsin/layout.html": {"current_user"},  # Flask-Login's context processor
     "tocsin/_bell.html": {"current_user"},  # whose first timezone tocsin.js sends
-    "tocsin/_preferences.html": {"values", "zones", "saved", "error"},
-    "tocsin/preferences.html": {"values", "zones", "saved", "error"},
+    "tocsin/_preferences.html": {"values", "zones", "saved", "error", "languages"},
+    "tocsin/preferences.html": {"values", "zones", "saved", "error", "languages"},
     "tocsin/_toast_summary.html": {"summary"},
     "tocsin/_group_members.html": {"n", "members"},
     "tocsin/group.html": {"n", "members"},

@@ -60,14 +60,14 @@ def test_page_shows_every_type_by_every_channel_with_the_defaults(app, client, a
         type_ = catalog(app).get(name)
         for channel in CHANNELS:
             tag = box(page.text, name, channel)
-            assert f'aria-label="{type_.label}: {channel}"' in tag
+            assert f'aria-label="{type_.label}: {channel.capitalize()}"' in tag
             assert ("checked" in tag) == (type_.critical or channel in type_.channels), tag
             assert ("disabled" in tag) == type_.critical
     assert 'name="timezone"' in page.text and '<option value="Europe/Paris">' in page.text
     assert re.search(r'<input type="time" name="quiet_start" value="">', page.text)
     assert '<option value="off" selected>' in page.text
     assert re.search(r'name="urgent_through" value="on" checked', page.text)
-    assert "take\n      effect when those channels are available" in page.text
+    assert "take effect when those channels are available" in page.text
     assert "Preferences saved" not in page.text
 
 

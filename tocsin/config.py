@@ -266,6 +266,13 @@ class Config:
         #: Seen batches a user may post (`limits` syntax; "" turns it off). A page posts
         #: one at most every 0.75 s while rows come into view, so 120/minute is ample.
         self.TOCSIN_SEEN_RATE_LIMIT = _env("SEEN_RATE_LIMIT", "120/minute")
+        # -- Languages (issue 15; tocsin/i18n.py, docs/i18n.md) --
+        #: The languages users may choose, comma separated, the default first: a user who
+        #: chose none reads their browser's best match among these (Accept-Language), else
+        #: the first. Each needs a catalog (Tocsin ships en and de; a host may add more).
+        self.TOCSIN_LANGUAGES = [
+            code.strip() for code in _env("LANGUAGES", "en,de").split(",") if code.strip()
+        ]
 
 
 def init_app(app) -> None:
@@ -278,6 +285,12 @@ def init_app(app) -> None:
     app.config["TOCSIN_DELIVERY_ATTEMPTS"] = whole_number(
         "TOCSIN_DELIVERY_ATTEMPTS", app.config["TOCSIN_DELIVERY_ATTEMPTS"], 1
     )
+    languages = app.config["TOCSIN_LANGUAGES"]
+    if isinstance(languages, str):  # a host's config may give the comma-separated text
+        languages = [code.strip() for code in languages.split(",") if code.strip()]
+    if not languages:
+        raise InvalidSetting("TOCSIN_LANGUAGES is empty: give at least one language, e.g. en")
+    app.config["TOCSIN_LANGUAGES"] = list(languages)
     # What the badge counts (seen): a typo would otherwise show the unread count silently.
     if app.config["TOCSIN_BADGE_COUNTS"] not in BADGE_COUNTS:
         raise InvalidSetting(

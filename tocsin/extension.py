@@ -23,6 +23,7 @@ from . import (
     config,
     database,
     headers,
+    i18n,
     limits,
     login_session,
     logs,
@@ -130,6 +131,7 @@ class Tocsin:
         app.extensions[state.KEY].presence = presence(app)
         database.init_app(app)
         jinja.init_app(app)
+        i18n.init_app(app)
         # Logins are records on the server: started here, checked before anything else
         # reads current_user, ended by a logout (the host's too).
         user_logged_in.connect(login_session.on_login, app)

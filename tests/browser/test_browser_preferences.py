@@ -92,7 +92,7 @@ def test_the_page_fits_a_phone(tocsin, page, login):
     # The table may scroll inside its own box; the page itself never scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     save = page.get_by_role("button", name="Save preferences")
-    page.get_by_label("Email digest").focus()
+    page.get_by_label("Language").focus()  # the last field before Save
     page.keyboard.press("Tab")  # by keyboard: the focus ring shows
     expect(save).to_be_focused()
     outline = save.evaluate("e => getComputedStyle(e).outlineStyle")

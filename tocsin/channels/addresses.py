@@ -2,6 +2,8 @@
 
 import re
 
+from flask_babel import gettext as _
+
 #: The HTML standard's "valid email address" (what <input type=email> accepts), with
 #: RFC 5321's 254-character cap: a typo is refused here, not bounced by a server later.
 EMAIL_RE = re.compile(
@@ -21,5 +23,10 @@ def check_address(text: str) -> str | None:
     if not address:
         return None
     if len(address) > EMAIL_MAX or not EMAIL_RE.fullmatch(address):
-        raise InvalidAddress(f"{address[:80]!r} is not an email address (name@example.com).")
+        raise InvalidAddress(
+            _(
+                "%(address)s is not an email address (name@example.com).",
+                address=repr(address[:80]),
+            )
+        )
     return address

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from .. import state as tocsin_state
 from ..models import Notification, Preference, utcnow
-from ..notifications import preferences, schedule
+from ..notifications import locales, preferences, schedule
 from ..notifications.preferences import Preferences
 from . import digest_rows, email_message, mailer
 from .outcomes import Permanent, Retry
@@ -115,8 +115,10 @@ def send(
         sa.select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id.desc())
     ).all()
     shown = listed[:SHOWN]
-    more = len(ids) - len(shown)
-    message = email_message.for_digest(user_id, address, shown, more, prefs.digest, prefs.tz)
+    locale = locales.for_recipient(prefs.locale, current_app.config)
+    message = email_message.for_digest(
+        user_id, address, shown, len(ids) - len(shown), prefs.digest, locale, prefs.tz
+    )
     try:
         mailer.send(message, f"digest-{user_id}-{now:%Y%m%dT%H%M%S}")
     except Retry as exc:

@@ -9,11 +9,12 @@ whose chain has an email step and who has an address, due after the step's delay
 notifications in the digest instead (digest.py).
 """
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from .. import state as tocsin_state
 from ..models import Delivery, Notification
-from ..notifications import preferences
+from ..notifications import locales, preferences
 from . import email_message, mailer
 from .base import QueuedChannel, Skip
 
@@ -34,6 +35,9 @@ class EmailChannel(QueuedChannel):
         address = tocsin_state.current().directory.emails(session, [uid]).get(uid)
         if not address:
             raise Skip("no email address")
-        zone = preferences.load(session, uid).tz  # the time in the email, on their clock
-        message = email_message.for_notification(notification, address, zone)
+        prefs = preferences.load(session, uid)
+        # In the recipient's language (their setting: no request, no browser to ask), the
+        # time on their clock.
+        locale = locales.for_recipient(prefs.locale, current_app.config)
+        message = email_message.for_notification(notification, address, locale, prefs.tz)
         mailer.send(message, f"delivery-{delivery.id}")

@@ -2,7 +2,9 @@
 templates' wording, with RFC 8058 one-click unsubscribe headers.
 
 Rendered in a worker's app context: every link is absolute (links.py), and nothing
-depends on a request. The subject is the title, on one line.
+depends on a request. The subject is the title, on one line. The words are in the
+recipient's language (their setting, else the default: locales.for_recipient), never the
+language of whichever request or worker happens to send it.
 """
 
 from collections.abc import Sequence
@@ -13,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import current_app, render_template
+from flask_babel import force_locale, ngettext
 
 from ..models import Notification
 from ..notifications.types import NotificationType, catalog
@@ -31,8 +34,10 @@ class Entry:
     link: str
 
 
-def for_notification(n: Notification, address: str, zone: tzinfo = UTC) -> EmailMessage:
-    """The email for one unread notification, to `address`; its time in `zone`."""
+def for_notification(
+    n: Notification, address: str, locale: str = "en", zone: tzinfo = UTC
+) -> EmailMessage:
+    """The email for one unread notification, to `address`, in `locale`; its time in `zone`."""
     info = catalog().get(n.type)
     context = {
         "n": n,
@@ -45,8 +50,9 @@ def for_notification(n: Notification, address: str, zone: tzinfo = UTC) -> Email
         "zone": zone,
     }
     message = _message(address, n.title, n.user_id, info.name)
-    message.set_content(render_template("tocsin/email.txt", **context))
-    message.add_alternative(render_template("tocsin/email.html", **context), subtype="html")
+    with force_locale(locale):
+        message.set_content(render_template("tocsin/email.txt", **context))
+        message.add_alternative(render_template("tocsin/email.html", **context), subtype="html")
     return message
 
 
@@ -56,10 +62,11 @@ def for_digest(
     shown: Sequence[Notification],
     more: int,
     period: str,
+    locale: str = "en",
     zone: tzinfo = UTC,
 ) -> EmailMessage:
-    """The digest listing `shown` (newest first) and counting `more` not listed; times in
-    `zone`."""
+    """The digest listing `shown` (newest first) and counting `more` not listed, in `locale`;
+    times in `zone`."""
     types = catalog()
     entries = [Entry(n, types.get(n.type), links.notification_link(n.url)) for n in shown]
     count = len(shown) + more
@@ -72,10 +79,12 @@ def for_digest(
         "unsubscribe": unsubscribe_url(user_id, unsubscribe.DIGEST),
         "preferences": links.external("tocsin.preferences"),
     }
-    subject = f"{count} unread notification{'s' if count != 1 else ''}"
-    message = _message(address, subject, user_id, unsubscribe.DIGEST)
-    message.set_content(render_template("tocsin/email_digest.txt", **context))
-    message.add_alternative(render_template("tocsin/email_digest.html", **context), subtype="html")
+    with force_locale(locale):
+        subject = ngettext("%(num)d unread notification", "%(num)d unread notifications", count)
+        message = _message(address, subject, user_id, unsubscribe.DIGEST)
+        message.set_content(render_template("tocsin/email_digest.txt", **context))
+        html = render_template("tocsin/email_digest.html", **context)
+        message.add_alternative(html, subtype="html")
     return message
 
 

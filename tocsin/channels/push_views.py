@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import bodies, unavailable
@@ -71,16 +72,16 @@ def unsubscribe():
     raw_id, endpoint = data.get("id"), data.get("endpoint")
     if raw_id is not None:
         if not str(raw_id).isdigit() or int(raw_id) > MAX_ID:
-            abort(400, description="id must be a subscription id")
+            abort(400, description=_("id must be a subscription id"))
         found = push_subscriptions.unsubscribe(
             store.session, current_user.id, subscription_id=int(raw_id)
         )
     elif isinstance(endpoint, str) and len(endpoint) <= push_hosts.ENDPOINT_MAX:
         found = push_subscriptions.unsubscribe(store.session, current_user.id, endpoint=endpoint)
     else:
-        abort(400, description="send the id or the endpoint of the subscription")
+        abort(400, description=_("send the id or the endpoint of the subscription"))
     if not found:
-        abort(404, description="No such device.")
+        abort(404, description=_("No such device."))
     if request.is_json:
         return "", 204
     if is_htmx():
@@ -97,12 +98,12 @@ def open_notification(notification_id: int):
     if request.method == "GET":
         notification = queries.get(store.session, current_user.id, notification_id)
         if notification is None:
-            abort(404, description="No such notification.")
+            abort(404, description=_("No such notification."))
         return render_template("tocsin/push_open.html", notification=notification, via=via)
     try:
         notification = service.mark_read(store.session, current_user.id, notification_id)
     except service.NotificationNotFound:
-        abort(404, description="No such notification.")
+        abort(404, description=_("No such notification."))
     track.record("clicked", [notification], channel=via)
     return redirect(safe_link(notification.url) or url_for("tocsin.inbox"), 303)
 

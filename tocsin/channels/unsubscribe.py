@@ -9,6 +9,7 @@ changes nothing more; a critical type cannot be muted, so its link says so inste
 from enum import StrEnum
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
@@ -47,14 +48,14 @@ def read(value: str) -> tuple[int, str]:
     try:
         data = _serializer().loads(value, max_age=max_age)
     except BadData:
-        raise BadToken("This unsubscribe link is not valid or has expired.") from None
+        raise BadToken(_("This unsubscribe link is not valid or has expired.")) from None
     if (
         not isinstance(data, list)
         or len(data) != 2
         or not isinstance(data[0], int)
         or not isinstance(data[1], str)
     ):
-        raise BadToken("This unsubscribe link is not valid.")
+        raise BadToken(_("This unsubscribe link is not valid."))
     return data[0], data[1]
 
 

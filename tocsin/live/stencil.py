@@ -11,6 +11,9 @@ The stand-ins are random per process, so content cannot contain them on purpose;
 row whose text contains one anyway is rendered the ordinary way. The output is the
 same string `push.render` builds without a stencil (the tests compare them). Both render
 as nobody (anonymous.py): a stencil serves every user, so no user's request may show.
+Every key holds the socket's language: a fan-out renders once per language among its
+recipients (two, as a rule), not once per user, and a German stencil never reaches an
+English tab.
 """
 
 import json
@@ -117,7 +120,7 @@ class Stencils:
     def badge(self, count: int) -> str:
         """The out-of-band badge for `count`, rendered once per count."""
         counts = self.app.config["TOCSIN_BADGE_COUNTS"]
-        key = (anonymous.base(), counts, count)
+        key = (anonymous.base(), anonymous.locale(), counts, count)
         html = self._badges.get(key)
         if html is None:
             html = anonymous.call("tocsin/_badge.html", "badge", count, oob=True, counts=counts)
@@ -153,7 +156,16 @@ class Stencils:
         )
         # The base too: url_for's paths follow the socket's script root (one per app, as a rule).
         seen = row.seen_at is not None  # data-unseen or not: one of two stencils per content
-        key = (kind, browser, seen, anonymous.base(), content, relative_time(row.latest_at))
+        # And the language: a stencil is shared by the sockets that read the same one.
+        key = (
+            kind,
+            browser,
+            seen,
+            anonymous.base(),
+            anonymous.locale(),
+            content,
+            relative_time(row.latest_at),
+        )
         with self._lock:
             if key in self._stencils:
                 self._stencils.move_to_end(key)

@@ -36,6 +36,8 @@ class Preference(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: When the last digest email went out (its next one lists what came after).
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The language the user chose ("de"); None follows the browser (Accept-Language).
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class Held(Model):

@@ -20,6 +20,7 @@ notification; it is pushed once done() commits, and dropped if the action fails.
 """
 
 from flask import abort, make_response, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -35,11 +36,18 @@ def pending(notification_id: int, action: str) -> Notification:
     with database_guard():
         notification = queries.get(store.session, current_user.id, notification_id)
     if notification is None:
-        abort(404, description="No such notification.")
+        abort(404, description=_("No such notification."))
     if type_info(notification.type).action(action) is None:
-        abort(400, description=f"A {notification.type} notification has no action {action!r}.")
+        abort(
+            400,
+            description=_(
+                "A %(type)s notification has no action %(action)s.",
+                type=notification.type,
+                action=repr(action),
+            ),
+        )
     if notification.acted_at is not None:
-        abort(409, description=f"Already answered: {notification.outcome}.")
+        abort(409, description=_("Already answered: %(outcome)s.", outcome=notification.outcome))
     return notification
 
 
@@ -49,11 +57,11 @@ def done(notification: Notification, action: str, outcome: str | None = None) ->
         with database_guard():  # rolled back whole, the host's own change included
             service.resolve_action(store.session, current_user.id, notification.id, action, outcome)
     except service.NotificationNotFound:
-        abort(404, description="No such notification.")
+        abort(404, description=_("No such notification."))
     except service.UnknownAction as exc:
         abort(400, description=str(exc))
     except service.ActionAlreadyTaken:
-        abort(409, description="Already answered.")
+        abort(409, description=_("Already answered."))
     if is_htmx():
         with database_guard():  # the badge is read after the commit
             body = render_template("tocsin/_read.html", items=[notification])

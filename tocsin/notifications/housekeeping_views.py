@@ -8,6 +8,7 @@ and the undo on offer is kept in the session for the next page's bell to show
 """
 
 from flask import abort, render_template, request, session
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import store
@@ -48,7 +49,12 @@ def read_all():
 def bulk():
     action = request.form.get("action", "")
     if action not in housekeeping.ACTIONS:
-        abort(400, description=f"action must be one of {', '.join(housekeeping.ACTIONS)}.")
+        abort(
+            400,
+            description=_(
+                "action must be one of %(actions)s.", actions=", ".join(housekeeping.ACTIONS)
+            ),
+        )
     ids = _ids(request.form.getlist("ids"))
     return answer(housekeeping.apply(store.session, current_user.id, action, ids))
 
@@ -57,15 +63,15 @@ def bulk():
 def undo_action():
     token = request.form.get("token", "").strip()
     if not token:
-        abort(400, description="token is missing: the Undo button posts it.")
+        abort(400, description=_("token is missing: the Undo button posts it."))
     try:
         reverted = undo.revert(store.session, current_user.id, token)
     except undo.UndoNotFound:
-        abort(404, description="Nothing to undo: no such undo.")
+        abort(404, description=_("Nothing to undo: no such undo."))
     except undo.UndoExpired:
-        abort(410, description="Too late to undo: an undo lasts a few seconds.")
+        abort(410, description=_("Too late to undo: an undo lasts a few seconds."))
     except undo.UndoUsed:
-        abort(409, description="Already undone.")
+        abort(409, description=_("Already undone."))
     if not is_htmx():
         return redirect_back()
     return _render(changed=reverted.unread, restored=reverted.restored)
@@ -74,18 +80,18 @@ def undo_action():
 def _one(action, notification_id: int):
     outcome = action(store.session, current_user.id, [notification_id])
     if not outcome.found:
-        abort(404, description="No such notification.")
+        abort(404, description=_("No such notification."))
     return answer(outcome)
 
 
 def _ids(raw: list[str]) -> list[int]:
     """The bulk form's ids: 1 to MAX_IDS integers, else 400."""
     if not raw:
-        abort(400, description="ids: choose at least one notification.")
+        abort(400, description=_("ids: choose at least one notification."))
     if len(raw) > housekeeping.MAX_IDS:
-        abort(400, description=f"ids: at most {housekeeping.MAX_IDS} at once.")
+        abort(400, description=_("ids: at most %(max)d at once.", max=housekeeping.MAX_IDS))
     if not all(r.isascii() and r.isdigit() and int(r) <= MAX_ID for r in raw):
-        abort(400, description=f"ids must be integers from 0 to {MAX_ID}.")
+        abort(400, description=_("ids must be integers from 0 to %(max)d.", max=MAX_ID))
     return [int(r) for r in raw]
 
 

@@ -11,6 +11,8 @@ from datetime import date
 from typing import Literal
 from urllib.parse import urlencode
 
+from flask_babel import gettext as _
+
 #: The inbox's states: unread and read leave archived rows out; archived shows them alone.
 State = Literal["unread", "read", "archived"]
 STATES: tuple[State, ...] = ("unread", "read", "archived")
@@ -68,19 +70,19 @@ def parse(args, known_types: Collection[str]) -> InboxQuery:
     """Return the query in `args` (a MultiDict); raise InvalidQuery on anything wrong."""
     state = args.get("state") or None
     if state is not None and state not in STATES:
-        raise InvalidQuery("state must be one of: " + ", ".join(STATES))
+        raise InvalidQuery(_("state must be one of: %(states)s", states=", ".join(STATES)))
     types = sorted({t for t in args.getlist("type") if t})
     if len(types) > MAX_TYPES:
-        raise InvalidQuery(f"type: at most {MAX_TYPES}")
+        raise InvalidQuery(_("type: at most %(max)d", max=MAX_TYPES))
     unknown = [t for t in types if t not in known_types]
     if unknown:
-        raise InvalidQuery(f"type: unknown {unknown[0]!r}")
+        raise InvalidQuery(_("type: unknown %(type)s", type=repr(unknown[0])))
     q = " ".join((args.get("q") or "").split())
     if len(q) > MAX_QUERY:
-        raise InvalidQuery(f"q: at most {MAX_QUERY} characters")
+        raise InvalidQuery(_("q: at most %(max)d characters", max=MAX_QUERY))
     since, until = _date(args, "since"), _date(args, "until")
     if since and until and since > until:
-        raise InvalidQuery("since must not be after until")
+        raise InvalidQuery(_("since must not be after until"))
     return InboxQuery(state, tuple(types), q, since, until)
 
 
@@ -95,4 +97,4 @@ def _date(args, name: str) -> date | None:
 
 
 def _bad(name: str):
-    raise InvalidQuery(f"{name} must be a date as YYYY-MM-DD")
+    raise InvalidQuery(_("%(name)s must be a date as YYYY-MM-DD", name=name))

@@ -40,6 +40,8 @@ class Preferences:
     channels: Mapping[str, Mapping[str, bool]] = field(default_factory=lambda: MappingProxyType({}))
     snoozed_at: datetime | None = None
     snooze_until: datetime | None = None
+    #: The language chosen; None follows the browser (notifications/locales.py).
+    locale: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -93,6 +95,7 @@ def from_row(row: "Preference | sa.Row") -> Preferences:
         ),
         snoozed_at=row.snoozed_at,
         snooze_until=row.snooze_until,
+        locale=row.locale,
     )
 
 
@@ -154,6 +157,7 @@ _COLUMNS = [
         "channels",
         "snoozed_at",
         "snooze_until",
+        "locale",
     )
 ]
 

@@ -5,12 +5,14 @@ shown checked and disabled, and whatever is posted for them is ignored, so no re
 can mute a critical type.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from zoneinfo import available_timezones
 
-from . import schedule
+from flask_babel import gettext as _
+
+from . import locales, schedule
 from .preferences import CHANNELS, DIGESTS, Preferences
 from .types import NotificationType, TypeCatalog
 
@@ -35,6 +37,8 @@ class Choice:
     channels: dict[str, dict[str, bool]]
     #: The critical types: anything stored for them is dropped, never a mute.
     critical: frozenset[str] = frozenset()
+    #: The language chosen; None follows the browser.
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,21 +68,35 @@ class Values:
     urgent_through: bool
     digest: str
     rows: tuple[Row, ...] = field(default=())
+    #: The language chosen; "" follows the browser.
+    locale: str = ""
 
 
-def parse(form: Mapping[str, str], types: TypeCatalog) -> Choice:
-    """Return the Choice the posted `form` makes; raise InvalidPreferences if it makes none."""
-    quiet_start = _hhmm(form, "quiet_start", "Quiet hours start")
-    quiet_end = _hhmm(form, "quiet_end", "Quiet hours end")
+def parse(
+    form: Mapping[str, str], types: TypeCatalog, languages: Sequence[str] = ("en",)
+) -> Choice:
+    """Return the Choice the posted `form` makes; raise InvalidPreferences if it makes none.
+
+    `languages` are those the user may choose (TOCSIN_LANGUAGES); none chosen follows the
+    browser."""
+    quiet_start = _hhmm(form, "quiet_start", _("Quiet hours start"))
+    quiet_end = _hhmm(form, "quiet_end", _("Quiet hours end"))
     if (quiet_start is None) != (quiet_end is None):
         raise InvalidPreferences(
-            "Quiet hours need both a start and an end time (or neither, for none)."
+            _("Quiet hours need both a start and an end time (or neither, for none).")
         )
     if quiet_start is not None and quiet_start == quiet_end:
-        raise InvalidPreferences("Quiet hours must start and end at different times.")
+        raise InvalidPreferences(_("Quiet hours must start and end at different times."))
     digest = form.get("digest", "")
     if digest not in DIGESTS:
-        raise InvalidPreferences(f"Email digest must be one of: {', '.join(DIGESTS)}.")
+        raise InvalidPreferences(
+            _("Email digest must be one of: %(choices)s.", choices=", ".join(DIGESTS))
+        )
+    locale = form.get("locale", "").strip() or None
+    if locale is not None and (len(locale) > locales.MAX_LENGTH or locale not in languages):
+        raise InvalidPreferences(
+            _("Language must be one of: %(choices)s.", choices=", ".join(languages))
+        )
     zone = form.get("timezone", "").strip()  # blank: none chosen (UTC meanwhile)
     channels: dict[str, dict[str, bool]] = {}
     critical = set()
@@ -97,6 +115,7 @@ def parse(form: Mapping[str, str], types: TypeCatalog) -> Choice:
         digest=digest,
         channels=channels,
         critical=frozenset(critical),
+        locale=locale,
     )
 
 
@@ -104,9 +123,9 @@ def parse_timezone(text: str) -> str:
     """Return the IANA timezone `text` names; raise InvalidPreferences for any other text."""
     name = text.strip()
     if not schedule.is_zone(name):
-        shown = repr(name[:64]) if name else "(none)"
+        shown = repr(name[:64]) if name else _("(none)")
         raise InvalidPreferences(
-            f"Unknown timezone {shown}: use an IANA name such as Europe/Paris."
+            _("Unknown timezone %(name)s: use an IANA name such as Europe/Paris.", name=shown)
         )
     return name
 
@@ -118,7 +137,9 @@ def _hhmm(form: Mapping[str, str], key: str, label: str) -> str | None:
     try:
         at = schedule.parse_hhmm(text)
     except ValueError:
-        raise InvalidPreferences(f"{label} must be a time as HH:MM (00:00 to 23:59).") from None
+        raise InvalidPreferences(
+            _("%(label)s must be a time as HH:MM (00:00 to 23:59).", label=label)
+        ) from None
     return at.strftime("%H:%M")
 
 
@@ -137,6 +158,7 @@ def saved_values(prefs: Preferences, types: TypeCatalog) -> Values:
         urgent_through=prefs.urgent_through,
         digest=prefs.digest,
         rows=_rows(types, prefs.wants),
+        locale=prefs.locale or "",
     )
 
 
@@ -151,6 +173,7 @@ def posted_values(form: Mapping[str, str], types: TypeCatalog) -> Values:
         urgent_through=_box(form, "urgent_through"),
         digest=digest if digest in DIGESTS else "off",
         rows=_rows(types, lambda t, c: _box(form, f"pref.{t.name}.{c}")),
+        locale=form.get("locale", "")[: locales.MAX_LENGTH],
     )
 
 

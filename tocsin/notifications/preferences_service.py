@@ -31,6 +31,7 @@ def save(session: Session, user_id: int, choice: Choice) -> Preferences:
         row.sound = choice.sound
         row.urgent_through = choice.urgent_through
         row.digest = choice.digest
+        row.locale = choice.locale
         tell_prefs_changed(session, [user_id])
         session.commit()
     except Exception:

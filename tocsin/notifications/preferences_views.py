@@ -1,11 +1,12 @@
 """The preferences page (GET|POST /notifications/preferences) and the browser's first timezone."""
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import refresh
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import store
-from . import preferences, preferences_form, preferences_service
+from . import locales, preferences, preferences_form, preferences_service
 from .preferences_form import InvalidPreferences, Values
 from .responses import is_htmx, redirect_back
 from .types import catalog
@@ -30,10 +31,12 @@ def save():
     """Save the whole form; 400 with the form and its message if it cannot be saved."""
     types = catalog()
     try:
-        choice = preferences_form.parse(request.form, types)
+        languages = locales.languages(current_app.config)
+        choice = preferences_form.parse(request.form, types, languages)
     except InvalidPreferences as exc:
         return _render(preferences_form.posted_values(request.form, types), error=str(exc)), 400
     prefs = preferences_service.save(store.session, current_user.id, choice)
+    refresh()  # the answer speaks the language just chosen
     if is_htmx():
         return _render(preferences_form.saved_values(prefs, types), saved=True)
     return redirect(url_for("tocsin.preferences", saved=1), 303)
@@ -53,5 +56,10 @@ def _render(values: Values, saved: bool = False, error: str | None = None) -> st
     # htmx swaps the form alone; a plain request (or a 400 without JS) gets the whole page.
     name = "tocsin/_preferences.html" if is_htmx() else "tocsin/preferences.html"
     return render_template(
-        name, values=values, zones=preferences_form.zone_names(), saved=saved, error=error
+        name,
+        values=values,
+        zones=preferences_form.zone_names(),
+        languages=locales.languages(current_app.config),
+        saved=saved,
+        error=error,
     )

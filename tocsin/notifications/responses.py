@@ -5,9 +5,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import abort, current_app, make_response, redirect, request, url_for
+from flask_babel import force_locale
 from werkzeug.wrappers import Response
 
 from .. import unavailable
+from . import locales
 from .links import is_local_path
 
 
@@ -42,7 +44,13 @@ def database_error(exc: Exception) -> Response:
     unavailable.note(exc)
     seconds = unavailable.retry_after()
     name = "tocsin/_unavailable.html" if is_htmx() else "tocsin/unavailable.html"
-    body = current_app.jinja_env.get_template(name).render(retry_after=seconds, back=back_path())
+    # The browser's language: the user's setting is in the database that just failed.
+    language = locales.choose(
+        None, request.headers.get("Accept-Language"), locales.languages(current_app.config)
+    )
+    with force_locale(language):
+        template = current_app.jinja_env.get_template(name)
+        body = template.render(retry_after=seconds, back=back_path())
     response = make_response(body, 503)
     response.headers["Retry-After"] = str(seconds)
     if is_htmx():

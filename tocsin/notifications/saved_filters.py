@@ -8,6 +8,7 @@ aside: a filter names what to list, not where in the list the user was.
 from typing import Literal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from ..models import SavedFilter
@@ -40,11 +41,11 @@ def clean_name(raw: str) -> str:
     """Return the name trimmed; raise BadFilter if empty, too long or with control characters."""
     name = (raw or "").strip()
     if not name:
-        raise BadFilter("name: give the filter a name")
+        raise BadFilter(_("name: give the filter a name"))
     if len(name) > MAX_NAME:
-        raise BadFilter(f"name: at most {MAX_NAME} characters")
+        raise BadFilter(_("name: at most %(max)d characters", max=MAX_NAME))
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise BadFilter("name: no line breaks or control characters")
+        raise BadFilter(_("name: no line breaks or control characters"))
     return name
 
 
@@ -73,13 +74,15 @@ def create(session: Session, user_id: int, name: str, query: InboxQuery) -> Save
     name = clean_name(name)
     stored = query.query_string()
     if len(stored) > MAX_QUERY:
-        raise BadFilter(f"the query is too long to save (at most {MAX_QUERY} characters)")
+        raise BadFilter(
+            _("the query is too long to save (at most %(max)d characters)", max=MAX_QUERY)
+        )
     existing = listing(session, user_id, "newest")
     _check_unique(existing, name)
     # A check, then an insert: two saves at the same moment may both pass it and leave
     # one filter more than the limit; the unique constraint still stops a duplicate name.
     if len(existing) >= MAX_PER_USER:
-        raise FilterConflict(f"at most {MAX_PER_USER} saved filters: delete one first")
+        raise FilterConflict(_("at most %(max)d saved filters: delete one first", max=MAX_PER_USER))
     row = SavedFilter(user_id=user_id, name=name, query=stored)
     session.add(row)
     _commit(session, name)
@@ -110,7 +113,7 @@ def _check_unique(rows: list[SavedFilter], name: str) -> None:
     # Case-insensitively: "Payments" and "payments" side by side in a sidebar is a mistake.
     folded = name.casefold()
     if any(f.name.casefold() == folded for f in rows):
-        raise FilterConflict(f"name: you already have a filter named {name!r}")
+        raise FilterConflict(_("name: you already have a filter named %(name)s", name=repr(name)))
 
 
 def _commit(session: Session, name: str) -> None:
@@ -118,4 +121,6 @@ def _commit(session: Session, name: str) -> None:
         session.commit()
     except sa.exc.IntegrityError:
         session.rollback()
-        raise FilterConflict(f"name: you already have a filter named {name!r}") from None
+        raise FilterConflict(
+            _("name: you already have a filter named %(name)s", name=repr(name))
+        ) from None

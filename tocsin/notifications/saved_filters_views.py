@@ -10,6 +10,7 @@ the page's query through two template globals, so the inbox route passes nothing
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, get_template_attribute, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
@@ -59,7 +60,7 @@ def save_filter():
         return _refuse(400, str(exc), draft=name)
     except saved_filters.FilterConflict as exc:
         return _refuse(409, str(exc), draft=name)
-    return _answer(f"Saved “{row.name}”.", focus=f"link-{row.id}")
+    return _answer(_("Saved “%(name)s”.", name=row.name), focus=f"link-{row.id}")
 
 
 @bp.post(f"{ONE}/rename")
@@ -68,12 +69,12 @@ def rename_filter(filter_id: int):
     try:
         row = saved_filters.rename(store.session, current_user.id, filter_id, name)
     except saved_filters.FilterNotFound:
-        abort(404, description="No such saved filter.")
+        abort(404, description=_("No such saved filter."))
     except saved_filters.BadFilter as exc:
         return _refuse(400, str(exc), editing=(filter_id, name))
     except saved_filters.FilterConflict as exc:
         return _refuse(409, str(exc), editing=(filter_id, name))
-    return _answer(f"Renamed to “{row.name}”.", focus=f"link-{row.id}")
+    return _answer(_("Renamed to “%(name)s”.", name=row.name), focus=f"link-{row.id}")
 
 
 @bp.post(f"{ONE}/delete")
@@ -82,8 +83,11 @@ def delete_filter(filter_id: int):
     try:
         row = saved_filters.delete(store.session, current_user.id, filter_id)
     except saved_filters.FilterNotFound:
-        abort(404, description="No such saved filter.")
-    return _answer(f"Deleted “{row.name}”.", focus=_next_focus([f.id for f in before], row.id))
+        abort(404, description=_("No such saved filter."))
+    return _answer(
+        _("Deleted “%(name)s”.", name=row.name),
+        focus=_next_focus([f.id for f in before], row.id),
+    )
 
 
 def _next_focus(ids: list[int], gone: int) -> str:

@@ -7,6 +7,7 @@ the same whether or not such a row exists, so it tells nothing about other users
 """
 
 from flask import abort, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import store
@@ -33,10 +34,10 @@ def parse_ids(raw: list[str]) -> list[int]:
     separated field); 400 with a message otherwise."""
     values = [part.strip() for field in raw for part in field.split(",")]
     if not values or values == [""]:
-        abort(400, description="ids is missing: name the rows seen.")
+        abort(400, description=_("ids is missing: name the rows seen."))
     if len(values) > seen.MAX_IDS:
-        abort(400, description=f"Too many ids: at most {seen.MAX_IDS} per request.")
+        abort(400, description=_("Too many ids: at most %(max)d per request.", max=seen.MAX_IDS))
     for value in values:
         if not value.isascii() or not value.isdigit() or int(value) > MAX_ID:
-            abort(400, description=f"ids must be integers from 0 to {MAX_ID}.")
+            abort(400, description=_("ids must be integers from 0 to %(max)d.", max=MAX_ID))
     return sorted({int(value) for value in values})

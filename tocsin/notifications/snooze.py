@@ -10,6 +10,9 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import cast
 
 import sqlalchemy as sa
+from babel.dates import format_datetime
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from ..models import Preference, utcnow
@@ -102,8 +105,9 @@ def local_label(when: datetime, now: datetime, prefs: Preferences) -> str:
     if local.date() == today:
         return f"{local:%H:%M}"
     if local.date() == today + timedelta(days=1):
-        return f"tomorrow {local:%H:%M}"
-    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+        return _("tomorrow %(time)s", time=local.strftime("%H:%M"))
+    # Weekday and month in the reader's language ("Mo. 7. Dez."), the time as 24 h.
+    return format_datetime(local, "EEE d MMM HH:mm", locale=get_locale() or "en")
 
 
 def next_morning(prefs: Preferences, now: datetime) -> datetime:

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from flask import abort, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import store
@@ -37,22 +38,27 @@ def _until(form) -> datetime | None:
     """The end the form asks for (None: until the user resumes); 400 unless exactly one way."""
     given = [name for name in CHOICES if form.get(name, "") != ""]
     if len(given) != 1:
-        abort(400, description="Say how long to pause: one of minutes, until or forever=1.")
+        abort(400, description=_("Say how long to pause: one of minutes, until or forever=1."))
     raw = form[given[0]].strip()
     if given[0] == "forever":
         if raw != "1":
-            abort(400, description="forever must be 1.")
+            abort(400, description=_("forever must be 1."))
         return None
     if given[0] == "minutes":
         if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= snooze.MAX_MINUTES:
-            abort(400, description=f"minutes must be an integer from 1 to {snooze.MAX_MINUTES}.")
+            abort(
+                400,
+                description=_(
+                    "minutes must be an integer from 1 to %(max)d.", max=snooze.MAX_MINUTES
+                ),
+            )
         return utcnow() + timedelta(minutes=int(raw))
     try:
         until = datetime.fromisoformat(raw)
         # Without an offset the time is UTC, as the contract says (not the server's zone).
         return until.replace(tzinfo=UTC) if until.tzinfo is None else until.astimezone(UTC)
     except (ValueError, OverflowError):  # year 9999 with a negative offset overflows
-        abort(400, description="until must be a date and time in ISO 8601.")
+        abort(400, description=_("until must be a date and time in ISO 8601."))
 
 
 def _answer():

@@ -22,6 +22,11 @@ NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 DEFAULT_TEMPLATE = "tocsin/types/_default.html"
 
 
+def N_(text: str) -> str:  # noqa: N802 - gettext's name for a marker
+    """Mark a built-in label for the catalog; templates translate it when shown (_(label))."""
+    return text
+
+
 @dataclass(frozen=True)
 class Action:
     """A button on a type's items; the type's action endpoint receives its `name`."""
@@ -79,8 +84,8 @@ class NotificationType:
 
 
 FRIEND_REQUEST_ACTIONS = (
-    Action("accept", "Accept", style="primary", outcome="Accepted"),
-    Action("decline", "Decline", outcome="Declined"),
+    Action("accept", N_("Accept"), style="primary", outcome=N_("Accepted")),
+    Action("decline", N_("Decline"), outcome=N_("Declined")),
 )
 
 ALL_CHANNELS = ("toast", "browser", "push", "email")
@@ -89,23 +94,23 @@ DIRECT = ("toast", "browser", "push")
 NOTIFICATION_TYPES: dict[str, NotificationType] = {
     t.name: t
     for t in (
-        NotificationType("comment", "comment", "Comment"),
-        NotificationType("mention", "mention", "Mention", channels=DIRECT),
-        NotificationType("like", "like", "Like", "low", channels=("toast",)),
-        NotificationType("follow", "follow", "New follower", "low", channels=("toast",)),
-        NotificationType("message", "message", "Message", channels=DIRECT),
+        NotificationType("comment", "comment", N_("Comment")),
+        NotificationType("mention", "mention", N_("Mention"), channels=DIRECT),
+        NotificationType("like", "like", N_("Like"), "low", channels=("toast",)),
+        NotificationType("follow", "follow", N_("New follower"), "low", channels=("toast",)),
+        NotificationType("message", "message", N_("Message"), channels=DIRECT),
         NotificationType(
             "friend_request",
             "follow",
-            "Friend request",
+            N_("Friend request"),
             actions=FRIEND_REQUEST_ACTIONS,
             channels=("toast", "browser", "email"),
         ),
-        NotificationType("order", "order", "Order", channels=("toast", "email")),
-        NotificationType("payment", "payment", "Payment", "high", channels=("toast", "email")),
-        NotificationType("system", "system", "System", channels=("toast",)),
+        NotificationType("order", "order", N_("Order"), channels=("toast", "email")),
+        NotificationType("payment", "payment", N_("Payment"), "high", channels=("toast", "email")),
+        NotificationType("system", "system", N_("System"), channels=("toast",)),
         NotificationType(
-            "security", "security", "Security", "urgent", channels=ALL_CHANNELS, critical=True
+            "security", "security", N_("Security"), "urgent", channels=ALL_CHANNELS, critical=True
         ),
     )
 }

@@ -3,6 +3,7 @@
 from typing import Literal, overload
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import unavailable
@@ -39,7 +40,10 @@ def _int_arg(source, name: str, *, required: bool = False) -> int | None:
     if raw in (None, "") and not required:
         return None
     if raw is None or not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID:
-        abort(400, description=f"{name} must be an integer from 0 to {MAX_ID}")
+        abort(
+            400,
+            description=_("%(name)s must be an integer from 0 to %(max)d", name=name, max=MAX_ID),
+        )
     return int(raw)
 
 
@@ -71,7 +75,7 @@ def _panel_state(args) -> Literal["unread"] | None:
     """The panel's tab: None (All) or "unread"; 400 for anything else."""
     raw = args.get("state") or None
     if raw not in (None, "unread"):
-        abort(400, description="state: the panel shows all (no state) or unread")
+        abort(400, description=_("state: the panel shows all (no state) or unread"))
     return "unread" if raw else None
 
 
@@ -113,7 +117,7 @@ def group(notification_id: int):
     """Who and when in one of the user's grouped rows: a partial for htmx, else a page."""
     notification = queries.get(store.session, current_user.id, notification_id)
     if notification is None:
-        abort(404, description="No such notification.")
+        abort(404, description=_("No such notification."))
     members = queries.group_members(store.session, current_user.id, notification_id)
     name = "tocsin/_group_members.html" if is_htmx() else "tocsin/group.html"
     return render_template(name, n=notification, members=members)
@@ -131,7 +135,7 @@ def read(notification_id: int):
     try:
         notification = service.mark_read(store.session, current_user.id, notification_id)
     except service.NotificationNotFound:
-        abort(404, description="No such notification.")
+        abort(404, description=_("No such notification."))
     # Checked again here: a row stored before links were checked must not redirect off-site.
     follow = request.form.get("follow") == "1" and safe_link(notification.url)
     if request.form.get("follow") == "1":

@@ -159,7 +159,7 @@
     var inbox = readUrl ? readUrl.replace(/\/\d+\/read$/, '') : '/notifications';
     var url = target(link && link.getAttribute('href'), inbox);
     var id = toast.id.replace(/^toast-/, '');
-    var note = new window.Notification(textOf(toast, '.tocsin-item-title', TITLE_MAX) || 'New notification', {
+    var note = new window.Notification(textOf(toast, '.tocsin-item-title', TITLE_MAX) || tocsinT('browser.untitled', 'New notification'), {
       body: textOf(toast, '.tocsin-item-body', BODY_MAX),
       tag: id,
       requireInteraction: toast.dataset.priority === 'urgent',
@@ -212,7 +212,7 @@
     if (!status || !button) { return; }
     var state = permission();
     status.dataset.permission = state;
-    status.textContent = SAY[state] || SAY['default'];
+    status.textContent = tocsinT('browser.' + (SAY[state] ? state : 'default'), SAY[state] || SAY['default']);
     button.hidden = state !== 'default';
   }
   function optIn() {

@@ -63,13 +63,13 @@
     const status = root.querySelector("[data-push-status]");
     if (!button) return;
     if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
-      status.textContent = "This browser cannot receive push.";
+      status.textContent = tocsinT("push.unsupported", "This browser cannot receive push.");
       return;
     }
     button.hidden = false;
     button.addEventListener("click", () => {
       button.disabled = true;
-      status.textContent = "Enabling push…";
+      status.textContent = tocsinT("push.enabling", "Enabling push…");
       enable(root).then(
         (html) => {
           if (window.htmx) {
@@ -77,7 +77,7 @@
             const fresh = document.getElementById("notification-push");
             setUp(fresh);
             const note = fresh && fresh.querySelector("[data-push-status]");
-            if (note) note.textContent = "Push is on for this device.";
+            if (note) note.textContent = tocsinT("push.on", "Push is on for this device.");
           } else {
             window.location.reload();
           }
@@ -85,7 +85,7 @@
         (error) => {
           button.disabled = false;
           const reason = error && error.message ? error.message : String(error);
-          status.textContent = "Push could not be enabled: " + reason;
+          status.textContent = tocsinT("push.failed", "Push could not be enabled: {reason}", { reason: reason });
         },
       );
     });

@@ -308,7 +308,8 @@
     }
     if (!toast) { return; }
     var text = toast.querySelector('.tocsin-toast-text');
-    if (text) { text.textContent = UNDO_REFUSED[evt.detail.xhr.status] || 'Could not undo.'; }
+    var status = evt.detail.xhr.status;
+    if (text) { text.textContent = UNDO_REFUSED[status] ? tocsinT('undo.' + status, UNDO_REFUSED[status]) : tocsinT('undo.failed', 'Could not undo.'); }
     form.remove();
     clearTimeout(toast._tocsinTimer);
     toast._tocsinTimer = setTimeout(function () { removeToast(toast); }, 4000);
@@ -326,7 +327,7 @@
     if (!el || el.dataset.state === state) { return; }
     el.dataset.state = state;
     var label = el.querySelector('.tocsin-connection-label');
-    if (label) { label.textContent = LABELS[state]; }
+    if (label) { label.textContent = tocsinT('connection.' + state, LABELS[state]); }
   }
   document.addEventListener('htmx:wsOpen', function () {
     failures = 0;
@@ -483,9 +484,9 @@
     var more = byId('toast-more');
     if (more) {
       more.hidden = hiddenCount === 0;
-      more.textContent = '+' + hiddenCount + ' more';
+      more.textContent = tocsinN('toasts.more', hiddenCount, ['+{n} more', '+{n} more']);
       // Not "notifications": the bell's accessible name stays unique on the page.
-      more.setAttribute('aria-label', 'Show ' + hiddenCount + ' more in the panel');
+      more.setAttribute('aria-label', tocsinN('toasts.more_label', hiddenCount, ['Show {n} more in the panel', 'Show {n} more in the panel']));
     }
   }
   function watchToasts() {
@@ -663,7 +664,6 @@
   }
   function rowBox(row) { return row.querySelector('input[name="ids"][form="notification-bulk"]'); }
   function rowById(id) { return list && list.querySelector(':scope > [data-id="' + id + '"]'); }
-  function plural(n) { return n + ' notification' + (n === 1 ? '' : 's'); }
   function say(text) {
     if (!status) { return; }
     // Emptied first, so the same words said twice are announced twice.
@@ -685,7 +685,7 @@
     selectAll.checked = n > 0 && n === all.length;
     selectAll.indeterminate = n > 0 && n < all.length;
     selectAll.disabled = all.length === 0;
-    count.textContent = n ? n + ' selected' : 'None selected';
+    count.textContent = n ? tocsinN('bulk.selected', n, ['{n} selected', '{n} selected']) : tocsinT('bulk.none_selected', 'None selected');
     form.querySelectorAll('.tocsin-bulk-actions button').forEach(function (b) { b.disabled = n === 0; });
     markCurrent(all);
   }
@@ -738,7 +738,7 @@
 
   /* Post an action for `ids` through the bulk form's URL; the answer swaps in out of band. */
   function act(action, ids) {
-    if (!ids.length) { say('No notification selected. Press j or k to choose one.'); return; }
+    if (!ids.length) { say(tocsinT('bulk.nothing', 'No notification selected. Press j or k to choose one.')); return; }
     htmx.ajax('POST', form.getAttribute('action'), {
       source: form, swap: 'none', values: { ids: ids, action: action }
     });
@@ -774,7 +774,7 @@
     form._tocsinBulk = null;
     var words = NAMES[sent.action] || ['Done:', ''];
     if (!evt.detail.successful) {
-      say('Not done: ' + plural(sent.ids.length) + ' could not be changed.');
+      say(tocsinN('bulk.failed', sent.ids.length, ['Not done: {n} notification could not be changed.', 'Not done: {n} notifications could not be changed.']));
       return;
     }
     sent.ids.forEach(function (id) {
@@ -783,7 +783,9 @@
       if (row && leavesThisTab(sent.action)) { row.remove(); }
     });
     sync();
-    say(words[0] + ' ' + plural(sent.ids.length) + (words[1] ? ' ' + words[1] : '') + '.');
+    var english = words[0] + ' {n} ' + '%s' + (words[1] ? ' ' + words[1] : '') + '.';
+    var key = NAMES[sent.action] ? 'bulk.' + sent.action : 'bulk.done';
+    say(tocsinN(key, sent.ids.length, [english.replace('%s', 'notification'), english.replace('%s', 'notifications')]));
   });
 
   /* The Unread tab's newest page: unread rows that pushes and answers bring for
