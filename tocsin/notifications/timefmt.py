@@ -25,13 +25,15 @@ def relative_time(
     now: datetime | None = None,
     zone: tzinfo = UTC,
     locale: Locale | str = "en",
+    just_now: str = JUST_NOW,
 ) -> str:
     """Describe `when` relative to `now` the way notification lists do; a week and older
-    is its date on the wall clock of `zone`."""
+    is its date on the wall clock of `zone`. Under a minute is `just_now` (translated by
+    the caller)."""
     now = now or datetime.now(UTC)
     seconds = (now - when).total_seconds()
     if seconds < 60:
-        return JUST_NOW
+        return just_now
     if seconds >= WEEK.total_seconds():
         return short_date(when, now, zone, locale)
     unit, size = next((u, s) for u, s in _UNITS if seconds >= s)

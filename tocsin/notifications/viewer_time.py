@@ -12,7 +12,7 @@ from datetime import UTC, datetime, tzinfo
 
 from babel import Locale
 from flask import Flask, current_app, g, has_request_context
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from ..extensions import store
@@ -57,7 +57,11 @@ def viewer_locale() -> Locale:
 
 def relative(when: datetime) -> str:
     """`when` relative to now for the reader: "5 minutes ago", a date after a week."""
-    return relative_time(when, zone=viewer_zone(), locale=viewer_locale())
+    if "babel" not in current_app.extensions:
+        return relative_time(when, zone=viewer_zone())
+    return relative_time(
+        when, zone=viewer_zone(), locale=viewer_locale(), just_now=gettext("just now")
+    )
 
 
 def full(when: datetime, zone: tzinfo | None = None) -> str:

@@ -11,8 +11,10 @@
 (function () {
   'use strict';
 
-  // Plain English in one place (i18n translates it).
-  var WORDS = { fresh: 'New: ' };
+  // "New: <title>", in the page's language (_strings.html, tocsin-i18n.js).
+  function said(title) {
+    return window.tocsinT ? window.tocsinT('panel.new', 'New: {title}', { title: title }) : 'New: ' + title;
+  }
   var SAY_DELAY_MS = 50;  // emptied first, so the same words twice are said twice
 
   function byId(id) { return document.getElementById(id); }
@@ -62,7 +64,7 @@
     panelRows().forEach(function (row) {
       if (before.has(row.id) || byId('toast-' + row.dataset.id)) { return; }
       var title = row.querySelector('.tocsin-item-title');
-      if (title) { titles.push(WORDS.fresh + title.textContent.trim()); }
+      if (title) { titles.push(said(title.textContent.trim())); }
     });
     if (titles.length) { say(titles.join('. ')); }
   });

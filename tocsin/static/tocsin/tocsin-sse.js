@@ -33,7 +33,9 @@
   'use strict';
 
   var FAILURES_BEFORE_FALLBACK = 3;
-  var STRINGS = { fallback: 'Live (fallback)' };
+  var STRINGS = {
+    fallback: window.tocsinT ? window.tocsinT('connection.fallback', 'Live (fallback)') : 'Live (fallback)'
+  };
   // A page (or a test) may set window.tocsinSse = { probeMs: … } before this runs.
   var PROBE_MS = (window.tocsinSse && window.tocsinSse.probeMs) || 60000;
   var api = null;
