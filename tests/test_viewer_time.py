@@ -123,8 +123,8 @@ def test_emails_tell_the_time_on_the_users_clock(app, clock, notify):
     with app.app_context():
         n = db.session.get(Notification, nid)
         zone = preferences.Preferences(timezone="Pacific/Auckland").tz
-        one = email_message.for_notification(n, "a@x.test", zone)
-        digest = email_message.for_digest(user_id("alice"), "a@x.test", [n], 0, "daily", zone)
+        one = email_message.for_notification(n, "a@x.test", zone=zone)
+        digest = email_message.for_digest(user_id("alice"), "a@x.test", [n], 0, "daily", zone=zone)
         utc = email_message.for_notification(n, "a@x.test")  # no zone: UTC, and says so
     for message in (one, digest):
         for part in ("plain", "html"):

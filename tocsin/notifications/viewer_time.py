@@ -41,7 +41,8 @@ def viewer_zone_name() -> str:
 def _load() -> None:
     if not has_request_context() or _ZONE in g:
         return
-    if not current_user.is_authenticated:
+    # A host without Flask-Login (types rendered in its tests) has no current_user.
+    if not getattr(current_app, "login_manager", None) or not current_user.is_authenticated:
         return
     prefs = preferences.load(store.session, current_user.id)
     setattr(g, _ZONE, prefs.tz)
