@@ -77,3 +77,43 @@ def test_the_bell_puts_the_newest_id_in_the_socket_url(app, client, auth):
     with app.app_context():
         (nid,) = notify_many(["alice"], "comment", title="x")
     assert f'ws-connect="/notifications/ws?since={nid}"' in client.get("/").text
+
+
+# After a reconnect (resumed=1) what came meanwhile is one "while you were offline" toast.
+def test_a_reconnect_says_how_many_came_while_offline_in_one_toast(alices_socket):
+    (seen,) = publish(1)
+    ids = publish(2)
+    snapshot = push.snapshot(db.session, alices_socket, since=seen, resumed=True)
+    assert TOAST_RE.findall(snapshot) == []
+    assert snapshot.count('class="tocsin-toast ') == 1
+    assert f'id="toast-new-{ids[-1]}"' in snapshot and "data-offline" in snapshot
+    assert "2 new notifications while you were offline" in snapshot
+
+
+def test_one_missed_offline_is_said_in_the_singular(alices_socket):
+    (seen,) = publish(1)
+    publish(1)
+    snapshot = push.snapshot(db.session, alices_socket, since=seen, resumed=True)
+    assert "1 new notification while you were offline" in snapshot
+
+
+def test_nothing_missed_offline_is_no_toast(alices_socket):
+    (seen,) = publish(1)
+    snapshot = push.snapshot(db.session, alices_socket, since=seen, resumed=True)
+    assert 'class="tocsin-toast' not in snapshot
+
+
+def test_the_first_snapshot_toasts_each_of_a_few_and_says_nothing_of_offline(alices_socket):
+    (seen,) = publish(1)
+    ids = publish(2)
+    snapshot = push.snapshot(db.session, alices_socket, since=seen)
+    assert [int(i) for i in TOAST_RE.findall(snapshot)] == ids
+    assert "offline" not in snapshot
+
+
+@pytest.mark.parametrize(
+    ("query", "resumed"), [("", False), ("&resumed=1", True), ("&resumed=x", False)]
+)
+def test_resumed_is_read_from_the_socket_url(app, query, resumed):
+    with app.test_request_context(f"/notifications/ws?since=3{query}") as ctx:
+        assert push.resumed_arg(ctx.request.args) is resumed

@@ -122,8 +122,8 @@ def new_context(browser):
     """Open another browser context (another person's browser); closed after the test."""
     contexts = []
 
-    def new_context():
-        context = browser.new_context()
+    def new_context(**options):
+        context = browser.new_context(**options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context

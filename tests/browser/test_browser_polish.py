@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app import users
-from tests.browser.conftest import PASSWORD, TIMEOUT_MS, wait_live
+from tests.browser.conftest import PASSWORD, wait_live
 from tocsin.extensions import db
 from tocsin.notifications import service
 from tocsin.testing import Bell
@@ -20,24 +20,18 @@ PHONE, DESKTOP = (390, 844), (1280, 800)
 
 
 @pytest.fixture
-def sized(browser):
+def sized(new_context):
     """Open a context of a viewport and colour scheme (and JavaScript on or off)."""
-    contexts = []
 
     def sized(size=DESKTOP, scheme="light", javascript=True):
         width, height = size
-        context = browser.new_context(
+        return new_context(
             viewport={"width": width, "height": height},
             color_scheme=scheme,
             java_script_enabled=javascript,
         )
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context
 
-    yield sized
-    for context in contexts:
-        context.close()
+    return sized
 
 
 def log_in(page, url: str, username: str = "alice", live: bool = True) -> None:
