@@ -24,7 +24,7 @@ from .. import logs, metrics
 from .. import state as tocsin_state
 from ..analytics.recorder import Hit
 from ..models import Delivery, Notification, utcnow
-from ..notifications import escalation
+from ..notifications import bulk_postgres, escalation
 from ..notifications.types import catalog
 from . import recheck
 from .outcomes import Defer, Permanent, Retry, Skip
@@ -51,6 +51,8 @@ def stage(
     """Insert a queued row per (user id, notification id) in the caller's transaction;
     return their ids."""
     now = utcnow()
+    if pairs and session.get_bind().dialect.name == "postgresql":
+        return bulk_postgres.insert_deliveries(session, channel, pairs, now, due)
     rows = [
         {
             "notification_id": nid,
