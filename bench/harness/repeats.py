@@ -42,6 +42,15 @@ def aggregate(runs: list[dict], servers: list[str], modes: list[str]) -> list[di
                 if not found:
                     continue
                 entry = {"clients": clients, "mode": mode, "server": name, "runs": len(found)}
+                # Runs where it (or Tocsin, its ratio's numerator) lost, duplicated or
+                # failed to hold its sockets: their figures are not comparable.
+                entry["failed_runs"] = sum(
+                    bool(
+                        row[name][mode]["failures"]
+                        or row.get("tocsin", {}).get(mode, {}).get("failures")
+                    )
+                    for row in found
+                )
                 for field in FIELDS:
                     figures = [row[name][mode].get(field, {}) for row in found]
                     entry[field] = {k: spread([f.get(k) for f in figures]) for k in KEYS}
