@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--modes", default=",".join(MODES), help="targeted,broadcast")
     parser.add_argument("--peers", default=",".join(SERVERS[1:]), help="or fewer, or empty")
     parser.add_argument("--repeat", type=int, default=1, help="runs of every size (median)")
+    parser.add_argument("--schema", default=PG_SCHEMA, help="for runs side by side on one server")
     args = parser.parse_args(argv)
     if args.smoke:  # the 5 probe users plus one crowd socket, which must receive nothing
         args.clients, args.publishes = "6", 10
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     servers = ["tocsin", *(p for p in args.peers.split(",") if p)]
     if set(servers) - set(SERVERS) or args.repeat < 1:
         parser.error(f"--peers: any of {SERVERS[1:]}; --repeat: at least 1")
-    schema = schemas.schema_name(PG_SCHEMA, args.smoke)
+    schema = schemas.schema_name(args.schema, args.smoke)
     raise_nofile()
     load_at_start = tuple(round(x, 2) for x in os.getloadavg())
     runs, template, problems = [], None, []
