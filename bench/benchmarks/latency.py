@@ -226,6 +226,7 @@ def main(argv: list[str] | None = None) -> None:
             app, redis_url = deployed.app, deployed.redis_url
             names = {k: username("lat", k) for k in probe_keys(PROBES) + crowd_keys(USERS)}
             user_ids = tocsin_app.create_users(app, names)
+            deployed.env["TOCSIN_MAX_SOCKETS_PER_USER"] = "0"  # the cap, 20, evicts: 50 a user
             server = deployed.serve()
             print("== logging in", flush=True)
             cookies = login_all(server.url, names)
