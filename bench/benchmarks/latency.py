@@ -1,9 +1,10 @@
-"""Publish-to-receipt latency, targeted and broadcast: Tocsin against peers A and B.
+"""Publish-to-receipt latency, targeted and broadcast: Tocsin against peers A, A+ and B.
 
-Run: .venv/bin/python -m bench latency [--clients 100,1000] [--publishes 200] [--smoke]
+Run: .venv/bin/python -m bench latency [--clients 1000] [--publishes 200] [--repeat 3] [--smoke]
 
 Tocsin is one gevent worker on PostgreSQL with a private Redis; peer A
-(bench.peers.raw_ws) and peer B (Flask-SocketIO) run on the same Redis. A load client
+(bench.peers.raw_ws), peer A+ (peer A whose publisher commits each row in PostgreSQL
+first) and peer B (Flask-SocketIO) run on the same Redis. A load client
 process (bench.clients.stamped) holds N sockets: PROBES probe users with one socket each,
 the rest dealt over a crowd. This process publishes to a random probe every 10-20 ms
 (or to everyone, broadcast), stamping `time.time_ns()` into the notification; the client
@@ -22,8 +23,10 @@ from bench.harness import cli, schemas, tocsin_app
 from bench.harness.deployment import Deployment
 from bench.harness.driver import STAMPED, LoadClient
 from bench.harness.machine import can_pin, cpu_seconds, pin_apart, raise_nofile, stack_info
+from bench.harness.peer_a_plus import PeerAPlus, peer_a_plus_publisher
 from bench.harness.peers import PeerA, PeerB, bench_cookies, peer_a_publisher, peer_b_publisher
 from bench.harness.push import push_template
+from bench.harness.repeats import aggregate
 from bench.harness.stats import summary
 from bench.harness.users import crowd_keys, login_all, probe_keys, username
 from bench.report import emit
@@ -41,8 +44,13 @@ USERS = 20
 WARMUP = 5
 SETTLE_S = 0.5
 TIMEOUT_S = 15.0
-PREFIXES = {"tocsin": "bench-tocsin", "peer_a": "bench-peer-a", "peer_b": "bench-peer-b"}
-SERVERS = ("tocsin", "peer_a", "peer_b")
+PREFIXES = {
+    "tocsin": "bench-tocsin",
+    "peer_a": "bench-peer-a",
+    "peer_a_plus": "bench-peer-a-plus",
+    "peer_b": "bench-peer-b",
+}
+SERVERS = tuple(PREFIXES)
 FAILURE_KEYS = ("lost", "duplicated", "misdelivered", "unexpected_ids", "unstamped")
 
 
@@ -53,6 +61,7 @@ def measure(client, publish, user_ids, clients, publishes, spacing, broadcast=Fa
     warm = [[publish(user_ids[k], time.time_ns()), k] for k in probes[:WARMUP]]
     warmup = client.call("tally", items=warm, timeout=TIMEOUT_S, settle=0)
     client.call("reset")
+    rows0 = publish.rows() if hasattr(publish, "rows") else None  # peer A+: committed rows
     items, publish_s, calls = [], {}, []
     cpu0, server0 = client.call("cpu"), cpu_seconds(client.server_pid)
     for _ in range(publishes):
@@ -84,6 +93,11 @@ def measure(client, publish, user_ids, clients, publishes, spacing, broadcast=Fa
     failures += [f"{got[what]} {what}" for what in FAILURE_KEYS if got[what]]
     if warmup["lost"]:
         failures.append(f"{warmup['lost']} lost in the warm-up")
+    rows = {}
+    if rows0 is not None:
+        rows = {"rows_committed": publish.rows() - rows0, "rows_expected": len(items)}
+        if rows["rows_committed"] != len(items):
+            failures.append(f"{rows['rows_committed']} rows committed for {len(items)} ids")
     return {
         "clients": clients,
         "mode": "broadcast" if broadcast else "targeted",
@@ -93,6 +107,7 @@ def measure(client, publish, user_ids, clients, publishes, spacing, broadcast=Fa
         "warmup_lost": warmup["lost"],
         "publishes": publishes,
         **got,
+        **rows,
         "latency_ms": summary(lat),
         "after_publish_call_ms": summary(after_call),
         "publish_call_ms": summary([s * 1000 for s in calls]),
@@ -124,9 +139,30 @@ def run(server, publish, user_ids, cookies, clients, args, workdir) -> dict:
         client.quit()
 
 
+def start_peer(name: str, redis_url: str, template, problems: list[str]):
+    """Start peer `name`'s server, sending the push in the file `template`."""
+    if name == "peer_b":
+        peer = PeerB(redis_url, PREFIXES[name], template)
+        if not peer.refuses_anonymous():
+            problems.append("peer B accepted a socket without a user")
+        return peer
+    return (PeerAPlus if name == "peer_a_plus" else PeerA)(
+        redis_url, PREFIXES[name], template=template
+    )
+
+
+def peer_publisher(name: str, redis_url: str, template: str, peer_ids: dict, db_url: str):
+    if name == "peer_a":
+        return peer_a_publisher(redis_url, PREFIXES[name], peer_ids)
+    if name == "peer_a_plus":  # its rows land in the benchmark's schema, dropped after
+        return peer_a_plus_publisher(redis_url, PREFIXES[name], db_url, peer_ids)
+    return peer_b_publisher(redis_url, PREFIXES[name], template, peer_ids)
+
+
 def failures_of(data: dict) -> list[str]:
     return [
-        f"{row['clients']} clients, {name} {mode}: {'; '.join(r['failures'])}"
+        f"{row['clients']} clients (run {row.get('repeat', 1)}), {name} {mode}: "
+        f"{'; '.join(r['failures'])}"
         for row in data["runs"]
         for name in SERVERS
         for mode, r in row.get(name, {}).items()
@@ -151,8 +187,9 @@ def brief(r: dict) -> str:
         "unexpected_ids",
         "client_cpu_percent",
         "server_cpu_percent",
+        "rows_committed",
     )
-    return json.dumps({**{k: r[k] for k in keys}, "latency": r["latency_ms"]})
+    return json.dumps({**{k: r[k] for k in keys if k in r}, "latency": r["latency_ms"]})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -161,7 +198,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--publishes", type=int, default=PUBLISHES)
     parser.add_argument("--no-pin", action="store_true", help="leave server and client on any core")
     parser.add_argument("--modes", default=",".join(MODES), help="targeted,broadcast")
-    parser.add_argument("--peers", default="peer_a,peer_b", help="peer_a,peer_b (or empty)")
+    parser.add_argument("--peers", default=",".join(SERVERS[1:]), help="or fewer, or empty")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of every size (median)")
+    parser.add_argument("--schema", default=PG_SCHEMA, help="for runs side by side on one server")
     args = parser.parse_args(argv)
     if args.smoke:  # the 5 probe users plus one crowd socket, which must receive nothing
         args.clients, args.publishes = "6", 10
@@ -170,7 +209,9 @@ def main(argv: list[str] | None = None) -> None:
     args.spacing = (0, 0) if args.smoke else SPACING_S
     args.pinned = not args.no_pin and not args.smoke and can_pin()
     servers = ["tocsin", *(p for p in args.peers.split(",") if p)]
-    schema = schemas.schema_name(PG_SCHEMA, args.smoke)
+    if set(servers) - set(SERVERS) or args.repeat < 1:
+        parser.error(f"--peers: any of {SERVERS[1:]}; --repeat: at least 1")
+    schema = schemas.schema_name(args.schema, args.smoke)
     raise_nofile()
     load_at_start = tuple(round(x, 2) for x in os.getloadavg())
     runs, template, problems = [], None, []
@@ -180,17 +221,18 @@ def main(argv: list[str] | None = None) -> None:
             workdir, schema, prefix=PREFIXES["tocsin"], connections=max(counts) + 100
         ) as deployed,
     ):
-        peer_a = peer_b = None
+        peers = {}
         try:
             app, redis_url = deployed.app, deployed.redis_url
             names = {k: username("lat", k) for k in probe_keys(PROBES) + crowd_keys(USERS)}
             user_ids = tocsin_app.create_users(app, names)
+            deployed.env["TOCSIN_MAX_SOCKETS_PER_USER"] = "0"  # the cap, 20, evicts: 50 a user
             server = deployed.serve()
             print("== logging in", flush=True)
             cookies = login_all(server.url, names)
-            for clients in counts:
-                row = {"clients": clients}
-                print(f"== {clients} clients: Tocsin", flush=True)
+            for repeat, clients in ((r, c) for r in range(1, args.repeat + 1) for c in counts):
+                row = {"clients": clients, "repeat": repeat}
+                print(f"== {clients} clients (run {repeat}): Tocsin", flush=True)
                 publish = tocsin_app.publisher(app, user_ids)
                 row["tocsin"] = run(server, publish, user_ids, cookies, clients, args, workdir)
                 sample = next(r["sample"] for r in row["tocsin"].values() if r.get("sample"))
@@ -200,36 +242,26 @@ def main(argv: list[str] | None = None) -> None:
                 # The peers' users: as many as Tocsin's sockets are dealt over, no login.
                 keys = probe_keys(PROBES) + crowd_keys(min(USERS, clients))
                 peer_ids = {k: i + 1 for i, k in enumerate(keys)}
-                if "peer_a" in servers:
-                    peer_a = peer_a or PeerA(
-                        redis_url, PREFIXES["peer_a"], template=workdir / "push.html"
-                    )
-                    print(f"== {clients} clients: peer A", flush=True)
-                    publish = peer_a_publisher(redis_url, PREFIXES["peer_a"], peer_ids)
-                    row["peer_a"] = run(
-                        peer_a, publish, peer_ids, bench_cookies(peer_ids), clients, args, workdir
-                    )
-                    publish.close()
-                if "peer_b" in servers:
-                    if peer_b is None:
-                        peer_b = PeerB(redis_url, PREFIXES["peer_b"], workdir / "push.html")
-                        if not peer_b.refuses_anonymous():
-                            problems.append("peer B accepted a socket without a user")
-                    print(f"== {clients} clients: peer B", flush=True)
-                    publish = peer_b_publisher(redis_url, PREFIXES["peer_b"], template, peer_ids)
-                    row["peer_b"] = run(
-                        peer_b, publish, peer_ids, bench_cookies(peer_ids), clients, args, workdir
-                    )
-                    publish.close()
+                peer_cookies = bench_cookies(peer_ids)
+                for name in servers[1:]:
+                    if name not in peers:
+                        peers[name] = start_peer(name, redis_url, workdir / "push.html", problems)
+                    print(f"== {clients} clients (run {repeat}): {name}", flush=True)
+                    publish = peer_publisher(name, redis_url, template, peer_ids, deployed.db_url)
+                    try:
+                        row[name] = run(
+                            peers[name], publish, peer_ids, peer_cookies, clients, args, workdir
+                        )
+                    finally:
+                        publish.close()
                 for name in SERVERS:
                     for r in row.get(name, {}).values():
                         r.pop("sample", None)
                         print(f"   {name} {r['mode']}: {brief(r)}", flush=True)
                 runs.append(row)
         finally:
-            for p in (peer_a, peer_b):
-                if p is not None:
-                    p.stop()
+            for p in peers.values():
+                p.stop()
     if server.returncode != 0:
         problems.append(f"gunicorn's master exited with {server.returncode}")
     data = {
@@ -238,6 +270,7 @@ def main(argv: list[str] | None = None) -> None:
             "modes": args.modes,
             "servers": servers,
             "publishes": args.publishes,
+            "repeat": args.repeat,
             "broadcasts": BROADCASTS,
             "broadcast_spacing_s_per_1000": BROADCAST_SPACING_S,
             "spacing_s": args.spacing,
@@ -249,6 +282,7 @@ def main(argv: list[str] | None = None) -> None:
             "broker": "Redis",
         },
         "runs": runs,
+        "aggregate": aggregate(runs, servers, args.modes),
         "chart": f"{args.name}.svg",
         "machine": stack_info(load_at_start),
     }

@@ -183,15 +183,18 @@ class PeerB:
         self._cwd.cleanup()
 
 
+def peer_a_message(nid: int, stamp: int) -> str:
+    """Tocsin's Redis broker event for a created notification, the stamp in it."""
+    event = {"kind": "created", "ids": [nid], "t": stamp}
+    return json.dumps({"origin": "bench", "event": event})
+
+
 def peer_a_publisher(redis_url: str, prefix: str, user_ids: dict[str, int] | None = None):
     """Publish as Tocsin's Redis broker would, with the stamp in the event (thread-safe)."""
     client = redis.Redis.from_url(redis_url)
     lock = threading.Lock()
     counter = itertools.count(1)
-
-    def message(nid: int, stamp: int) -> str:
-        event = {"kind": "created", "ids": [nid], "t": stamp}
-        return json.dumps({"origin": "bench", "event": event})
+    message = peer_a_message
 
     def publish(user_id: int, stamp: int) -> int:
         with lock:

@@ -5,6 +5,7 @@ the latency benchmark runs it after writing its results. Needs the bench extra.
 """
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -16,23 +17,28 @@ import matplotlib.pyplot as plt  # noqa: E402 - the backend is chosen first
 STYLE = {
     "tocsin": ("Tocsin", "C0"),
     "peer_a": ("peer A (raw websockets)", "C2"),
+    "peer_a_plus": ("peer A+ (commits each row)", "C1"),
     "peer_b": ("peer B (Flask-SocketIO)", "C3"),
 }
 
 
 def latency_chart(data: dict, path: Path) -> Path:
-    """p50 (solid) and p99 (dashed) against clients, one panel per mode, log scales."""
+    """p50 (solid) and p99 (dashed) against clients, one panel per mode, log scales; the
+    median over the runs where `--repeat` made several of one size."""
     modes = data["settings"]["modes"]
     fig, axes = plt.subplots(1, len(modes), figsize=(6 * len(modes), 4.5), squeeze=False)
     for ax, mode in zip(axes[0], modes, strict=True):
         for name, (label, color) in STYLE.items():
-            points = [
-                (row["clients"], row[name][mode]["latency_ms"])
-                for row in data["runs"]
-                if mode in row.get(name, {}) and row[name][mode]["latency_ms"].get("n")
-            ]
-            if not points:
+            runs: dict[int, list[dict]] = {}
+            for row in data["runs"]:
+                if mode in row.get(name, {}) and row[name][mode]["latency_ms"].get("n"):
+                    runs.setdefault(row["clients"], []).append(row[name][mode]["latency_ms"])
+            if not runs:
                 continue
+            points = [
+                (c, {k: statistics.median(lat[k] for lat in lats) for k in ("p50_ms", "p99_ms")})
+                for c, lats in sorted(runs.items())
+            ]
             clients = [c for c, _ in points]
             ax.plot(
                 clients,
