@@ -1,28 +1,34 @@
-"""Benchmark one publish to 10,000 recipients in process: the policy stage's cost.
+"""Benchmark one publish to 10,000 recipients in process: the pipeline's cost, features off and on.
 
 Run: .venv/bin/python -m bench publish_fanout [--users 10000] [--rounds 5]
-     [--backend postgresql|sqlite] [--modes defaults,held] [--smoke]
+     [--backend postgresql|sqlite] [--features off|on|both] [--smoke]
 
-No server and no sockets: one `notify_many()` to every user (validate, resolve, policy
-with the default rate limit counted in a private Redis, store, commit, the broker's
-publish to that Redis), timed from the call to its
-return (wall time, and this process's CPU time, which other load moves less), with its
-SQL statements counted (`before_cursor_execute`).
+No server and no sockets: one `notify_many()` to every user (validate, resolve, policy,
+group, store, stage, commit, the broker's publish to a private Redis, the queue's
+enqueue), timed from the call to its return (wall time, and this process's CPU time,
+which other load moves less), with its SQL statements counted (`before_cursor_execute`).
 
-- defaults: no preferences row for anyone (most users; the policy decides once);
-- held: a preferences row for every recipient with quiet hours around now, so every
-  toast is held and a `tocsin_held` row inserted per recipient: the worst case.
+- off: no preferences rows, no group key, TOCSIN_RATE_LIMIT empty, nobody reachable by
+  push or email (bench.harness.features);
+- on: every feature at work without changing who gets what: a preferences row each
+  (quiet hours not in force, a different window per user; per-type choices), a group key
+  of its own per publish, a rate limit counted in Redis and never reached, and a push and
+  an email delivery staged per recipient and enqueued on the Huey queue;
+- on_collapsing: as on, with one group key for every publish: after the warm-up every
+  recipient's row grows instead of a new one being made (push and email: collapsed);
+- on_quiet: as on, with quiet hours around now: every toast held (a `tocsin_held` row
+  per recipient), push and email held too.
 
-The held mode needs the preferences table (migration 0008); on an older commit it is
+The on modes need the preferences table (migration 0008); on an older commit they are
 reported as not run, so the same module measures before and after the policy stage.
 """
 
+import os
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 
-from bench.harness import cli, schemas, tocsin_app
+from bench.harness import cli, features, schemas, tocsin_app
 from bench.harness.machine import load_avg, machine_info
 from bench.harness.services import Redis
 from bench.harness.stats import summarize
@@ -30,29 +36,44 @@ from bench.harness.users import crowd_keys, username
 from bench.report import emit
 
 PG_SCHEMA = "tocsin_bench_publish_fanout"
-MODES = ("defaults", "held")
+MODES = {"off": ("off",), "on": ("on", "on_collapsing", "on_quiet")}
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def quiet_around_now() -> tuple[str, str]:
-    """Quiet hours (UTC "HH:MM") from an hour ago to an hour from now."""
-    now = datetime.now(UTC)
-    return (now - timedelta(hours=1)).strftime("%H:%M"), (now + timedelta(hours=1)).strftime(
-        "%H:%M"
-    )
+def expect(app, mode: str, title: str, n: int, ids: list[int], jobs0: tuple, first) -> list:
+    """What a publish to `n` recipients should have left: rows, deliveries, holds, jobs."""
+    if mode == "on_collapsing":  # every row grew: the warm-up's ids again, nothing enqueued
+        if ids is first:
+            return []
+        jobs = tocsin_app.queued_jobs(app)[0] - jobs0[0]
+        wrong = [] if ids == first else ["rows were made instead of grown"]
+        return wrong + ([f"{jobs} jobs enqueued"] if jobs else [])
+    if len(ids) != n or len(set(ids)) != n:
+        return [f"{len(set(ids))} rows for {n} recipients"]
+    if mode == "off":
+        return []
+    return features.check(app, title, [n], jobs0, quiet=mode == "on_quiet")["failures"]
 
 
 def run_mode(app, user_ids: list[int], rounds: int, mode: str) -> dict:
     """One untimed publish to warm up, then `rounds` timed ones; their times and statements."""
-    tocsin_app.fan_out(app, user_ids, f"warm-up {mode}")
-    samples, cpu, statements = [], [], []
-    for r in range(rounds):
-        ids, count, took, used = tocsin_app.counted_fan_out(app, user_ids, f"{mode} #{r}")
-        if len(ids) != len(user_ids):
-            raise RuntimeError(f"{mode}: {len(ids)} rows for {len(user_ids)} recipients")
+    group = f"bench-{mode}" if mode == "on_collapsing" else None
+    on = mode != "off"
+    samples, cpu, statements, failures, first = [], [], [], [], None
+    for r in range(rounds + 1):
+        title = f"{mode} #{r}."
+        content = {"group_key": group or f"{mode}-{time.time_ns()}"} if on else {}
+        jobs0 = tocsin_app.queued_jobs(app)
+        ids, count, took, used = tocsin_app.counted_fan_out(app, user_ids, title, **content)
+        first = first or ids
+        failures += [
+            f"#{r}: {f}" for f in expect(app, mode, title, len(user_ids), ids, jobs0, first)
+        ]
+        if r == 0:
+            continue  # the warm-up
         samples.append(took)
         cpu.append(used)
         statements.append(count)
@@ -64,50 +85,68 @@ def run_mode(app, user_ids: list[int], rounds: int, mode: str) -> dict:
         "samples_ms": [s * 1000 for s in samples],
         "statements": statements,
         "per_recipient_us": statistics.median(samples) / len(user_ids) * 1e6,
+        "failures": failures,
     }
 
 
 def run(args, db_url: str, redis_url: str | None) -> dict:
-    app = tocsin_app.make_app(
-        db_url,
-        "publish-fanout-secret",
-        TOCSIN_REDIS_URL=redis_url,
-        TOCSIN_REDIS_CHANNEL_PREFIX="bench-publish-fanout",
-        # The default, counted in Redis: the policy stage's cost includes the limiter's.
-        # (Each user gets 6 a mode, under the limit: every toast still goes out.)
-        TOCSIN_RATE_LIMIT=args.rate_limit,
-    )
+    config = {"TOCSIN_REDIS_URL": redis_url, "TOCSIN_REDIS_CHANNEL_PREFIX": "bench-publish-fanout"}
+    apps = {}
     try:
+        for mode in features.modes(args.features):
+            # An app per mode: the rate limit is read when the app is made.
+            apps[mode] = tocsin_app.make_app(
+                db_url, "publish-fanout-secret", **config, **features.settings(mode)
+            )
+        app = next(iter(apps.values()))
         names = {k: username("fan", k) for k in crowd_keys(args.users)}
         ids, _ = tocsin_app.create_users_bulk(app, names, counters=True)
         user_ids = list(ids.values())
         has_prefs = tocsin_app.has_table(app, "tocsin_preferences")
         modes: dict[str, dict | None] = {}
         publishes = 0
-        for mode in args.modes.split(","):
-            if mode == "held":
-                if not has_prefs:
-                    modes[mode] = None  # before the policy stage: nothing to hold with
-                    continue
-                tocsin_app.quiet_everyone(app, user_ids, *quiet_around_now())
-            modes[mode] = run_mode(app, user_ids, args.rounds, mode)
-            publishes += args.rounds + 1
-            if mode == "held":
-                held = tocsin_app.scalar(app, "SELECT count(*) FROM tocsin_held")
-                modes[mode]["held_rows"] = held
-                if held != len(user_ids) * (args.rounds + 1):
-                    raise RuntimeError(f"held: {held} rows, not one per recipient and publish")
+        for feature_mode, each in apps.items():
+            if feature_mode == "on" and not has_prefs:
+                modes.update(dict.fromkeys(MODES["on"]))  # before the policy stage
+                continue
+            if feature_mode == "on":
+                features.switch_on(each, user_ids)
+            for mode in MODES[feature_mode]:
+                if mode == "on_quiet":
+                    features.quiet_now(each, user_ids)
+                modes[mode] = run_mode(each, user_ids, args.rounds, mode)
+                publishes += (args.rounds + 1) if mode != "on_collapsing" else 1
         committed = tocsin_app.scalar(app, "SELECT count(*) FROM tocsin_notifications")
         if committed != len(user_ids) * publishes:
             raise RuntimeError(f"{committed} rows committed, {len(user_ids) * publishes} expected")
+        failed = [f"{m}: {f}" for m, r in modes.items() if r for f in r["failures"]]
+        if failed:
+            raise RuntimeError("; ".join(failed[:10]))
         return {
             "modes": modes,
+            "features": compare(modes),
             "committed": committed,
             "has_preferences": has_prefs,
             "dialect": tocsin_app.db_dialect(app),
         }
     finally:
-        tocsin_app.dispose(app)
+        for each in apps.values():
+            tocsin_app.dispose(each)
+
+
+def compare(modes: dict) -> dict:
+    """Each on mode's median time and CPU over the off mode's (target: on <= 1.2x off)."""
+    off = modes.get("off")
+    if not off:
+        return {}
+    return {
+        mode: {
+            "time": m["time"]["p50_ms"] / off["time"]["p50_ms"],
+            "cpu": m["cpu"]["p50_ms"] / off["cpu"]["p50_ms"],
+        }
+        for mode, m in modes.items()
+        if m and mode != "off"
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -115,21 +154,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--backend", default="postgresql", choices=("postgresql", "sqlite"))
-    parser.add_argument("--modes", default=",".join(MODES))
-    parser.add_argument(
-        "--rate-limit",
-        default="10/minute",
-        help='TOCSIN_RATE_LIMIT for the run ("" = off: the limiter\'s share of the cost)',
-    )
+    parser.add_argument("--features", default="both", choices=("off", "on", "both"))
     args = parser.parse_args(argv)
-    if unknown := set(args.modes.split(",")) - set(MODES):
-        parser.error(f"unknown mode(s): {', '.join(sorted(unknown))}")
     if args.smoke:
         args.users, args.rounds = 30, 2
     load_before = load_avg()
     started = time.perf_counter()
     schema = schemas.schema_name(PG_SCHEMA, args.smoke)
     with cli.workdir("tocsin-publish-fanout-") as workdir:
+        # The queue's SQLite file (without Redis) goes here, not into the repository.
+        os.environ["TOCSIN_INSTANCE_PATH"] = str(workdir)
         redis = None
         try:
             if args.backend == "postgresql":

@@ -27,6 +27,7 @@ class Deployment:
         prefix: str | None = None,
         connections: int = 100,
         poll: str | None = None,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.workdir, self.schema = workdir, None if sqlite else schema
         self.redis = self.app = self.server = None
@@ -36,7 +37,8 @@ class Deployment:
                 self.db_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
             else:
                 self.db_url = schemas.fresh_schema_url(schema)
-            extra = {"TOCSIN_WORKER_CONNECTIONS": str(connections)}
+            # `settings` (TOCSIN_* strings) go to the server and to the app made here alike.
+            extra = {"TOCSIN_WORKER_CONNECTIONS": str(connections), **(settings or {})}
             if poll:
                 extra["TOCSIN_BROKER_POLL_INTERVAL"] = poll
             if self.redis:
@@ -48,7 +50,8 @@ class Deployment:
                 self.env.pop("TOCSIN_REDIS_URL", None)
                 os.environ.pop("TOCSIN_REDIS_URL", None)
             os.environ.update({k: self.env[k] for k in ("TOCSIN_INSTANCE_PATH", *extra)})
-            self.app = tocsin_app.make_app(self.db_url, self.env["TOCSIN_SECRET_KEY"])
+            secret = self.env["TOCSIN_SECRET_KEY"]
+            self.app = tocsin_app.make_app(self.db_url, secret, **(settings or {}))
         except BaseException:
             self.stop()
             raise

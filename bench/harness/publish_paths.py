@@ -25,23 +25,36 @@ def publish(
     titles: list[str],
     batch: int,
     connections: int,
+    groups: list[str] | None = None,
 ) -> tuple[list, Counter]:
-    """Publish every (user id, key) of `todo` through path `name`, with `titles`; return
-    the [notification id, user key] pairs the sockets must see, and errors by kind."""
+    """Publish every (user id, key) of `todo` through path `name`, with `titles` (and
+    group keys `groups`, one per notification or call, if given); return the
+    [notification id, user key] pairs the sockets must see, and errors by kind."""
     if name == "ceiling":
         tocsin_app.insert_loop(app, todo, titles)
         return [], Counter()
     if name == "python":
-        return tocsin_app.notify_loop(app, todo, titles), Counter()
+        return tocsin_app.notify_loop(app, todo, titles, groups), Counter()
     if name == "python_many":
         chunks = [todo[i : i + batch] for i in range(0, len(todo), batch)]
-        return tocsin_app.notify_many_loop(app, chunks, titles[: len(chunks)]), Counter()
+        n = len(chunks)
+        return tocsin_app.notify_many_loop(
+            app, chunks, titles[:n], groups and groups[:n]
+        ), Counter()
     content = {"type": tocsin_app.TYPE, **tocsin_app.CONTENT}
+    grouped = groups or [None] * len(todo)
     bodies = [
-        ({"recipients": [uid], "title": t, **content}, key)
-        for (uid, key), t in zip(todo, titles, strict=True)
+        ({"recipients": [uid], "title": t, **content, **({"group_key": g} if g else {})}, key)
+        for (uid, key), t, g in zip(todo, titles, grouped, strict=True)
     ]
     return post_all(url, token, bodies, connections)
+
+
+def sizes(name: str, count: int, batch: int) -> list[int]:
+    """Recipients per publish call of path `name` for `count` notifications."""
+    if name == "python_many":
+        return [min(batch, count - i) for i in range(0, count, batch)]
+    return [1] * count
 
 
 def post_all(url: str, token: str, bodies: list[tuple[dict, str]], connections: int):

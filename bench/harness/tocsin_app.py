@@ -211,22 +211,25 @@ def insert_loop(app: Flask, todo: list[tuple[int, str]], titles: list[str]) -> N
             conn.commit()
 
 
-def notify_loop(app: Flask, todo: list[tuple[int, str]], titles: list[str]) -> list[list]:
-    """`notify()` once per notification in one app context (a job's loop); [id, key] pairs."""
-    items = []
+def notify_loop(app: Flask, todo: list[tuple[int, str]], titles: list[str], groups=None):
+    """`notify()` once per notification in one app context (a job's loop), with the group
+    key `groups[k]` if given; [id, key] pairs."""
+    items, groups = [], groups or [None] * len(todo)
     with app.app_context():
-        for (uid, key), title in zip(todo, titles, strict=True):
-            items.append([notify(uid, TYPE, title, **CONTENT).id, key])
+        for (uid, key), title, group in zip(todo, titles, groups, strict=True):
+            items.append([notify(uid, TYPE, title, group_key=group, **CONTENT).id, key])
         db.session.remove()
     return items
 
 
-def notify_many_loop(app: Flask, chunks: list[list[tuple[int, str]]], titles: list[str]):
-    """`notify_many()` once per chunk of (user id, key), one commit each; [id, key] pairs."""
-    items = []
+def notify_many_loop(app: Flask, chunks: list, titles: list[str], groups=None):
+    """`notify_many()` once per chunk of (user id, key), one commit each, with the group
+    key `groups[k]` if given; [id, key] pairs."""
+    items, groups = [], groups or [None] * len(chunks)
     with app.app_context():
-        for chunk, title in zip(chunks, titles, strict=True):
-            ids = notify_many([uid for uid, _ in chunk], TYPE, title, **CONTENT)
+        for chunk, title, group in zip(chunks, titles, groups, strict=True):
+            uids = [uid for uid, _ in chunk]
+            ids = notify_many(uids, TYPE, title, group_key=group, **CONTENT)
             items += [[nid, key] for nid, (_, key) in zip(ids, chunk, strict=True)]
         db.session.remove()
     return items
@@ -252,27 +255,24 @@ def has_table(app: Flask, name: str) -> bool:
         return sa.inspect(db.engine).has_table(name)
 
 
-def quiet_everyone(app: Flask, user_ids: list[int], start: str, end: str) -> None:
-    """Give each user a preferences row with quiet hours `start`-`end` (UTC "HH:MM"), by
-    table name: the bench also runs on commits without the Preference model."""
-    table = sa.table(
-        "tocsin_preferences",
-        *(sa.column(c) for c in ("user_id", "timezone", "quiet_start", "quiet_end", "digest")),
-        sa.column("sound", sa.Boolean),
-        sa.column("urgent_through", sa.Boolean),
-        sa.column("channels", sa.JSON),
-        sa.column("updated_at", sa.DateTime(timezone=True)),
-    )
-    common = {"timezone": "UTC", "quiet_start": start, "quiet_end": end, "sound": True}
-    common |= {"urgent_through": True, "digest": "off", "channels": {}, "updated_at": utcnow()}
+def execute(app: Flask, *statements) -> None:
+    """Run each (statement, parameters) in one transaction of the app's session and commit:
+    rows written by table name, so the bench also runs on commits without some models."""
     with app.app_context():
-        db.session.execute(sa.insert(table), [{"user_id": uid, **common} for uid in user_ids])
+        for stmt, params in statements:
+            db.session.execute(stmt, params)
         db.session.commit()
         db.session.remove()
 
 
+def queued_jobs(app: Flask) -> tuple[int, int]:
+    """Jobs on the app's Huey queue: (waiting to be read, in the schedule of a consumer)."""
+    huey = state.of(app).queue.huey
+    return huey.pending_count(), huey.scheduled_count()
+
+
 def counted_fan_out(
-    app: Flask, user_ids: list[int], title: str
+    app: Flask, user_ids: list[int], title: str, **content
 ) -> tuple[list[int], int, float, float]:
     """`fan_out()` with its SQL statements counted; return the ids, the count, the seconds
     and this process's CPU seconds (the database server's are not in them)."""
@@ -286,7 +286,7 @@ def counted_fan_out(
     sa.event.listen(engine, "before_cursor_execute", count)
     try:
         start, cpu = time.perf_counter(), time.process_time()
-        ids = fan_out(app, user_ids, title)
+        ids = fan_out(app, user_ids, title, **content)
         took, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
