@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, str]] = [
         "rules",
         """tocsin.notifications.types tocsin.notifications.validation
         tocsin.notifications.queries tocsin.notifications.bulk_postgres tocsin.recipients
-        tocsin.logins tocsin.database tocsin.schema tocsin.api.tokens
+        tocsin.logins tocsin.database tocsin.idle_ping tocsin.schema tocsin.api.tokens
         tocsin.api.idempotency tocsin.api.schemas tocsin.notifications.policy
         tocsin.notifications.ratelimit
         tocsin.notifications.store tocsin.notifications.grouping tocsin.notifications.preferences

@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 
-from . import config, private_files
+from . import config, idle_ping, private_files
 from .extensions import store
 
 
@@ -40,9 +40,9 @@ def engine_options(app: Flask) -> None:
     options.setdefault("pool_size", app.config.get("TOCSIN_DB_POOL_SIZE", 20))
     options.setdefault("max_overflow", app.config.get("TOCSIN_DB_MAX_OVERFLOW", 10))
     # After a restart of PostgreSQL every pooled connection is dead, and the first request
-    # to draw one answered 500. A ping on checkout (a round trip of ~0.1 ms on this machine)
-    # finds it dead and reconnects the whole pool.
-    options.setdefault("pool_pre_ping", True)
+    # to draw one answered 500. init_app pings a connection on checkout if it sat idle
+    # (idle_ping.py): a ping on every checkout was a sixth of a publish's round trips.
+    options.setdefault("pool_pre_ping", False)
     if "connect_timeout" not in uri:
         # An unreachable host would otherwise hold the request for TCP's ~2 minutes.
         connect_args = options.setdefault("connect_args", {})
@@ -76,6 +76,8 @@ def init_app(app: Flask) -> None:
         statement_ms = int(float(app.config.get("TOCSIN_DB_STATEMENT_TIMEOUT", 60)) * 1000)
         timeouts = functools.partial(_postgres_timeouts, lock_ms, statement_ms)
         sa.event.listen(engine, "connect", timeouts)
+        if not engine.pool._pre_ping:  # a host that asked for SQLAlchemy's own keeps it
+            idle_ping.install(engine)
 
 
 def _sqlite_pragmas(busy_ms: int, dbapi_conn, _record) -> None:
