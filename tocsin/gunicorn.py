@@ -8,6 +8,7 @@ gevent also closed all 7,482 of its sockets with 1012 within 3 s of a SIGTERM
 (bench/results/serving.md).
 """
 
+import gc
 import glob
 import logging
 import os
@@ -56,6 +57,8 @@ control_socket_disable = not control_socket
 accesslog = os.environ.get("TOCSIN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = _env("LOG_LEVEL", "info")
+#: Each worker's garbage-collector thresholds ("default": Python's 700,10,10).
+GC_THRESHOLD = "50000,20,100"
 
 
 #: prometheus-client's multiprocess folder: the workers write their metrics there and a
@@ -139,6 +142,25 @@ def post_worker_init(worker):
             "psycopg was imported before gevent patched the process: every query "
             "blocks all sockets of the worker. Do not preload the app."
         )
+    _tune_collector()
+
+
+def _tune_collector() -> None:
+    """Keep the cyclic garbage collector from stalling every socket of the worker.
+
+    A full collection walks every object the worker tracks: at 1,000 sockets it held the
+    gevent loop for up to 0.5 s (bench/results/SUMMARY.md, issue 16). What the app loaded
+    at start (modules, templates, mappers) never becomes garbage: `gc.freeze()` takes it
+    out of every collection. A higher first threshold lets the short-lived objects of a
+    request die by reference counting before a collection finds them alive and promotes
+    them, so full collections come less often.
+    """
+    thresholds = _env("GC_THRESHOLD", GC_THRESHOLD)
+    if thresholds.lower() != "default":
+        gc.set_threshold(*(int(part) for part in thresholds.split(",")))
+    if _env("GC_FREEZE", "1") != "0":
+        gc.collect()  # start-up's own garbage is not kept forever
+        gc.freeze()
 
 
 def worker_int(worker):
