@@ -37,7 +37,7 @@ PREFIXES = {"tocsin": "bench-tocsin", "peer_a": "bench-peer-a", "peer_b": "bench
 USERS = 10_000
 ROUNDS = 3
 #: Sockets the --workers runs may fail to open (their users are then expected nowhere).
-UNHELD_MAX = 0.01
+UNHELD_MAX = 0.05
 
 
 def run(server, cookies, fanout, args, workdir, profile=None) -> tuple[dict, list | None]:
@@ -79,11 +79,12 @@ def run_workers(deployed, cookies, fanout, order, args, workdir) -> dict:
             print(f"   {opened}", flush=True)
             # A handshake or two timing out thrice on a busy 2-core box does not void the
             # run: a user without a socket is expected nowhere, and the rates use `received`.
-            if opened["held"] < args.users * (1 - UNHELD_MAX):
-                raise RuntimeError(f"only {opened['held']} of {args.users} sockets held")
-            owner = {k: i for i, group in enumerate(groups) for k in group}
-            result = measure(clients, fleet.pids, fanout, args.rounds, owner)
-            result["opened"] = opened
+            if opened["held"] < args.users * (1 - UNHELD_MAX):  # this N failed; on to the next
+                result = {"failures": [f"only {opened['held']} sockets held"], "rounds": []}
+            else:
+                owner = {k: i for i, group in enumerate(groups) for k in group}
+                result = measure(clients, fleet.pids, fanout, args.rounds, owner)
+            result["opened"], result["db_pool"] = opened, fleet.pool
         finally:
             for client in clients:
                 client.quit()

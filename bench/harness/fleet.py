@@ -77,11 +77,26 @@ def profiler(pid: int, out: Path) -> subprocess.Popen:
     )
 
 
+#: PostgreSQL connections the whole fleet may open (its max_connections is 100 by
+#: default, and the bench process and other runs need some): 4 workers at the app's
+#: default pool (20 + 10 overflow) would want 120, and the fourth was refused.
+DB_CONNECTIONS = 60
+
+
+def pool_env(n: int, budget: int = DB_CONNECTIONS) -> dict[str, str]:
+    """Each of `n` workers' pool (2/3) and overflow (1/3) of an even share of `budget`,
+    as docs/deploy.md asks: workers x (pool + overflow) under max_connections."""
+    share = max(3, budget // n)
+    return {"TOCSIN_DB_POOL_SIZE": str(share * 2 // 3), "TOCSIN_DB_MAX_OVERFLOW": str(share // 3)}
+
+
 class Fleet:
     """`n` gunicorns with one gevent worker each, sharing `env`'s database and Redis."""
 
     def __init__(self, env: dict, n: int, workdir: Path) -> None:
         self.servers: list[Gunicorn] = []
+        self.pool = pool_env(n)
+        env = {**env, **self.pool}
         try:
             for i in range(n):
                 server = Gunicorn("gevent", env, workdir / f"gunicorn-{n}-{i}.log")
