@@ -12,7 +12,10 @@ Tocsin's size over pipelined connections, in three shapes:
   (Tocsin today: each publish reaches every subscriber);
 - channel: each subscriber SUBSCRIBEs its own `bench:worker:<n>`, PUBLISH to one of them
   (routing to the worker that holds the user: each publish reaches one);
-- sharded: the same with SSUBSCRIBE/SPUBLISH (Redis 7 sharded pub/sub, one node here).
+- sharded: the same with SSUBSCRIBE/SPUBLISH (Redis 7 sharded pub/sub, one node here);
+- pattern-py: pattern, each subscriber listening as Tocsin's broker does (redis-py,
+  the JSON decoded): its CPU per message is what a worker spends on every event,
+  whoever holds the user's sockets.
 
 The figure is Redis's own CPU per PUBLISH (/proc/<pid>/stat from the first publish until
 every subscriber's output buffer is empty): Redis runs commands on one thread, so
@@ -20,6 +23,7 @@ every subscriber's output buffer is empty): Redis runs commands on one thread, s
 message meant for it (none lost).
 """
 
+import signal
 import subprocess
 import sys
 import time
@@ -39,6 +43,7 @@ SHAPES = {
     "pattern": ("PSUBSCRIBE", lambda i: "bench:user:*", "PUBLISH", "bench:user:__rand_int__"),
     "channel": ("SUBSCRIBE", lambda i: f"bench:worker:{i:012d}", "PUBLISH", None),
     "sharded": ("SSUBSCRIBE", lambda i: f"bench:worker:{i:012d}", "SPUBLISH", None),
+    "pattern-py": ("PSUBSCRIBE", lambda i: "bench:user:*", "PUBLISH", "bench:user:__rand_int__"),
 }
 
 
@@ -54,12 +59,30 @@ def drained(client: redis.Redis) -> bool:
     return all(int(c.get("omem") or 0) == 0 for c in subscribers_of(client))
 
 
+def counted(drains: list, want: int, patience: float = 3.0) -> tuple[int, float]:
+    """Ask every subscriber for its count (SIGUSR1) until they hold `want` messages, or
+    the sum stops growing for `patience` s; return it and their CPU seconds."""
+    best, since = -1, time.monotonic()
+    while True:
+        got, cpu = 0, 0.0
+        for d in drains:
+            d.send_signal(signal.SIGUSR1)
+            n, s = d.stdout.readline().split()
+            got, cpu = got + int(n), cpu + float(s)
+        if got >= want or time.monotonic() - since > patience:
+            return got, cpu
+        if got > best:
+            best, since = got, time.monotonic()
+        time.sleep(0.05)
+
+
 def one(port: int, shape: str, subscribers: int, publishes: int) -> dict:
     sub_cmd, channel_of, pub_cmd, channel = SHAPES[shape]
     client = redis.Redis(port=port, decode_responses=True)
     drains = [
         subprocess.Popen(
             [sys.executable, "-m", "bench.clients.drain", "--port", str(port)]
+            + (["--redis-py"] if shape.endswith("-py") else [])
             + [sub_cmd, channel_of(i)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -77,6 +100,7 @@ def one(port: int, shape: str, subscribers: int, publishes: int) -> dict:
         keys = 1_000_000 if channel else max(subscribers, 1)
         target = channel or "bench:worker:__rand_int__"
         pid = int(client.info("server")["process_id"])
+        client.config_resetstat()
         cpu0, start = cpu_seconds(pid), time.perf_counter()
         subprocess.run(
             ["redis-benchmark", "-p", str(port), "-n", str(publishes), "-c", "4", "-P", "32"]
@@ -87,25 +111,28 @@ def one(port: int, shape: str, subscribers: int, publishes: int) -> dict:
         sent_s = time.perf_counter() - start
         while not drained(client):
             time.sleep(0.01)
-        cpu_s, all_s = cpu_seconds(pid) - cpu0, time.perf_counter() - start
+        cpu_s = cpu_seconds(pid) - cpu0
+        # redis-benchmark rounds up to whole pipelines: count what Redis took.
+        sent = int(client.info("commandstats")[f"cmdstat_{pub_cmd.lower()}"]["calls"])
+        want = sent * subscribers if shape.startswith("pattern") else sent * bool(subscribers)
+        got, sub_cpu = counted(drains, want)
+        all_s = time.perf_counter() - start
     finally:
-        counts = []
         for d in drains:
             stop_process(d)
-            counts.append(int((d.stdout.read() or "0").strip() or 0))
         client.close()
-    got = sum(counts)  # a routed publish reaches one subscriber, a pattern one all
-    want = publishes * subscribers if shape == "pattern" else (publishes if subscribers else 0)
     return {
         "shape": shape,
         "subscribers": subscribers,
-        "publishes": publishes,
-        "publishes_per_s": publishes / sent_s,
+        "publishes": sent,
+        "publishes_per_s": sent / sent_s,
         "delivered_per_s": got / all_s,
         "redis_cpu_s": cpu_s,
-        "redis_cpu_us_per_publish": cpu_s / publishes * 1e6,
-        "ceiling_publishes_per_s": publishes / cpu_s if cpu_s else None,
+        "redis_cpu_us_per_publish": cpu_s / sent * 1e6,
+        "ceiling_publishes_per_s": sent / cpu_s if cpu_s else None,
         "delivered": got,
+        # The subscribers' CPU from their subscription on, per message they counted.
+        "subscriber_cpu_us_per_message": sub_cpu / got * 1e6 if got else None,
         "expected": want,
         "lost": want - got,
     }
