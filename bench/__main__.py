@@ -36,7 +36,10 @@ BENCHES = [
     ("streams", [], "idle event streams (SSE fallback) against WebSockets: memory and CPU each"),
 ]
 #: Run by name only, not by `python -m bench`: a profile, not a figure.
-EXTRA = [("ingest_profile", "where the ingest paths spend their time (pyinstrument)")]
+EXTRA = [
+    ("ingest_profile", "where the ingest paths spend their time (pyinstrument)"),
+    ("pubsub", "Redis's CPU per PUBLISH with 0-16 pattern/channel subscribers (docs/scaling.md)"),
+]
 NAMES = [name for name, _, _ in BENCHES] + [name for name, _ in EXTRA]
 
 

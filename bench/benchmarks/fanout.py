@@ -9,14 +9,15 @@ INSERT ... SELECT FROM unnest(), one counter upsert, one commit, one Redis pipel
 PUBLISHes; the worker renders and sends each user's push. Peer A gets the same N events
 in one Redis pipeline and sends each socket the bytes of a push Tocsin really sent; peer
 B gets one emit per user's room. The figure is the time from the stamp until the last
-socket had its notification, and every user must get exactly one.
+socket had its notification, and every user must get exactly one. Each worker's CPU
+from the stamp until the last socket had its push gives pushes per CPU-second.
+
+`--workers 1,2,4` runs Tocsin alone as N gunicorns of one worker each (N machines, in
+miniature), on the same schema and the same Redis, the users dealt evenly over them and
+one load client per server: last socket, pushes per second and per CPU-second for each N.
 """
 
 import os
-import shutil
-import signal
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,89 +25,19 @@ from pathlib import Path
 from bench.harness import cli, schemas, tocsin_app
 from bench.harness.deployment import Deployment
 from bench.harness.driver import STAMPED, LoadClient
-from bench.harness.machine import can_pin, cpu_seconds, pin_apart, raise_nofile, stack_info
+from bench.harness.fleet import Fleet, deal, measure, open_clients
+from bench.harness.machine import can_pin, pin_apart, raise_nofile, stack_info
 from bench.harness.peers import PeerA, PeerB, bench_cookies, peer_a_publisher, peer_b_publisher
 from bench.harness.push import push_template
-from bench.harness.stats import summary
 from bench.harness.users import probe_keys, username
 from bench.report import emit
-from bench.report.formats import fmt_ms
 
 PG_SCHEMA = "tocsin_bench_fanout"
 PREFIXES = {"tocsin": "bench-tocsin", "peer_a": "bench-peer-a", "peer_b": "bench-peer-b"}
 USERS = 10_000
 ROUNDS = 3
-TIMEOUT_S = 60.0
-SETTLE_S = 1.0
-FAILURE_KEYS = ("lost", "duplicated", "misdelivered", "unexpected_ids", "unstamped")
-
-
-def profiler(pid: int, out: Path) -> subprocess.Popen:
-    """py-spy sampling `pid` into `out` (raw collapsed stacks) until it gets SIGINT."""
-    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    return subprocess.Popen(
-        [spy, "record", "--pid", str(pid), "--rate", "250", "--nonblocking"]
-        + ["--format", "raw", "-o", str(out)],
-        stdout=subprocess.DEVNULL,
-    )
-
-
-def measure(client, fanout, rounds: int, server_pid, profile: Path | None = None) -> dict:
-    """`rounds` fan-outs to every user, one after the other; exactly once each.
-
-    `fanout(stamp)` publishes to every user and returns the [id, user key] pairs.
-    """
-    runs, failures = [], []
-    spy = None
-    for r in range(rounds + 1):  # the first round warms up
-        if r == 1 and profile:
-            spy = profiler(server_pid, profile)
-            time.sleep(1)  # py-spy attaches
-        client.call("reset")
-        cpu0 = cpu_seconds(server_pid)
-        stamp = time.time_ns()
-        start = time.perf_counter()
-        items = fanout(stamp)
-        call_s = time.perf_counter() - start
-        got = client.call("tally", items=items, timeout=TIMEOUT_S, settle=SETTLE_S)
-        server_cpu_s = cpu_seconds(server_pid) - cpu0
-        lat = [ms for _, ms in got.pop("latencies_ms")]
-        got.pop("sample", None)
-        row = {
-            "round": r,
-            "warmup": r == 0,
-            "call_ms": call_s * 1000,
-            "last_ms": max(lat) if lat else None,
-            "latency_ms": summary(lat),
-            "server_cpu_s": server_cpu_s,
-            **got,
-        }
-        failures += [f"round {r}: {got[what]} {what}" for what in FAILURE_KEYS if got[what]]
-        runs.append(row)
-        print(f"   round {r}: {brief(row)}", flush=True)
-    if spy is not None:
-        spy.send_signal(signal.SIGINT)
-        spy.wait(30)
-    timed = [row for row in runs if not row["warmup"]]
-    lasts = [row["last_ms"] for row in timed if row["last_ms"] is not None]
-    return {
-        "rounds": runs,
-        "failures": failures,
-        "last_ms_median": statistics.median(lasts) if lasts else None,
-        "call_ms_median": statistics.median(row["call_ms"] for row in timed),
-        "p50_ms_median": statistics.median(row["latency_ms"].get("p50_ms", 0) for row in timed),
-        "server_cpu_s_median": statistics.median(row["server_cpu_s"] for row in timed),
-    }
-
-
-def brief(row: dict) -> str:
-    return (
-        f"call {row['call_ms']:.0f} ms, last {fmt_ms(row['last_ms'])} ms, "
-        f"p50 {fmt_ms(row['latency_ms'].get('p50_ms'))} ms, "
-        f"server CPU {row['server_cpu_s']:.2f} s, "
-        f"received {row['received']}/{row['expected']}, lost {row['lost']}, "
-        f"duplicated {row['duplicated']}"
-    )
+#: Sockets the --workers runs may fail to open (their users are then expected nowhere).
+UNHELD_MAX = 0.05
 
 
 def run(server, cookies, fanout, args, workdir, profile=None) -> tuple[dict, list | None]:
@@ -125,11 +56,43 @@ def run(server, cookies, fanout, args, workdir, profile=None) -> tuple[dict, lis
                 f"only {opened['held']} of {args.users} sockets held: {opened['errors']}"
             )
         print(f"   {opened}", flush=True)
-        result = measure(client, fanout, args.rounds, server.worker_pid, profile)
+        result = measure([client], [server.worker_pid], fanout, args.rounds, profile=profile)
         result["opened"] = opened
         return result, client.call("tally", items=[], timeout=0, settle=0)["sample"]
     finally:
         client.quit()
+
+
+def run_workers(deployed, cookies, fanout, order, args, workdir) -> dict:
+    """For each N of --workers: N one-worker gunicorns behind one Redis, the users dealt
+    evenly over them, one load client each (no pinning: N workers and N clients share
+    the cores); every round checked exactly-once as with one server."""
+    results = {}
+    for n in args.workers:
+        print(f"== Tocsin on {n} worker process(es): opening {args.users:,} sockets", flush=True)
+        fleet = Fleet(deployed.env, n, workdir)
+        clients = []
+        try:
+            groups = deal(order, n)
+            shares = [{k: cookies[k] for k in group} for group in groups]
+            clients, opened = open_clients(fleet.servers, shares, workdir)
+            print(f"   {opened}", flush=True)
+            # A handshake or two timing out thrice on a busy 2-core box does not void the
+            # run: a user without a socket is expected nowhere, and the rates use `received`.
+            if opened["held"] < args.users * (1 - UNHELD_MAX):  # this N failed; on to the next
+                result = {"failures": [f"only {opened['held']} sockets held"], "rounds": []}
+            else:
+                owner = {k: i for i, group in enumerate(groups) for k in group}
+                result = measure(clients, fleet.pids, fanout, args.rounds, owner)
+            result["opened"], result["db_pool"] = opened, fleet.pool
+        finally:
+            for client in clients:
+                client.quit()
+            codes = fleet.stop()
+        result["master_exit"] = codes
+        result["failures"] += [f"a master exited {c}" for c in codes if c != 0]
+        results[str(n)] = result
+    return results
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -141,15 +104,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--profile", type=Path, help="py-spy Tocsin's worker over the timed rounds into this file"
     )
+    parser.add_argument(
+        "--workers",
+        type=lambda v: [int(n) for n in v.split(",")],
+        help="e.g. 1,2,4: Tocsin alone on N one-worker servers behind one Redis, each N",
+    )
+    parser.set_defaults(name=None)
     args = parser.parse_args(argv)
+    args.name = args.name or ("fanout-workers" if args.workers else "fanout")
     if args.smoke:
         args.users, args.rounds = 20, 1
-    servers = args.servers.split(",")
+    servers = [] if args.workers else args.servers.split(",")
     args.pinned = not args.no_pin and not args.smoke and can_pin()
     schema = schemas.schema_name(PG_SCHEMA, args.smoke)
     raise_nofile()
     load_at_start = tuple(round(x, 2) for x in os.getloadavg())
     results: dict[str, dict] = {}
+    by_workers: dict[str, dict] = {}
     template = None
     with (
         cli.workdir("tocsin-fanout-") as workdir,
@@ -164,16 +135,18 @@ def main(argv: list[str] | None = None) -> None:
             names = {k: username("fan", k) for k in probe_keys(args.users)}
             ids, _ = tocsin_app.create_users_bulk(app, names)
             by_id = tocsin_app.session_cookies(app, list(ids.values()))
+            order = list(ids)
+
+            def fanout(stamp: int) -> list[list]:
+                new = tocsin_app.fan_out(app, [ids[k] for k in order], f"t={stamp}")
+                return [[nid, k] for nid, k in zip(new, order, strict=True)]
+
+            cookies = {k: by_id[uid] for k, uid in ids.items()}
+            if args.workers:
+                by_workers = run_workers(deployed, cookies, fanout, order, args, workdir)
             if "tocsin" in servers:
                 server = deployed.serve()
                 server.name = "Tocsin"
-                order = list(ids)
-
-                def fanout(stamp: int) -> list[list]:
-                    new = tocsin_app.fan_out(app, [ids[k] for k in order], f"t={stamp}")
-                    return [[nid, k] for nid, k in zip(new, order, strict=True)]
-
-                cookies = {k: by_id[uid] for k, uid in ids.items()}
                 results["tocsin"], sample = run(
                     server, cookies, fanout, args, workdir, args.profile
                 )
@@ -212,12 +185,14 @@ def main(argv: list[str] | None = None) -> None:
             "peer_template": template,
             "database": "PostgreSQL",
             "broker": "Redis",
+            "workers": args.workers,
         },
         "servers": results,
+        "workers": by_workers,
         "machine": stack_info(load_at_start),
     }
     emit(cli.out_dir(args), args.name, data, "fanout")
-    if any(r["failures"] for r in results.values()):
+    if any(r["failures"] for r in [*results.values(), *by_workers.values()]):
         sys.exit("some runs failed: see the table")
 
 
