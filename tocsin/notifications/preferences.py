@@ -42,6 +42,8 @@ class Preferences:
     snooze_until: datetime | None = None
     #: The language chosen; None follows the browser (notifications/locales.py).
     locale: str | None = None
+    #: `paused`'s last moment and answer: a publish asks it once per channel.
+    _paused_at: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -71,11 +73,14 @@ class Preferences:
 
     def paused(self, now: datetime) -> str | None:
         """ "snooze" or "quiet" while deliveries are held back, else None."""
-        if self.is_snoozed(now):
-            return "snooze"
-        if self.is_quiet(now):
-            return "quiet"
-        return None
+        last = self._paused_at  # one tuple: a greenlet in between sees a pair or the other
+        if last is not None and last[0] == now:
+            return last[1]
+        answer = "snooze" if self.is_snoozed(now) else "quiet" if self.is_quiet(now) else None
+        # Every rule of one publish shares its `now`: the time-zone arithmetic runs once
+        # per recipient, not once per channel (4x in a fan-out with quiet hours, issue 16).
+        object.__setattr__(self, "_paused_at", (now, answer))
+        return answer
 
 
 DEFAULTS = Preferences()
