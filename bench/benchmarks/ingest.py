@@ -35,6 +35,7 @@ SIZES = {
     "http_concurrency": "keep-alive connections posting to the API",
     "batch": "users per notify_many() call",
     "rounds": "runs of every path, alternating the order",
+    "server_workers": "gunicorn workers of the server (the HTTP API's rate on two cores)",
 }
 SMOKE = dict(clients=6, users=3, count=10, http_concurrency=2, batch=3, rounds=1, warmup=3)
 SMOKE.update(timeout_s=15, settle_s=0.3)
@@ -53,6 +54,7 @@ class Settings:
     timeout_s: float = 120.0
     settle_s: float = 1.0
     pinned: bool = False
+    server_workers: int = 1
 
 
 def measure(target: Target, server, cookies, s: Settings, workdir: Path, on: bool) -> dict:
@@ -61,7 +63,7 @@ def measure(target: Target, server, cookies, s: Settings, workdir: Path, on: boo
     client = LoadClient(STAMPED, server, cookies, workdir)
     try:
         if s.pinned:  # the server on the first core, the load client on the last one
-            machine.pin_apart(target.server_pid, client.proc.pid)
+            machine.pin_apart(target.server_pids[0], client.proc.pid)
         opened = client.call("open", total=s.clients)
         out: dict = {
             "held": opened["held"],
@@ -125,10 +127,10 @@ def run_backend(backend: str, s: Settings, workdir: Path, schema: str, mode: str
         user_ids, token = tocsin_app.create_users_bulk(app, names, **tokens)
         if mode == "on":
             features.switch_on(app, list(user_ids.values()))
-        server = deployed.serve(worker_class)
+        server = deployed.serve(worker_class, workers=s.server_workers)
         print(f"== {backend}, features {mode}: {worker_class} worker, broker {broker}", flush=True)
         cookies = login_all(server.url, names)
-        target = Target(server.url, app, token, user_ids, server.worker_pid)
+        target = Target(server.url, app, token, user_ids, server.worker_pids)
         version = tocsin_app.database_version(app)
         result = measure(target, server, cookies, s, bdir, mode == "on")
         result.update(

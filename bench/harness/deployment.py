@@ -60,9 +60,11 @@ class Deployment:
     def redis_url(self) -> str | None:
         return self.redis.url if self.redis else None
 
-    def serve(self, worker_class: str = "gevent", log: str = "gunicorn.log") -> Gunicorn:
-        """Start gunicorn with one worker of `worker_class`."""
-        self.server = Gunicorn(worker_class, self.env, self.workdir / log)
+    def serve(
+        self, worker_class: str = "gevent", log: str = "gunicorn.log", workers: int = 1
+    ) -> Gunicorn:
+        """Start gunicorn with `workers` workers (one, as a rule) of `worker_class`."""
+        self.server = Gunicorn(worker_class, self.env, self.workdir / log, workers)
         return self.server
 
     def stop(self) -> None:

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from .paths import ROOT
@@ -69,7 +70,7 @@ class Gunicorn:
 
     protocol = "ws"
 
-    def __init__(self, mode: str, env: dict, log: Path) -> None:
+    def __init__(self, mode: str, env: dict, log: Path, workers: int = 1) -> None:
         self.log = log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -77,7 +78,7 @@ class Gunicorn:
         self.origin = self.url
         env = {
             **env,
-            "TOCSIN_WORKERS": "1",
+            "TOCSIN_WORKERS": str(workers),
             "TOCSIN_WORKER_CLASS": mode,
             "TOCSIN_BIND": f"127.0.0.1:{self.port}",
             "TOCSIN_ACCESS_LOG": "",
@@ -95,7 +96,12 @@ class Gunicorn:
         except (OSError, RuntimeError):
             self.stop()
             raise RuntimeError(f"gunicorn did not start: {log.read_text()[-2000:]}") from None
-        self.worker_pid = worker_pids(self.proc.pid)[0]
+        deadline = time.monotonic() + 30
+        while len(worker_pids(self.proc.pid)) < workers and time.monotonic() < deadline:
+            time.sleep(0.05)  # the first worker answered; the others are still booting
+        #: Every worker; `worker_pid` is the first (the only one, as a rule).
+        self.worker_pids = worker_pids(self.proc.pid)
+        self.worker_pid = self.worker_pids[0]
         self.returncode: int | None = None
 
     def log_excerpt(self, lines: int = 2) -> str:
