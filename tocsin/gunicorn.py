@@ -58,7 +58,7 @@ accesslog = os.environ.get("TOCSIN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = _env("LOG_LEVEL", "info")
 #: Each worker's garbage-collector thresholds ("default": Python's 700,10,10).
-GC_THRESHOLD = "50000,20,100"
+GC_THRESHOLD = "10000,50,100"
 
 
 #: prometheus-client's multiprocess folder: the workers write their metrics there and a
@@ -151,7 +151,8 @@ def _tune_collector() -> None:
     A full collection walks every object the worker tracks: at 1,000 sockets it held the
     gevent loop for up to 0.5 s (bench/results/SUMMARY.md, issue 16). What the app loaded
     at start (modules, templates, mappers) never becomes garbage: `gc.freeze()` takes it
-    out of every collection. A higher first threshold lets the short-lived objects of a
+    out of every collection. A higher first threshold (10,000: 50,000 made some young
+    collections take 20-100 ms) lets the short-lived objects of a
     request die by reference counting before a collection finds them alive and promotes
     them, so full collections come less often.
     """
