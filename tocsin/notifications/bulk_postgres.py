@@ -8,6 +8,7 @@ recipients as one array parameter instead.
 import functools
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -15,6 +16,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from ..models import Delivery, Held, Notification, UnreadCounter
+
+
+def _table(model) -> sa.Table:
+    """A model's table, as the Core statements built once here take it."""
+    return cast(sa.Table, model.__table__)
 
 
 def _array(name: str, type_=sa.Integer):
@@ -45,7 +51,7 @@ def _insert_statement(names: tuple[str, ...]):
     columns = Notification.__table__.c
     shared = [sa.bindparam(f"f_{name}", type_=columns[name].type) for name in names]
     new = (
-        sa.insert(Notification.__table__)
+        sa.insert(_table(Notification))
         .from_select(["user_id", *names], sa.select(recipient.c.user_id, *shared))
         .returning(columns.user_id, columns.id)
         .cte("new")
@@ -68,7 +74,7 @@ def _counter_params(deltas: list[dict]) -> dict:
 def _upsert_unread():
     arrays = [_array(f"c_{name}") for name in ("user_id", "unread", "unseen")]
     rows = sa.func.unnest(*arrays).table_valued("user_id", "unread", "unseen").render_derived()
-    counters = UnreadCounter.__table__
+    counters = _table(UnreadCounter)
     # Core, not the ORM's insert: the ORM's compile step rewrites a statement executed
     # again, which this one, built once, is.
     stmt = pg_insert(counters).from_select(
@@ -101,7 +107,7 @@ def _insert_held():
     arrays = [_array(name, columns[name].type) for name in HELD_COLUMNS]
     held = sa.func.unnest(*arrays).table_valued(*HELD_COLUMNS).render_derived()
     at = sa.bindparam("created_at", type_=columns.created_at.type)
-    return sa.insert(Held.__table__).from_select(
+    return sa.insert(_table(Held)).from_select(
         [*HELD_COLUMNS, "created_at"], sa.select(*(held.c[name] for name in HELD_COLUMNS), at)
     )
 
@@ -133,8 +139,8 @@ def insert_deliveries(
 @functools.cache
 def _insert_deliveries():
     columns = Delivery.__table__.c
-    given = sa.func.unnest(_array("user_ids"), _array("notification_ids"))
-    given = given.table_valued("user_id", "notification_id").render_derived()
+    pairs = sa.func.unnest(_array("user_ids"), _array("notification_ids"))
+    given = pairs.table_valued("user_id", "notification_id").render_derived()
     now = sa.bindparam("now", type_=columns.created_at.type)
     values = {
         "channel": sa.bindparam("channel", type_=columns.channel.type),
@@ -145,7 +151,7 @@ def _insert_deliveries():
         "due_at": sa.bindparam("due", type_=columns.due_at.type),
     }
     return (
-        sa.insert(Delivery.__table__)  # Core: the ORM's bulk path refuses these columns
+        sa.insert(_table(Delivery))  # Core: the ORM's bulk path refuses these columns
         .from_select(
             ["user_id", "notification_id", *values],
             sa.select(given.c.user_id, given.c.notification_id, *values.values()),
