@@ -35,8 +35,8 @@ def insert_notifications(session: Session, recipients: list[int], fields: dict) 
     notification costs one round trip to the server instead of two.
     """
     params = {f"f_{name}": value for name, value in fields.items()}
-    params.update(_counter_params([{"user_id": u, "unread": 1, "unseen": 1} for u in recipients]))
-    params["recipients"] = recipients
+    ones = [1] * len(recipients)  # each recipient's counters go up by one row
+    params.update(c_user_id=sorted(recipients), c_unread=ones, c_unseen=ones, recipients=recipients)
     rows = session.execute(_insert_statement(tuple(fields)), params)
     # RETURNING order is not promised: map back through the recipient (each appears once).
     by_user = {user_id: nid for user_id, nid in rows}
