@@ -45,6 +45,8 @@ def test_same_key_merges_into_one_row_that_moves_to_the_top():
     other = notify("alice", "comment", "Elsewhere", group_key="post:8")
     second = notify("alice", "comment", "Agreed", actor="carol", url="/p/7", group_key="post:7")
     assert second.id == first.id
+    # The caller's session holds one row for it, with the grown values (no stale copy).
+    assert second is first and (first.group_count, first.title) == (2, "Agreed")
     (grown,) = [n for n in rows() if n.id == first.id]
     assert (grown.group_count, grown.actors, grown.title, grown.url, grown.actor) == (
         2,

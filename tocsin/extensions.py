@@ -35,8 +35,9 @@ sock = Sock()
 class ScopedSession(Session):
     """Type a scoped_session as the Session of the current app context it forwards to."""
 
-    #: Makes a new Session of the same configuration (scoped_session.session_factory).
-    session_factory: Callable[[], Session]
+    #: Makes a new Session of the same configuration (scoped_session.session_factory, a
+    #: sessionmaker: keyword arguments override the configuration for that one session).
+    session_factory: Callable[..., Session]
 
     def remove(self) -> None:
         """Close the current session and forget it (scoped_session.remove)."""

@@ -86,6 +86,8 @@ def profile(args, only: set[str], db_url: str, redis_url: str | None) -> None:
         TOCSIN_REDIS_URL=redis_url,
         TOCSIN_REDIS_CHANNEL_PREFIX="bench-ingest-profile",
         TOCSIN_BROKER_POLL_INTERVAL=0.1,
+        # As the ingest benchmark's server (servers.py): 1,000 posts a minute, one token.
+        TOCSIN_API_RATE_LIMIT="",
     )
     names = {k: username("ingest", k) for k in crowd_keys(args.users)}
     tokens = {"token": "bench-ingest", "counters": True}  # the token's name

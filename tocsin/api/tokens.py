@@ -69,17 +69,18 @@ def all_tokens(session: Session) -> list[ApiToken]:
     return list(session.scalars(sa.select(ApiToken).order_by(ApiToken.id)))
 
 
+#: The active token with a hash, built once (every API request runs it).
+_BY_HASH = sa.select(ApiToken).where(
+    ApiToken.token_hash == sa.bindparam("hash"), ApiToken.revoked_at.is_(None)
+)
+
+
 def authenticate(session: Session, authorization: str | None) -> ApiToken | None:
     """Return the active token an ``Authorization: Bearer ...`` header carries, else None."""
     scheme, _, secret = (authorization or "").partition(" ")
     well_formed = scheme.lower() == "bearer" and TOKEN_RE.fullmatch(secret.strip()) is not None
     # The same hash and query whatever came in: a malformed header costs what a wrong one does.
-    token = session.scalar(
-        sa.select(ApiToken).where(
-            ApiToken.token_hash == digest(secret.strip() if well_formed else ""),
-            ApiToken.revoked_at.is_(None),
-        )
-    )
+    token = session.scalar(_BY_HASH, {"hash": digest(secret.strip() if well_formed else "")})
     if token is None or not well_formed:
         return None
     now = utcnow()

@@ -129,15 +129,14 @@ def load_many(session: Session, user_ids: Iterable[int]) -> dict[int, Preference
         return {}
     found: dict[int, Preferences] = {}
     if session.get_bind().dialect.name == "postgresql":
-        param = sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer))
-        chunks = [(Preference.user_id == sa.any_(param))]
+        stmt, chunks = _AMONG_ARRAY, [ids]
     else:
-        chunks = [Preference.user_id.in_(ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)]
+        stmt, chunks = _AMONG, [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
     # Plain rows, not ORM objects (10,000 of those cost more than the query), and one
     # Preferences for equal rows: the policy then decides once for all who share it.
     shared: dict[tuple, Preferences] = {}
-    for where in chunks:
-        for row in session.execute(sa.select(*_COLUMNS).where(where)):
+    for chunk in chunks:
+        for row in session.execute(stmt, {"ids": chunk}):
             key = tuple(
                 json.dumps(v, sort_keys=True) if isinstance(v, dict) else v for v in row[1:]
             )
@@ -165,6 +164,13 @@ _COLUMNS = [
         "locale",
     )
 ]
+
+# Built once (each publish loads its recipients' preferences): on PostgreSQL one array
+# parameter for any number of users, elsewhere an IN list of up to CHUNK.
+_AMONG_ARRAY = sa.select(*_COLUMNS).where(
+    Preference.user_id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer)))
+)
+_AMONG = sa.select(*_COLUMNS).where(Preference.user_id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def row_for_update(session: Session, user_id: int) -> Preference:

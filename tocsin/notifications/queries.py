@@ -46,8 +46,17 @@ def unread_count(session: Session, user_id: int) -> int:
 def badge_count(session: Session, user_id: int, counts: str = "unread") -> int:
     """Return what the badge shows, from the counter row: `counts` is the setting
     TOCSIN_BADGE_COUNTS, "unread" (every unread row) or "unseen" (those nobody has seen)."""
-    column = UnreadCounter.unseen if counts == "unseen" else UnreadCounter.unread
-    return session.scalar(sa.select(column).where(UnreadCounter.user_id == user_id)) or 0
+    stmt = _BADGE_UNSEEN if counts == "unseen" else _BADGE_UNREAD
+    return session.scalar(stmt, {"user_id": user_id}) or 0
+
+
+# Built once: every push reads the badge, and building the select cost more than running it.
+_BADGE_UNREAD = sa.select(UnreadCounter.unread).where(
+    UnreadCounter.user_id == sa.bindparam("user_id")
+)
+_BADGE_UNSEEN = sa.select(UnreadCounter.unseen).where(
+    UnreadCounter.user_id == sa.bindparam("user_id")
+)
 
 
 def count_unseen_rows(session: Session, user_id: int) -> int:
@@ -127,8 +136,18 @@ def by_ids(session: Session, user_id: int, ids) -> list[Notification]:
     """Return the user's notifications among `ids`, newest first."""
     if not ids:
         return []
-    stmt = for_user(user_id).where(Notification.id.in_(list(ids)))
-    return list(session.scalars(stmt.order_by(Notification.position.desc())))
+    return list(session.scalars(_BY_IDS, {"user_id": user_id, "ids": list(ids)}))
+
+
+#: by_ids's select, built once: each push reads its rows with it.
+_BY_IDS = (
+    sa.select(Notification)
+    .where(
+        Notification.user_id == sa.bindparam("user_id"),
+        Notification.id.in_(sa.bindparam("ids", expanding=True)),
+    )
+    .order_by(Notification.position.desc())
+)
 
 
 def lock_rows(session: Session, user_id: int, ids) -> list[int]:
