@@ -5,6 +5,7 @@ import threading
 from contextlib import contextmanager
 
 import pytest
+import sqlalchemy as sa
 from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
 from jinja2 import ChoiceLoader, DictLoader
@@ -294,3 +295,30 @@ def test_a_batch_mixes_quiet_sound_and_plain_pushes_as_one_each(app, logged_in):
     assert message == one_each + stencil.for_app().badge(3)
     assert [int(i) for i in re.findall(r'id="toast-(\d+)"', message)] == ids[1:]
     assert message.count("data-sound") == 1
+
+
+def test_lookups_read_outside_a_transaction_and_leave_the_pool_as_it_was(app, logged_in):
+    """On PostgreSQL the rows and counts are read in autocommit (no BEGIN, no ROLLBACK);
+    each connection goes back to the pool transactional, as every other user expects."""
+    (nid,) = notify_many(["alice"], "comment", title="read without a transaction")
+    postgres = db.engine.dialect.name == "postgresql"
+    alice = user_id("alice")
+    seen: list[tuple[str, bool]] = []
+    used = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        dbapi = conn.connection.dbapi_connection
+        used.append(dbapi)
+        seen.append((statement.split()[0].upper(), getattr(dbapi, "autocommit", False)))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        stencils = stencil.for_app()
+        assert stencils.rows.get({nid})[nid].title == "read without a transaction"
+        assert stencils.counts.get([alice]) == {alice: 1}
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert [verb for verb, _ in seen] == ["SELECT", "SELECT"]
+    assert all(autocommit is postgres for _, autocommit in seen)
+    # Back in the pool, the same connections open a transaction again.
+    assert all(getattr(dbapi, "autocommit", False) is False for dbapi in used)

@@ -19,6 +19,7 @@ English tab.
 import json
 import secrets
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Collection
 
@@ -80,6 +81,7 @@ class Stencils:
         self._stencils: OrderedDict[tuple, str | None] = OrderedDict()
         self._badges: dict[tuple, str] = {}
         self._lock = threading.Lock()
+        self._readers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def created(
         self,
@@ -191,8 +193,23 @@ class Stencils:
                 self._stencils.popitem(last=False)
         return html
 
+    def _reader(self):
+        """The engine the lookups read through: on PostgreSQL without a transaction.
+
+        Each lookup is one SELECT, which sees a consistent snapshot on its own; a
+        transaction around it cost a BEGIN and a ROLLBACK, two more round trips per push
+        (psycopg's autocommit is set on the client, and taken off when the connection
+        goes back to the pool)."""
+        engine = store.engine
+        cached = self._readers.get(engine)
+        if cached is None:
+            postgres = engine.dialect.name == "postgresql"
+            cached = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
+            self._readers[engine] = cached
+        return cached
+
     def _fetch_rows(self, ids: set[int]) -> dict[int, Notification]:
-        with Session(store.engine) as session:
+        with Session(self._reader()) as session:
             found: dict[int, Notification] = {}
             ordered = sorted(ids)
             for chunk in _chunks(session, ordered):
@@ -204,7 +221,7 @@ class Stencils:
         # What the badge counts (TOCSIN_BADGE_COUNTS): unread rows, or those unseen.
         unseen = self.app.config["TOCSIN_BADGE_COUNTS"] == "unseen"
         column = UnreadCounter.unseen if unseen else UnreadCounter.unread
-        with Session(store.engine) as session:
+        with Session(self._reader()) as session:
             found: dict[int, int] = {}
             ordered = sorted(user_ids)
             for chunk in _chunks(session, ordered):
