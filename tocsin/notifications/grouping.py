@@ -144,11 +144,8 @@ def _lock(session: Session, recipients: Sequence[int], key: str, postgres: bool)
         # takes a slot of the server's shared lock table (6,400 by default), which a
         # fan-out to 10,000 would fill. unnest() yields the sorted array in order, and
         # each lock is taken as its row is, so every publish locks in the same order.
-        hashed = sa.cast(sa.literal(zlib.crc32(key.encode()) - 2**31), sa.Integer)
         buckets = sorted({uid % LOCK_BUCKETS for uid in recipients})
-        locks = sa.func.unnest(sa.bindparam("buckets", buckets, type_=ARRAY(sa.Integer)))
-        bucket = locks.table_valued("bucket").render_derived()
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(bucket.c.bucket, hashed)))
+        session.execute(_LOCK, {"buckets": buckets, "hashed": zlib.crc32(key.encode()) - 2**31})
         return
     stmt = sqlite_insert(UnreadCounter).values(user_id=min(recipients), unread=0)
     stmt = stmt.on_conflict_do_update(
@@ -161,27 +158,40 @@ def _open_rows(
     session: Session, recipients: Sequence[int], key: str, since: datetime, postgres: bool
 ) -> list:
     """Each recipient's newest open row with `key`: one query for all of them."""
-    if postgres:
-        among = Notification.user_id == sa.any_(
-            sa.bindparam("recipients", list(recipients), type_=ARRAY(sa.Integer))
-        )
-    else:
-        among = Notification.user_id.in_(list(recipients))
-    stmt = (
+    stmt = _OPEN_ARRAY if postgres else _OPEN
+    params = {"recipients": list(recipients), "key": key, "since": since}
+    newest = {row.user_id: row for row in session.execute(stmt, params)}  # the last per user wins
+    return sorted(newest.values(), key=lambda row: row.user_id)
+
+
+def _open_statement(among):
+    return (
         sa.select(*_OPEN_COLUMNS)
         .where(
             among,
-            Notification.group_key == key,
+            Notification.group_key == sa.bindparam("key"),
             Notification.read_at.is_(None),
             Notification.archived_at.is_(None),
-            Notification.created_at >= since,
+            Notification.created_at >= sa.bindparam("since", type_=Notification.created_at.type),
         )
         .order_by(Notification.id)
     )
-    if postgres:
-        stmt = stmt.with_for_update()
-    newest = {row.user_id: row for row in session.execute(stmt)}  # the last per user wins
-    return sorted(newest.values(), key=lambda row: row.user_id)
+
+
+# Built once: every publish with a group key runs them (building them cost more CPU than
+# running them). PostgreSQL: the recipients as one array, and the rows locked.
+_OPEN_ARRAY = _open_statement(
+    Notification.user_id == sa.any_(sa.bindparam("recipients", type_=ARRAY(sa.Integer)))
+).with_for_update()
+_OPEN = _open_statement(Notification.user_id.in_(sa.bindparam("recipients", expanding=True)))
+_BUCKET = (
+    sa.func.unnest(sa.bindparam("buckets", type_=ARRAY(sa.Integer)))
+    .table_valued("bucket")
+    .render_derived()
+)
+_LOCK = sa.select(
+    sa.func.pg_advisory_xact_lock(_BUCKET.c.bucket, sa.bindparam("hashed", type_=sa.Integer))
+)
 
 
 def _fresh_positions(session: Session, n: int, postgres: bool) -> list[int]:
