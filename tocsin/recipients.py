@@ -11,13 +11,11 @@ One rule everywhere: an integer is a user id; a string is a user name, unless it
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from .among import Among
 from .models import MAX_ID, UnreadCounter
 
-#: Values per IN (...) query, well under SQLite's and PostgreSQL's parameter limits.
-CHUNK = 1000
 #: A string naming a user by id: "id:42". A directory's names must not contain ":".
 ID_PREFIX = "id:"
 
@@ -85,7 +83,7 @@ class ModelDirectory:
         admin: str | None = None,
     ):
         self.model = model
-        self._statements: dict[tuple, sa.Select] = {}
+        self._statements: dict[tuple, Among] = {}
         self.name_column = getattr(model, name)
         self.id_column = getattr(model, id)
         #: The column with each user's email address (the email channel's), if any.
@@ -138,34 +136,19 @@ class ModelDirectory:
         return bool(session.scalar(stmt))
 
     def _lookup(self, session: Session, key, values: list, value=None) -> dict:
-        found: dict = {}
         values = list(dict.fromkeys(values))
         if not values:
-            return found
+            return {}
         value = self.id_column if value is None else value
-        if session.get_bind().dialect.name == "postgresql":
-            # One array parameter for any number: one statement, parsed once by psycopg.
-            stmt = self._statement(key, value, True)
-            return dict(tuple(row) for row in session.execute(stmt, {"values": values}))
-        for start in range(0, len(values), CHUNK):
-            chunk = values[start : start + CHUNK]
-            found.update(
-                tuple(r) for r in session.execute(self._statement(key, value), {"values": chunk})
-            )
-        return found
+        return dict(tuple(row) for row in self._among(key, value).rows(session, values))
 
-    def _statement(self, key, value, array: bool = False):
-        """`SELECT key, value WHERE key IN :values`, built once per pair: a publish checks
+    def _among(self, key, value) -> Among:
+        """`SELECT key, value WHERE key among :ids`, built once per pair: a publish checks
         its recipients with it, and building it anew cost more CPU than running it."""
-        cached = self._statements.get((key.key, value.key, array))
+        cached = self._statements.get((key.key, value.key))
         if cached is None:
-            if array:
-                where = key == sa.any_(sa.bindparam("values", type_=postgresql.ARRAY(key.type)))
-            else:
-                where = key.in_(sa.bindparam("values", expanding=True))
-            cached = self._statements[(key.key, value.key, array)] = sa.select(key, value).where(
-                where
-            )
+            cached = Among(key, sa.select(key, value).where)
+            self._statements[(key.key, value.key)] = cached
         return cached
 
 

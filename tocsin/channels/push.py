@@ -28,10 +28,10 @@ import requests
 import sqlalchemy as sa
 from flask import current_app
 from pywebpush import WebPusher
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from .. import login_session
+from ..among import Among
 from ..models import Delivery, Login, Notification, PushSubscription, utcnow
 from ..notifications.links import safe_link
 from . import push_hosts, vapid
@@ -65,18 +65,10 @@ class NoRedirects(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-#: Ids per IN list elsewhere than on PostgreSQL (SQLite's parameter limit).
-CHUNK = 1000
 #: Who among the ids has a subscription, built once (each publish asks).
-_SUBSCRIBED_ARRAY = (
-    sa.select(PushSubscription.user_id)
-    .where(PushSubscription.user_id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer))))
-    .distinct()
-)
-_SUBSCRIBED = (
-    sa.select(PushSubscription.user_id)
-    .where(PushSubscription.user_id.in_(sa.bindparam("ids", expanding=True)))
-    .distinct()
+_SUBSCRIBED = Among(
+    PushSubscription.user_id,
+    lambda among: sa.select(PushSubscription.user_id).where(among).distinct(),
 )
 
 
@@ -87,15 +79,7 @@ class PushChannel(QueuedChannel):
 
     def reachable(self, session: Session, user_ids: list[int]) -> list[int]:
         """Return those of `user_ids` with at least one subscription."""
-        found: set[int] = set()
-        if session.get_bind().dialect.name == "postgresql":
-            # One array parameter: an IN list of a fan-out's 10,000 ids was 10,000
-            # parameters for psycopg to convert, on every publish.
-            found.update(session.scalars(_SUBSCRIBED_ARRAY, {"ids": list(user_ids)}))
-        else:
-            for start in range(0, len(user_ids), CHUNK):
-                chunk = user_ids[start : start + CHUNK]
-                found.update(session.scalars(_SUBSCRIBED, {"ids": chunk}))
+        found = set(_SUBSCRIBED.scalars(session, user_ids))
         return [uid for uid in user_ids if uid in found]
 
     def attempt(self, session: Session, delivery: Delivery, notification: Notification) -> None:

@@ -25,10 +25,10 @@ from collections.abc import Collection
 
 import sqlalchemy as sa
 from markupsafe import Markup
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from .. import state
+from ..among import Among
 from ..extensions import store
 from ..models import Notification, UnreadCounter
 from ..notifications.timefmt import relative_time
@@ -41,8 +41,6 @@ from .connection import Connection
 STENCILS = 4096
 #: Badges kept, one per count.
 BADGES = 1024
-#: Ids per query; SQLite builds before 3.32 allow 999 parameters.
-CHUNK = 900
 
 #: What an item's markup depends on. Not seen_at: it differs per recipient once a row was
 #: on screen, which would split one stencil into many; whether it is NULL shows
@@ -210,40 +208,21 @@ class Stencils:
 
     def _fetch_rows(self, ids: set[int]) -> dict[int, Notification]:
         with Session(self._reader()) as session:
-            found: dict[int, Notification] = {}
-            ordered = sorted(ids)
-            for chunk in _chunks(session, ordered):
-                stmt = sa.select(Notification).where(_among(session, Notification.id, chunk))
-                found.update((n.id, n) for n in session.scalars(stmt))
-            return found
+            return {n.id: n for n in _ROWS.scalars(session, sorted(ids))}
 
     def _fetch_counts(self, user_ids: set[int]) -> dict[int, int]:
         # What the badge counts (TOCSIN_BADGE_COUNTS): unread rows, or those unseen.
         unseen = self.app.config["TOCSIN_BADGE_COUNTS"] == "unseen"
-        column = UnreadCounter.unseen if unseen else UnreadCounter.unread
         with Session(self._reader()) as session:
-            found: dict[int, int] = {}
-            ordered = sorted(user_ids)
-            for chunk in _chunks(session, ordered):
-                stmt = sa.select(UnreadCounter.user_id, column).where(
-                    _among(session, UnreadCounter.user_id, chunk)
-                )
-                found.update((uid, unread) for uid, unread in session.execute(stmt))
-            return found
+            rows = (_UNSEEN if unseen else _UNREAD).rows(session, sorted(user_ids))
+            return {uid: count for uid, count in rows}
 
 
-def _chunks(session: Session, ids: list[int]):
-    """All ids at once on PostgreSQL (one array parameter); CHUNK at a time elsewhere."""
-    size = max(len(ids), 1) if session.get_bind().dialect.name == "postgresql" else CHUNK
-    return (ids[start : start + size] for start in range(0, len(ids), size))
-
-
-def _among(session: Session, column, ids: list[int]):
-    # `IN (...)` binds a parameter per id, and psycopg re-parses such a query every
-    # time (5 % of a fan-out's CPU); `= ANY(array)` is one parameter, one cached plan.
-    if session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer)))
-    return column.in_(ids)
+# Built once (every push reads its rows and counts with them); the ids as one array on
+# PostgreSQL: an IN list is re-parsed by psycopg every time (5 % of a fan-out's CPU).
+_ROWS = Among(Notification.id, sa.select(Notification).where)
+_UNREAD = Among(UnreadCounter.user_id, sa.select(UnreadCounter.user_id, UnreadCounter.unread).where)
+_UNSEEN = Among(UnreadCounter.user_id, sa.select(UnreadCounter.user_id, UnreadCounter.unseen).where)
 
 
 def body(

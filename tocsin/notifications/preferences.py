@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..among import CHUNK as CHUNK  # re-exported: ids per query elsewhere than PostgreSQL
+from ..among import Among
 from ..models import Preference
 from . import schedule
 from .types import NotificationType
@@ -22,8 +24,6 @@ from .types import NotificationType
 #: The channels a user chooses per type; only the open tab's toast exists so far.
 CHANNELS = ("toast", "browser", "push", "email")
 DIGESTS = ("off", "hourly", "daily")
-#: Ids per query: SQLite builds before 3.32 allow 999 parameters.
-CHUNK = 900
 
 
 @dataclass(frozen=True)
@@ -122,28 +122,21 @@ def load(session: Session, user_id: int) -> Preferences:
 def load_many(session: Session, user_ids: Iterable[int]) -> dict[int, Preferences]:
     """The preferences of those of `user_ids` that have a row: one query per batch.
 
-    All at once on PostgreSQL (one array parameter), CHUNK ids at a time elsewhere.
+    All at once on PostgreSQL (one array parameter), in chunks elsewhere (among.py).
     """
     ids = sorted(set(user_ids))
     if not ids:
         return {}
     found: dict[int, Preferences] = {}
-    if session.get_bind().dialect.name == "postgresql":
-        stmt, chunks = _AMONG_ARRAY, [ids]
-    else:
-        stmt, chunks = _AMONG, [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
     # Plain rows, not ORM objects (10,000 of those cost more than the query), and one
     # Preferences for equal rows: the policy then decides once for all who share it.
     shared: dict[tuple, Preferences] = {}
-    for chunk in chunks:
-        for row in session.execute(stmt, {"ids": chunk}):
-            key = tuple(
-                json.dumps(v, sort_keys=True) if isinstance(v, dict) else v for v in row[1:]
-            )
-            prefs = shared.get(key)
-            if prefs is None:
-                prefs = shared[key] = from_row(row)
-            found[row.user_id] = prefs
+    for row in _AMONG.rows(session, ids):
+        key = tuple(json.dumps(v, sort_keys=True) if isinstance(v, dict) else v for v in row[1:])
+        prefs = shared.get(key)
+        if prefs is None:
+            prefs = shared[key] = from_row(row)
+        found[row.user_id] = prefs
     return found
 
 
@@ -165,12 +158,8 @@ _COLUMNS = [
     )
 ]
 
-# Built once (each publish loads its recipients' preferences): on PostgreSQL one array
-# parameter for any number of users, elsewhere an IN list of up to CHUNK.
-_AMONG_ARRAY = sa.select(*_COLUMNS).where(
-    Preference.user_id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer)))
-)
-_AMONG = sa.select(*_COLUMNS).where(Preference.user_id.in_(sa.bindparam("ids", expanding=True)))
+# Built once: each publish loads its recipients' preferences.
+_AMONG = Among(Preference.user_id, sa.select(*_COLUMNS).where)
 
 
 def row_for_update(session: Session, user_id: int) -> Preference:
