@@ -3,11 +3,12 @@ import sqlalchemy as sa
 
 from app.models import User
 from tests.conftest import user_id
-from tocsin import InvalidNotification, notify, notify_many, state
+from tocsin import Delivery, InvalidNotification, Rule, notify, notify_many, state
 from tocsin.extensions import db
 from tocsin.live.connection import Connection
-from tocsin.models import Notification
+from tocsin.models import Notification, Preference
 from tocsin.notifications import queries
+from tocsin.notifications.preferences import DEFAULTS
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -80,3 +81,70 @@ def test_the_python_api_names_the_field_and_the_reason(fields, message):
         notify("alice", **{"type": "comment", "title": "Hi", **fields})
     assert str(caught.value) == message
     assert rows() == 0
+
+
+class Statements:
+    """The SQL statements the app's engine runs while in the `with` block."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def _record(self, conn, cursor, statement, *args) -> None:
+        self.seen.append(" ".join(statement.split()))
+
+    def __enter__(self) -> "Statements":
+        sa.event.listen(db.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sa.event.remove(db.engine, "before_cursor_execute", self._record)
+
+    def reading(self, table: str) -> list[str]:
+        return [s for s in self.seen if s.startswith("SELECT") and f"FROM {table}" in s]
+
+
+def column_values(n: Notification) -> dict:
+    return {c.key: getattr(n, c.key) for c in Notification.__table__.columns}
+
+
+@pytest.mark.parametrize("own_session", [True, False])
+def test_notify_hands_back_the_row_the_insert_returned_without_reading_it(own_session):
+    """The row comes back from the INSERT's RETURNING, every column as stored (the defaults
+    the database filled in too), and is the caller's session's object, as a query's would be."""
+    alice = user_id("alice")
+    kwargs = {} if own_session else {"session": db.session}
+    with Statements() as statements:
+        n = notify(alice, "comment", "Hi", body="there", data={"k": [1]}, **kwargs)
+    assert statements.reading("tocsin_notifications") == []
+    assert n in db.session and n.id is not None
+    got = column_values(n)
+    db.session.commit()
+    db.session.expire_all()
+    assert got == column_values(db.session.get_one(Notification, n.id))
+    assert got["group_count"] == 1 and got["read_at"] is None and got["data"] == {"k": [1]}
+
+
+class Seen(Rule):
+    """A rule with no opinion that keeps the preferences each delivery came with."""
+
+    def __init__(self) -> None:
+        self.prefs: dict[int, object] = {}
+
+    def decide(self, delivery: Delivery):
+        self.prefs[delivery.recipient] = delivery.prefs
+
+
+def test_a_publish_reads_its_recipients_and_their_preferences_in_one_query(app):
+    alice, bob = user_id("alice"), user_id("bob")
+    db.session.add(Preference(user_id=bob, channels={"comment": {"toast": False}}))
+    db.session.commit()
+    seen = Seen()
+    state.of(app).policy.add(seen)
+    with Statements() as statements:
+        notify_many([alice, bob], "comment", "Hi")
+    (users,) = [s for s in statements.seen if "tocsin_users" in s]
+    assert "tocsin_preferences" in users
+    assert [s for s in statements.seen if "tocsin_preferences" in s] == [users]
+    # What that query read is what the rules were given.
+    assert seen.prefs[bob].channels == {"comment": {"toast": False}}
+    assert seen.prefs[alice] is DEFAULTS

@@ -8,9 +8,11 @@ import pytest
 
 from app import users
 from tests.conftest import user_id
-from tocsin import InvalidNotification, notify
+from tocsin import InvalidNotification, notify, state
 from tocsin.extensions import db
+from tocsin.models import Preference
 from tocsin.notifications import queries
+from tocsin.notifications.preferences import COLUMNS
 from tocsin.recipients import parse_ref
 
 URL = "/api/v1/notifications"
@@ -106,3 +108,19 @@ def test_openapi_states_the_rule(client):
         p for p in doc["paths"]["/api/v1/notifications"]["get"]["parameters"] if p["name"] == "user"
     ]
     assert "id:<digits>" in user["description"]
+
+
+def test_resolve_joined_brings_each_users_row_of_another_table(app, ids):
+    """Names and ids, duplicates and unknowns as `resolve` takes them, and each found
+    user's row of the joined table (here preferences) when there is one."""
+    with app.app_context():
+        db.session.add(Preference(user_id=ids["bob"], timezone="Europe/Berlin", channels={}))
+        db.session.commit()
+        directory = state.current().directory
+        refs = ["bob", ids["alice"], f"id:{ids['bob']}", "zed", 99999, str(ids["bob"])]
+        found, unknown, rows = directory.resolve_joined(db.session, refs, COLUMNS)
+        assert (found, unknown) == directory.resolve(db.session, refs)
+        assert found == [ids["bob"], ids["alice"], ids["named"]]
+        assert unknown == ["zed", 99999]
+        assert list(rows) == [ids["bob"]]  # alice and "2" have no preferences row
+        assert rows[ids["bob"]][:2] == (ids["bob"], "Europe/Berlin")

@@ -97,18 +97,45 @@ class ModelDirectory:
 
     def resolve(self, session: Session, refs: Sequence[int | str]) -> tuple[list[int], list]:
         """Return the ids for `refs` (see parse_ref; in order, once each) and the unknown refs."""
+        resolved, unknown, _ = self.resolve_joined(session, refs, ())
+        return resolved, unknown
+
+    def resolve_joined(
+        self, session: Session, refs: Sequence[int | str], joined: Sequence[sa.Column]
+    ) -> tuple[list[int], list, dict[int, tuple]]:
+        """As `resolve`, and with the users found, in the same query, their row of another
+        table: `joined` are its columns, the first holding the user id (outer-joined on
+        it). The third item maps each resolved user that has such a row to its values.
+
+        A publish reads its recipients' preferences this way: one round trip, not two.
+        """
         parsed = [parse_ref(r) for r in refs]
-        ids = {r: r for r in self._lookup(session, self.id_column, _ints(parsed))}
-        names = self._lookup(session, self.name_column, [r for r in parsed if isinstance(r, str)])
-        resolved, unknown, seen = [], [], set()
+        joined = tuple(joined)
+        by_id = self._found(session, self.id_column, _ints(parsed), joined)
+        names = [r for r in parsed if isinstance(r, str)]
+        by_name = self._found(session, self.name_column, names, joined)
+        resolved: list[int] = []
+        unknown, seen, extra = [], set(), {}
         for ref, key in zip(refs, parsed, strict=True):
-            uid = names.get(key) if isinstance(key, str) else ids.get(key)
-            if uid is None:
+            row = by_name.get(key) if isinstance(key, str) else by_id.get(key)
+            if row is None:
                 unknown.append(ref)
-            elif uid not in seen:
+                continue
+            uid = row[1]
+            if uid not in seen:
                 seen.add(uid)
                 resolved.append(uid)
-        return resolved, unknown
+                if joined and row[2] is not None:  # the joined row's user id: it has one
+                    extra[uid] = tuple(row[2:])
+        return resolved, unknown, extra
+
+    def _found(self, session: Session, key, values: list, joined: tuple) -> dict:
+        """{key value: (key value, user id, *joined values)} for the users among `values`."""
+        values = list(dict.fromkeys(values))
+        if not values:
+            return {}
+        among = self._among(key, self.id_column, joined)
+        return {row[0]: row for row in among.rows(session, values)}
 
     def all_ids(self, session: Session) -> list[int]:
         """Return every recipient id."""
@@ -135,20 +162,24 @@ class ModelDirectory:
         stmt = sa.select(self.admin_column).where(self.id_column == user_id)
         return bool(session.scalar(stmt))
 
-    def _lookup(self, session: Session, key, values: list, value=None) -> dict:
+    def _lookup(self, session: Session, key, values: list, value) -> dict:
+        """{key value: value} for the users among `values`."""
         values = list(dict.fromkeys(values))
         if not values:
             return {}
-        value = self.id_column if value is None else value
-        return dict(tuple(row) for row in self._among(key, value).rows(session, values))
+        return {row[0]: row[1] for row in self._among(key, value, ()).rows(session, values)}
 
-    def _among(self, key, value) -> Among:
-        """`SELECT key, value WHERE key among :ids`, built once per pair: a publish checks
-        its recipients with it, and building it anew cost more CPU than running it."""
-        cached = self._statements.get((key.key, value.key))
+    def _among(self, key, value, joined: tuple) -> Among:
+        """`SELECT key, value[, joined] WHERE key among :ids`, built once per set: a publish
+        checks its recipients with it, and building it anew cost more CPU than running it."""
+        cache_key = (key.key, value.key, tuple((c.table.name, c.key) for c in joined))
+        cached = self._statements.get(cache_key)
         if cached is None:
-            cached = Among(key, sa.select(key, value).where)
-            self._statements[(key.key, value.key)] = cached
+            stmt = sa.select(key, value, *joined)
+            if joined:
+                users, theirs = self.model.__table__, joined[0]
+                stmt = stmt.select_from(users.outerjoin(theirs.table, theirs == self.id_column))
+            cached = self._statements[cache_key] = Among(key, stmt.where)
         return cached
 
 

@@ -27,9 +27,12 @@ def _array(name: str, type_=sa.Integer):
     return sa.bindparam(name, type_=ARRAY(type_))
 
 
-def insert_notifications(session: Session, recipients: list[int], fields: dict) -> list[int]:
+def insert_notifications(
+    session: Session, recipients: list[int], fields: dict, whole: bool = False
+) -> list:
     """Insert one row per recipient with the same `fields` and add 1 to each recipient's
-    unread and unseen counters, in one statement; return the ids in recipient order.
+    unread and unseen counters, in one statement; return the ids in recipient order (with
+    `whole`, the rows as stored, every column).
 
     Recipients must be distinct. The counter upsert rides in a data-modifying WITH, so a
     notification costs one round trip to the server instead of two.
@@ -37,26 +40,29 @@ def insert_notifications(session: Session, recipients: list[int], fields: dict) 
     params = {f"f_{name}": value for name, value in fields.items()}
     ones = [1] * len(recipients)  # each recipient's counters go up by one row
     params.update(c_user_id=sorted(recipients), c_unread=ones, c_unseen=ones, recipients=recipients)
-    rows = session.execute(_insert_statement(tuple(fields)), params)
+    rows = session.execute(_insert_statement(tuple(fields), whole), params)
     # RETURNING order is not promised: map back through the recipient (each appears once).
-    by_user = {user_id: nid for user_id, nid in rows}
+    by_user = {row[0]: row if whole else row[1] for row in rows}
     return [by_user[uid] for uid in recipients]
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_statement(names: tuple[str, ...]):
+def _insert_statement(names: tuple[str, ...], whole: bool):
     """The insert for rows with the columns `names`, built once: building it for every
     publish cost more Python than the round trip, and left its clauses to the collector."""
     recipient = sa.func.unnest(_array("recipients")).table_valued("user_id").render_derived()
     columns = Notification.__table__.c
     shared = [sa.bindparam(f"f_{name}", type_=columns[name].type) for name in names]
+    returned = [columns.user_id, columns.id]
+    if whole:
+        returned += [c for c in columns if c.key not in ("user_id", "id")]
     new = (
         sa.insert(_table(Notification))
         .from_select(["user_id", *names], sa.select(recipient.c.user_id, *shared))
-        .returning(columns.user_id, columns.id)
+        .returning(*returned)
         .cte("new")
     )
-    return sa.select(new.c.user_id, new.c.id).add_cte(_upsert_unread().cte("bumped"))
+    return sa.select(*(new.c[c.key] for c in returned)).add_cte(_upsert_unread().cte("bumped"))
 
 
 def add_unread(session: Session, deltas: list[dict]) -> None:

@@ -13,7 +13,7 @@ next snapshot reads the database.
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import sqlalchemy as sa
@@ -23,9 +23,11 @@ from .. import broker, logs, metrics
 from .. import state as tocsin_state
 from ..analytics.recorder import LIVE as LIVE_ANALYTICS
 from . import grouping, store
+from . import preferences as prefs_
 from .channels import LiveChannel
 from .decisions import Decision
 from .policy import Plan
+from .preferences import Preferences
 from .validation import InvalidNotification, NotificationInput
 
 log = logging.getLogger(__name__)
@@ -60,13 +62,43 @@ def publish(
     InvalidNotification before anything is written. `entry` names the caller for the
     metrics and logs: python, api, cli or service.
     """
+    return _publish(session, refs, content, entry, whole=False)[0]
+
+
+def publish_rows(
+    session: Session,
+    refs: Sequence[int | str],
+    content: NotificationInput,
+    entry: str = "python",
+) -> tuple[list[int], dict[int, sa.Row]]:
+    """`publish`, and the new rows as stored (every column, by id): what notify() hands
+    back without reading it again. A recipient whose notification joined an open group
+    has its id in the list but no row here: that row changed, and is read as it is now."""
+    return _publish(session, refs, content, entry, whole=True)
+
+
+def _publish(
+    session: Session,
+    refs: Sequence[int | str],
+    content: NotificationInput,
+    entry: str,
+    whole: bool,
+) -> tuple[list[int], dict[int, sa.Row]]:
     started = time.perf_counter()
-    recipients = resolve(session, refs)
+    recipients, prefs = resolve_with_preferences(session, refs)
     state = tocsin_state.current()
-    plan = state.policy.plan(session, recipients, [c.name for c in state.channels], content)
+    channels = [c.name for c in state.channels]
+    plan = state.policy.plan(session, recipients, channels, content, prefs=prefs)
     grown = grouping.merge(session, recipients, content, plan.now) if content.group_key else {}
     fresh = [uid for uid in recipients if uid not in grown] if grown else recipients
-    by_user = dict(zip(fresh, store.insert(session, fresh, content) if fresh else [], strict=True))
+    rows: dict[int, sa.Row] = {}
+    if whole and fresh:
+        new = store.insert_rows(session, fresh, content)
+        rows = {row.id: row for row in new}
+        by_user = dict(zip(fresh, rows, strict=True))
+    else:
+        inserted = store.insert(session, fresh, content) if fresh else []
+        by_user = dict(zip(fresh, inserted, strict=True))
     if grown:
         by_user = {uid: grown.get(uid) or by_user[uid] for uid in recipients}  # recipient order
         plan = collapse(plan, frozenset(grown))
@@ -95,7 +127,7 @@ def publish(
     after_commit(session, announce)
     metrics.PUBLISHES.labels(entry).inc()
     metrics.NOTIFICATIONS.inc(len(ids))
-    return ids
+    return ids, rows
 
 
 def _told(entry: str, type_: str, ids: list[int], recipients: list[int], took: float) -> dict:
@@ -135,6 +167,22 @@ def resolve(session: Session, refs: Sequence[int | str]) -> list[int]:
     if unknown:
         raise UnknownRecipients(unknown)
     return ids
+
+
+def resolve_with_preferences(
+    session: Session, refs: Sequence[int | str]
+) -> tuple[list[int], Mapping[int, Preferences] | None]:
+    """`resolve`, and the recipients' preferences in the same query where the directory
+    can join them to its users (ModelDirectory); None where it cannot (the policy then
+    reads them)."""
+    directory = tocsin_state.current().directory
+    joined = getattr(directory, "resolve_joined", None)
+    if joined is None or not refs:
+        return resolve(session, refs), None
+    ids, unknown, rows = joined(session, refs, prefs_.COLUMNS)
+    if unknown:
+        raise UnknownRecipients(unknown)
+    return ids, prefs_.shared(rows.values())
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:

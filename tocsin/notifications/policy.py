@@ -103,15 +103,18 @@ class Policy:
         channels: Sequence[str],
         content: NotificationInput,
         now: datetime | None = None,
+        prefs: Mapping[int, Preferences] | None = None,
     ) -> Plan:
         """Return every recipient's decision on every channel.
 
         Preferences are read with one query per batch of recipients, and the built-in
         rules run once per distinct preferences: a fan-out to users who never changed
-        theirs decides once per channel.
+        theirs decides once per channel. `prefs`: the recipients' preferences, read
+        already (those without a row left out).
         """
         now = now or utcnow()
-        prefs = prefs_.load_many(session, recipients) if channels and recipients else {}
+        if prefs is None:
+            prefs = prefs_.load_many(session, recipients) if channels and recipients else {}
         type_ = catalog().get(content.type)
         decisions: dict[str, dict[int, Decision]] = {}
         for channel in channels:

@@ -5,6 +5,7 @@ one query per batch (`load_many`), however many recipients a publish has.
 """
 
 import json
+from collections import namedtuple
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -127,21 +128,26 @@ def load_many(session: Session, user_ids: Iterable[int]) -> dict[int, Preference
     ids = sorted(set(user_ids))
     if not ids:
         return {}
+    return shared(_AMONG.rows(session, ids))
+
+
+def shared(rows: Iterable[tuple]) -> dict[int, Preferences]:
+    """{user id: Preferences} for rows of COLUMNS' values (the user id first)."""
     found: dict[int, Preferences] = {}
     # Plain rows, not ORM objects (10,000 of those cost more than the query), and one
     # Preferences for equal rows: the policy then decides once for all who share it.
-    shared: dict[tuple, Preferences] = {}
-    for row in _AMONG.rows(session, ids):
+    made: dict[tuple, Preferences] = {}
+    for row in rows:
         key = tuple(json.dumps(v, sort_keys=True) if isinstance(v, dict) else v for v in row[1:])
-        prefs = shared.get(key)
+        prefs = made.get(key)
         if prefs is None:
-            prefs = shared[key] = from_row(row)
-        found[row.user_id] = prefs
+            prefs = made[key] = from_row(_Row._make(row))
+        found[row[0]] = prefs
     return found
 
 
-#: What a Preferences is made of, the user id first.
-_COLUMNS = [
+#: What a Preferences is made of, the user id first: what `shared` takes.
+COLUMNS = [
     Preference.__table__.c[name]
     for name in (
         "user_id",
@@ -158,8 +164,9 @@ _COLUMNS = [
     )
 ]
 
+_Row = namedtuple("_Row", [c.key for c in COLUMNS])  # type: ignore[misc]
 # Built once: each publish loads its recipients' preferences.
-_AMONG = Among(Preference.user_id, sa.select(*_COLUMNS).where)
+_AMONG = Among(Preference.user_id, sa.select(*COLUMNS).where)
 
 
 def row_for_update(session: Session, user_id: int) -> Preference:

@@ -31,18 +31,34 @@ def insert(session: Session, recipients: list[int], content: NotificationInput) 
 
     Neither commits nor rolls back: the transaction belongs to whoever opened it.
     """
+    return _insert(session, recipients, content, whole=False)
+
+
+def insert_rows(session: Session, recipients: list[int], content: NotificationInput) -> list:
+    """`insert`, returning the rows as stored (every column of each, by RETURNING): what
+    a caller that hands the notification back reads without a query of its own."""
+    return _insert(session, recipients, content, whole=True)
+
+
+def _insert(session: Session, recipients: list[int], content: NotificationInput, whole: bool):
     fields = {"created_at": utcnow(), **content.columns()}
     if session.get_bind().dialect.name == "postgresql":
         # Counters included: one statement.
-        return bulk_postgres.insert_notifications(session, recipients, fields)
+        return bulk_postgres.insert_notifications(session, recipients, fields, whole)
     rows = [{"user_id": uid, **fields} for uid in recipients]
-    ids: list[int] = []
+    returned = _WHOLE if whole else (Notification.id,)
+    out: list = []
     for start in range(0, len(rows), BATCH):
-        stmt = sa.insert(Notification).returning(Notification.id, sort_by_parameter_order=True)
-        ids += session.scalars(stmt, rows[start : start + BATCH]).all()
+        stmt = sa.insert(Notification).returning(*returned, sort_by_parameter_order=True)
+        result = session.execute(stmt, rows[start : start + BATCH])
+        out += result.all() if whole else result.scalars().all()
     new = {uid: 1 for uid in recipients}
     add_unread(session, new, unseen=new)  # a new row is unread and unseen
-    return ids
+    return out
+
+
+#: Every column, as `insert_rows` returns them.
+_WHOLE = tuple(Notification.__table__.c)
 
 
 def add_unread(session: Session, deltas: dict[int, int], *, unseen: dict[int, int]) -> None:
