@@ -87,7 +87,7 @@ class Preferences:
 DEFAULTS = Preferences()
 
 
-def from_row(row: "Preference | sa.Row") -> Preferences:
+def from_row(row: "Preference | sa.Row | _Row") -> Preferences:
     """The Preferences a stored row says."""
     return Preferences(
         timezone=row.timezone,
@@ -146,10 +146,10 @@ def shared(rows: Iterable[tuple]) -> dict[int, Preferences]:
     return found
 
 
-#: What a Preferences is made of, the user id first: what `shared` takes.
-COLUMNS = [
-    Preference.__table__.c[name]
-    for name in (
+#: What a Preferences is made of, the user id first.
+_Row = namedtuple(
+    "_Row",
+    (
         "user_id",
         "timezone",
         "quiet_start",
@@ -161,10 +161,10 @@ COLUMNS = [
         "snoozed_at",
         "snooze_until",
         "locale",
-    )
-]
-
-_Row = namedtuple("_Row", [c.key for c in COLUMNS])  # type: ignore[misc]
+    ),
+)
+#: Those columns, as `shared` takes their values.
+COLUMNS = [Preference.__table__.c[name] for name in _Row._fields]
 # Built once: each publish loads its recipients' preferences.
 _AMONG = Among(Preference.user_id, sa.select(*COLUMNS).where)
 
