@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, str]] = [
     (
         "base",
         """tocsin.config tocsin.extensions tocsin.models tocsin.models.* tocsin.state
-        tocsin.unavailable tocsin.among
+        tocsin.unavailable tocsin.among tocsin.template_imports
         tocsin.private_files tocsin.notifications tocsin.notifications.timefmt
         tocsin.notifications.links tocsin.notifications.schedule tocsin.analytics
         tocsin.analytics.recorder tocsin.analytics.period tocsin.analytics.chart

@@ -29,6 +29,7 @@ from . import (
     logs,
     metrics_views,
     state,
+    template_imports,
 )
 from .analytics import flush as analytics_flush
 from .analytics import views as analytics_views
@@ -131,6 +132,7 @@ class Tocsin:
         app.extensions[state.KEY].presence = presence(app)
         database.init_app(app)
         jinja.init_app(app)
+        template_imports.init_app(app)
         i18n.init_app(app)
         # Logins are records on the server: started here, checked before anything else
         # reads current_user, ended by a logout (the host's too).
