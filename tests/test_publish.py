@@ -7,7 +7,7 @@ from tocsin import Delivery, InvalidNotification, Rule, notify, notify_many, sta
 from tocsin.extensions import db
 from tocsin.live.connection import Connection
 from tocsin.models import Notification, Preference
-from tocsin.notifications import queries
+from tocsin.notifications import queries, service
 from tocsin.notifications.preferences import DEFAULTS
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -148,3 +148,14 @@ def test_a_publish_reads_its_recipients_and_their_preferences_in_one_query(app):
     # What that query read is what the rules were given.
     assert seen.prefs[bob].channels == {"comment": {"toast": False}}
     assert seen.prefs[alice] is DEFAULTS
+
+
+def test_service_create_hands_back_the_row_without_reading_it():
+    alice = user_id("alice")
+    with Statements() as statements:
+        n = service.create(db.session, alice, type="comment", title="Hi", data={"k": 1})
+        got = column_values(n)  # loaded: reading it runs nothing
+    assert statements.reading("tocsin_notifications") == []
+    assert n in db.session
+    db.session.expire_all()
+    assert got == column_values(db.session.get_one(Notification, n.id))

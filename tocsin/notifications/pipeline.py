@@ -17,11 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 
 from .. import broker, logs, metrics
 from .. import state as tocsin_state
 from ..analytics.recorder import LIVE as LIVE_ANALYTICS
+from ..models import Notification
 from . import grouping, store
 from . import preferences as prefs_
 from .channels import LiveChannel
@@ -75,6 +76,14 @@ def publish_rows(
     back without reading it again. A recipient whose notification joined an open group
     has its id in the list but no row here: that row changed, and is read as it is now."""
     return _publish(session, refs, content, entry, whole=True)
+
+
+def as_loaded(row: sa.Row) -> Notification:
+    """The Notification a query would have loaded for one of `publish_rows`' rows, not yet
+    in a session (merge it with load=False: no query)."""
+    notification = Notification(**row._mapping)
+    make_transient_to_detached(notification)  # no pending changes: as if just loaded
+    return notification
 
 
 def _publish(

@@ -19,8 +19,7 @@ lock it holds.
 
 from collections.abc import Iterable
 
-from sqlalchemy import Row
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from ..extensions import store
 from ..models import Notification
@@ -57,7 +56,7 @@ def notify(
         (nid,), rows = pipeline.publish_rows(session, refs, content)
         with session.no_autoflush:  # loading it must not flush the caller's pending changes
             if nid in rows:
-                return session.merge(_as_loaded(rows[nid]), load=False)
+                return session.merge(pipeline.as_loaded(rows[nid]), load=False)
             # A grown group's row may be in `session` as it was: read it afresh.
             return session.get_one(Notification, nid, populate_existing=True)
     # In the publish's own transaction, kept loaded through its commit: reading it after,
@@ -66,7 +65,7 @@ def notify(
     with store.session.session_factory(expire_on_commit=False) as own:
         (nid,), rows = pipeline.publish_rows(own, refs, content)
         if nid in rows:
-            row = _as_loaded(rows[nid])
+            row = pipeline.as_loaded(rows[nid])
         else:  # it joined an open group: that row as it is now
             row = own.get_one(Notification, nid, populate_existing=True)
         own.commit()
@@ -74,13 +73,6 @@ def notify(
         # Into the caller's session without a query; a grown group's row already there
         # takes the fresh values.
         return store.session.merge(row, load=False)
-
-
-def _as_loaded(row: Row) -> Notification:
-    """The Notification a query would have loaded for `row` (every column, as stored)."""
-    notification = Notification(**row._mapping)
-    make_transient_to_detached(notification)  # no pending changes: as if just loaded
-    return notification
 
 
 def notify_many(

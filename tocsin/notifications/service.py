@@ -29,12 +29,14 @@ def _read(session: Session, user_id: int, rows) -> None:
 def create(session: Session, user_id: int, **fields) -> Notification:
     """Validate, store, commit `session` and publish one notification for the user."""
     try:
-        (nid,) = pipeline.publish(session, [user_id], clean(**fields), entry="service")
+        (nid,), rows = pipeline.publish_rows(session, [user_id], clean(**fields), entry="service")
         session.commit()
     except Exception:
         session.rollback()
         raise
-    return session.get_one(Notification, nid)
+    if nid in rows:  # as the INSERT returned it: no transaction to read it again
+        return session.merge(pipeline.as_loaded(rows[nid]), load=False)
+    return session.get_one(Notification, nid)  # it grew an open group: as it is now
 
 
 def mark_read(session: Session, user_id: int, notification_id: int) -> Notification:
