@@ -35,4 +35,6 @@ def run_bench(name: str, out: Path, *args: str, postgres: bool = True) -> dict:
         timeout=600,
     )
     assert proc.returncode == 0, f"bench {name} exited {proc.returncode}:\n{proc.stderr[-3000:]}"
+    # Each app the bench made wrote its analytics before its database went (dispose()).
+    assert "not written at exit" not in proc.stderr, proc.stderr[-3000:]
     return json.loads((out / f"{name}.json").read_text())

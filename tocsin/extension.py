@@ -127,7 +127,10 @@ class Tocsin:
             ),
             analytics=Recorder(),
         )
-        analytics_flush.init_app(app, app.extensions[state.KEY].analytics)
+        tocsin_state = app.extensions[state.KEY]
+        recorder = tocsin_state.analytics
+        assert recorder is not None  # made just above
+        tocsin_state.analytics_flusher = analytics_flush.init_app(app, recorder)
         self._init_queue(app)
         app.extensions[state.KEY].presence = presence(app)
         database.init_app(app)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from flask_limiter import Limiter
     from flask_sqlalchemy import SQLAlchemy
 
+    from .analytics.flush import Flusher
     from .analytics.recorder import Recorder
     from .broker.base import ListeningBroker
     from .channels.consumer import Embedded
@@ -66,6 +67,8 @@ class State:
     presence: Presence | None = None
     #: This process's analytics events not yet added to the daily table (analytics/).
     analytics: Recorder | None = None
+    #: Writes `analytics` to the database now and then, and at exit (analytics/flush.py).
+    analytics_flusher: Flusher | None = None
     #: Reads the queue's depth for /metrics with a Redis client of its own (metrics_views.py).
     queue_depth: QueueDepth | None = None
     #: When this process last deleted expired idempotency keys (time.monotonic()).

@@ -45,8 +45,13 @@ def make_app(db_url: str | None, secret: str, **config) -> Flask:
 
 
 def dispose(app: Flask) -> None:
-    """Stop the app's broker listener and close its database connections."""
-    state.of(app).broker.stop()
+    """Write this process's analytics events while the bench's database still exists (at
+    exit it is gone: "not written at exit"), stop the broker listener, close connections."""
+    tocsin = state.of(app)
+    flusher = getattr(tocsin, "analytics_flusher", None)  # None on commits before it
+    if flusher is not None:
+        flusher.flush_now()
+    tocsin.broker.stop()
     with app.app_context():
         db.engine.dispose()
 
