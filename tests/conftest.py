@@ -1,5 +1,6 @@
 """Fixtures: an app on SQLite and on PostgreSQL, a test client, and a login helper."""
 
+import atexit
 import functools
 import os
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 from app import create_app, users
 from tests.email_support import SmtpServer
 from tests.support import CSRF_RE
+from tocsin.analytics.flush import Flusher
 from tocsin.extensions import db
 from tocsin.notifications import service
 
@@ -68,6 +70,26 @@ def _drop_postgres_schema():
         pass  # no server: nothing was created
     finally:
         engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_flusher_outlives_its_test(monkeypatch):
+    """Stop the analytics flush threads that an app made in a test without TESTING starts,
+    and drop their exit hooks: else they go on flushing into databases that later tests
+    drop, and warn into those tests' logs and at the run's exit."""
+    started: list[Flusher] = []
+    ensure_running = Flusher.ensure_running
+
+    def tracked(self: Flusher) -> None:
+        if self not in started:
+            started.append(self)
+        ensure_running(self)
+
+    monkeypatch.setattr(Flusher, "ensure_running", tracked)
+    yield
+    for flusher in started:
+        flusher.stop()
+        atexit.unregister(flusher.flush_at_exit)
 
 
 @pytest.fixture(autouse=True)
