@@ -6,6 +6,7 @@ field. A real server renders it on each surface; each item must show every field
 displays as literal text and hold no element or event handler the markup tried to add.
 """
 
+import atexit
 import threading
 from html.parser import HTMLParser
 
@@ -16,7 +17,7 @@ from werkzeug.serving import make_server
 from app import create_app, users
 from tests.conftest import POSTGRES_SCHEMA, POSTGRES_URL, postgres_url
 from tests.support import HttpSession, recv_until
-from tocsin import broker
+from tocsin import broker, state
 from tocsin.extensions import db
 from tocsin.notifications import service
 from tocsin.notifications.types import NOTIFICATION_TYPES, Action, NotificationType, catalog
@@ -125,6 +126,12 @@ def rendered(request, tmp_path_factory):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+        # This module-scoped app outlives conftest's per-test flusher guard: no flush
+        # thread or exit hook may outlive the database dropped here.
+        flusher = state.of(app).analytics_flusher
+        if flusher is not None:
+            flusher.stop()
+            atexit.unregister(flusher.flush_at_exit)
         with app.app_context():
             broker.current().stop()
             db.drop_all()
