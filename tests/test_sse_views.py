@@ -2,6 +2,7 @@
 stream has started, and the visibility post."""
 
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from tocsin import state
 from tocsin.live import push
@@ -31,6 +32,8 @@ def test_a_database_outage_after_the_headers_ends_the_stream_with_a_longer_retry
     # No listener or sweeper thread outliving the test's database.
     monkeypatch.setattr(state.of(app).broker, "ensure_listening", lambda: None)
     monkeypatch.setattr(state.of(app), "sweeper", None)
+    ends = {"reason": "unavailable"}
+    before = REGISTRY.get_sample_value("tocsin_stream_ends_total", ends) or 0
     response = alice.client.get("/notifications/stream")
     assert response.status_code == 200  # the headers went out before the snapshot's read
     body = response.get_data(as_text=True)
@@ -38,6 +41,7 @@ def test_a_database_outage_after_the_headers_ends_the_stream_with_a_longer_retry
     assert len(retries) == 2 and int(retries[1].split()[1]) > int(retries[0].split()[1])
     assert "data:" not in body
     assert state.of(app).registry.count() == 0  # unregistered in the finally
+    assert REGISTRY.get_sample_value("tocsin_stream_ends_total", ends) == before + 1
 
 
 def test_visibility_needs_csrf_a_tab_and_a_state(app, alice, monkeypatch):

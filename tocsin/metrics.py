@@ -40,6 +40,22 @@ SOCKET_CLOSES = Counter(
     ["code"],
 )
 
+OPEN_STREAMS = Gauge(
+    "tocsin_open_streams",
+    "Event streams (the fallback for a blocked WebSocket) open now (summed over live workers).",
+    multiprocess_mode="livesum",
+)
+_STREAM_MESSAGES = Counter(
+    "tocsin_stream_messages", "Events with content sent to event streams, by kind.", ["kind"]
+)
+STREAM_PUSHES = _STREAM_MESSAGES.labels("push")
+STREAM_SNAPSHOTS = _STREAM_MESSAGES.labels("snapshot")
+#: Why a stream ended: the browser went away (`client`), or the server ended it, as a
+#: socket's close code would say (`signed_out`, `too_many`, `behind`, `restart`), or the
+#: database was down (`unavailable`). The browser comes back by itself after all but the
+#: first two.
+STREAM_ENDS = Counter("tocsin_stream_ends", "Event streams ended, by reason.", ["reason"])
+
 PUBLISHES = Counter("tocsin_publishes", "Calls to the publish pipeline, by entry point.", ["entry"])
 NOTIFICATIONS = Counter(
     "tocsin_published_notifications", "Notifications stored by the publish pipeline."
@@ -70,6 +86,8 @@ DELIVERY_OUTCOMES = Counter(
 # Series that alerts watch exist from the start at 0, so that a first event is an increase.
 for _code in ("1008", "1012", "1013"):
     SOCKET_CLOSES.labels(_code)
+for _reason in ("behind", "restart", "too_many"):
+    STREAM_ENDS.labels(_reason)
 for _entry in ("python", "api", "cli", "service"):
     PUBLISHES.labels(_entry)
 

@@ -6,6 +6,7 @@ import json
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from tests.integration.test_sse_stream import open_stream
 from tests.metrics_support import value
 from tests.support import GunicornServer, HttpSession, recv_until, server_env, wait_until
 
@@ -14,7 +15,11 @@ TITLE = "Pangolin-title-3e9b"
 
 @pytest.fixture
 def server_settings() -> dict:
-    return {"TOCSIN_LOG_FORMAT": "json", "TOCSIN_MAX_SOCKETS_PER_USER": "1"}
+    return {
+        "TOCSIN_LOG_FORMAT": "json",
+        "TOCSIN_MAX_SOCKETS_PER_USER": "1",
+        "TOCSIN_SSE_HEARTBEAT": "1",  # a stream whose client went finds out within a second
+    }
 
 
 def scrape(session: HttpSession) -> str:
@@ -53,6 +58,35 @@ def test_sockets_pushes_and_close_codes_move(server, login, send):
             assert value(scrape(alice), "tocsin_open_sockets") == 1
     wait_until(lambda: value(scrape(alice), "tocsin_open_sockets") == 0, what="all closed")
     assert value(scrape(alice), "tocsin_socket_closes_total", code="1000") == 1
+
+
+def test_streams_their_events_and_why_they_ended_are_counted(server, login, send):
+    alice = login("alice")
+    assert value(scrape(alice), "tocsin_open_streams") == 0
+    assert value(scrape(alice), "tocsin_stream_ends_total", reason="too_many") == 0
+    with open_stream(alice) as first:
+        first.next()
+        assert value(scrape(alice), "tocsin_open_streams") == 1
+        assert value(scrape(alice), "tocsin_stream_messages_total", kind="snapshot") == 1
+        nid = send(title=TITLE)
+        first.until(lambda e: e["id"] == nid)
+        wait_until(
+            lambda: value(scrape(alice), "tocsin_stream_messages_total", kind="push") == 1,
+            what="the push counted",
+        )
+        # Over the cap of one: the first stream ends, as the first socket would.
+        with open_stream(alice) as second:
+            second.next()
+            assert first.ended()
+            wait_until(
+                lambda: value(scrape(alice), "tocsin_stream_ends_total", reason="too_many") == 1,
+                what="the end counted",
+            )
+            assert value(scrape(alice), "tocsin_open_streams") == 1
+    # Gone from the client side: found at the next heartbeat's write.
+    wait_until(lambda: value(scrape(alice), "tocsin_open_streams") == 0, what="all ended")
+    assert value(scrape(alice), "tocsin_stream_ends_total", reason="client") == 1
+    assert value(scrape(alice), "tocsin_open_sockets") == 0  # streams are not sockets
 
 
 def test_the_server_logs_connect_and_disconnect_as_json_without_content(server, login, send):

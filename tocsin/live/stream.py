@@ -10,6 +10,7 @@ restart loses nothing.
 import logging
 import re
 import time
+from collections.abc import Generator
 
 from flask import (
     Blueprint,
@@ -25,11 +26,11 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import bodies, limits, logs, state, unavailable
+from .. import bodies, limits, logs, metrics, state, unavailable
 from ..channels.presence import Tab
 from ..extensions import store
 from . import csrf, push, server, sse, ws
-from .connection import TOO_MANY_SOCKETS, Connection
+from .connection import SERVICE_RESTART, TOO_MANY_SOCKETS, TRY_AGAIN_LATER, Connection
 
 bp = Blueprint("tocsin_stream", __name__)
 log = logging.getLogger(__name__)
@@ -84,10 +85,13 @@ def _events(conn: Connection, since, resume, tab_id, visible):
     # Registered before the snapshot is read: an event in between is queued, not lost.
     tocsin.registry.add(conn)
     opened = time.monotonic()
+    metrics.OPEN_STREAMS.inc()
+    ended = "client"  # unless the server ends it: the browser went away
     log.info("stream open", extra=logs.fields(user_id=conn.user_id, socket_id=tab.key))
     try:
         yield sse.retry(config["TOCSIN_SSE_RETRY"])
         if conn.close_code is not None:
+            ended = _reason(conn)
             return  # this worker is stopping: the browser reconnects to the next one
         tocsin.registry.close_at_exit()
         tocsin.broker.ensure_listening()
@@ -101,15 +105,19 @@ def _events(conn: Connection, since, resume, tab_id, visible):
         store.session.rollback()  # end the read transaction so later reads see new commits
         tab.update(visible)
         yield sse.frame(first, sse.accounted(conn))
-        yield from _live(conn, tab, tab_id)
+        metrics.STREAM_SNAPSHOTS.inc()
+        ended = yield from _live(conn, tab, tab_id)
     except unavailable.DATABASE_ERRORS as exc:
         # The headers are sent: no 503 now. End the stream; the browser comes back after
         # the new `retry:` and resumes from its last id.
         if not unavailable.is_outage(exc):
             raise
         unavailable.note(exc)
+        ended = "unavailable"
         yield sse.retry(unavailable.retry_after() * 1000)
     finally:
+        metrics.STREAM_ENDS.labels(ended).inc()
+        metrics.OPEN_STREAMS.dec()
         tocsin.registry.remove(conn)
         tab.close()
         store.session.remove()
@@ -118,8 +126,9 @@ def _events(conn: Connection, since, resume, tab_id, visible):
         log.info("stream end", extra={**fields, "duration_ms": took})
 
 
-def _live(conn: Connection, tab: Tab, tab_id: str | None):
-    """Yield pushes, and a heartbeat when idle, until the stream is to end."""
+def _live(conn: Connection, tab: Tab, tab_id: str | None) -> Generator[str, None, str]:
+    """Yield pushes, and a heartbeat when idle, until the stream is to end; return why it
+    ended (metrics.STREAM_ENDS)."""
     heartbeat = current_app.config["TOCSIN_SSE_HEARTBEAT"]
     budget = server.FrameBudget(current_app.config["TOCSIN_WS_MAX_INBOUND_RATE"])
     while True:
@@ -131,18 +140,34 @@ def _live(conn: Connection, tab: Tab, tab_id: str | None):
         tab.update(None)  # keeps this process's presence entries fresh
         if ws._session_over(events, conn):
             yield sse.frame(render_template("tocsin/_signed_out.html"))
-            return
+            return "signed_out"
         if conn.close_code is not None:
             if conn.close_reason == TOO_MANY_SOCKETS:
                 yield sse.frame(render_template("tocsin/_too_many_sockets.html"))
-            return  # overflow (1013) or shutdown (1012): the browser resumes from the id
-        if any(e.get("kind") == "resync" for e in events):
+            return _reason(conn)  # overflow or shutdown: the browser resumes from the id
+        resync = any(e.get("kind") == "resync" for e in events)
+        if resync:
             message = push.snapshot(store.session, conn)  # events may have been lost
         else:
             message = push.render(store.session, conn, events) if events else ""
         store.session.rollback()
         message += csrf.renewal(conn)
-        yield sse.frame(message, sse.accounted(conn)) if message else sse.comment()
+        if not message:
+            yield sse.comment()
+            continue
+        yield sse.frame(message, sse.accounted(conn))
+        (metrics.STREAM_SNAPSHOTS if resync else metrics.STREAM_PUSHES).inc()
+
+
+def _reason(conn: Connection) -> str:
+    """Why the server ended `conn`, in metrics.STREAM_ENDS's words."""
+    if conn.close_reason == TOO_MANY_SOCKETS:
+        return "too_many"
+    if conn.close_code == TRY_AGAIN_LATER:
+        return "behind"
+    if conn.close_code == SERVICE_RESTART:
+        return "restart"
+    return "other"
 
 
 def _wake_in(conn: Connection, heartbeat: float) -> float:
