@@ -54,7 +54,8 @@ LAYERS: list[tuple[str, str]] = [
         tocsin.notifications.catchup tocsin.notifications.sweeper
         tocsin.notifications.preferences_service tocsin.notifications.snooze
         tocsin.notifications.undo tocsin.notifications.restore
-        tocsin.notifications.housekeeping
+        tocsin.notifications.housekeeping tocsin.notifications.housekeeping_rows
+        tocsin.notifications.housekeeping_removal
         tocsin.notifications.retention tocsin.notifications.prune_batches
         tocsin.analytics.track tocsin.notifications.saved_filters tocsin.notifications.seen""",
     ),
@@ -62,7 +63,8 @@ LAYERS: list[tuple[str, str]] = [
     (
         "channels",
         """tocsin.channels tocsin.channels.outcomes tocsin.channels.deliveries
-        tocsin.channels.queue tocsin.channels.base tocsin.channels.presence
+        tocsin.channels.delivery_record tocsin.channels.queue tocsin.channels.base
+        tocsin.channels.presence
         tocsin.channels.recheck tocsin.channels.sweep tocsin.channels.manage
         tocsin.channels.consumer
         tocsin.channels.addresses tocsin.channels.mailer tocsin.channels.links

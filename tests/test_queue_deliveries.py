@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tests import queue_support
 from tocsin import state
-from tocsin.channels import deliveries
+from tocsin.channels import deliveries, delivery_record
 from tocsin.channels.outcomes import Permanent, Retry, Skip
 from tocsin.channels.queue import JOB_SIZE
 from tocsin.extensions import db
@@ -55,12 +55,12 @@ def later(delivery_id: int):
 def test_backoff_grows_exponentially_within_jitter_bounds():
     random.seed(13)
     for attempts in range(1, 12):
-        ceiling = min(deliveries.MAX_BACKOFF, 30 * 2 ** (attempts - 1))
-        waits = [deliveries.backoff(attempts, 30) for _ in range(200)]
+        ceiling = min(delivery_record.MAX_BACKOFF, 30 * 2 ** (attempts - 1))
+        waits = [delivery_record.backoff(attempts, 30) for _ in range(200)]
         assert all(ceiling / 2 <= w <= ceiling for w in waits), attempts
         assert max(waits) - min(waits) > ceiling / 4  # jittered, not in step
-    assert deliveries.backoff(1, 30) <= 30
-    assert deliveries.backoff(30, 30) <= deliveries.MAX_BACKOFF
+    assert delivery_record.backoff(1, 30) <= 30
+    assert delivery_record.backoff(30, 30) <= delivery_record.MAX_BACKOFF
 
 
 def test_a_publish_is_delivered_once_by_a_job(app, ctx, notify, recorder):
@@ -109,7 +109,7 @@ def test_two_threads_running_one_delivery_attempt_it_once(app, ctx, notify, tmp_
     for thread in threads:
         thread.join()
     assert recorder.attempts() == [delivery_id]
-    assert sorted(results, key=repr) == [deliveries.Done("sent"), None]
+    assert sorted(results, key=repr) == [delivery_record.Done("sent"), None]
     assert row(delivery_id).attempts == 1
 
 
@@ -126,7 +126,7 @@ def test_retry_backs_off_then_sends(app, ctx, notify, tmp_path):
     # The retry's job run early (a retried or duplicated task) finds it not due.
     assert deliveries.run(db.session, delivery_id) is None
     assert recorder.attempts() == [delivery_id]
-    assert deliveries.run(db.session, delivery_id, now=later(delivery_id)) == deliveries.Done(
+    assert deliveries.run(db.session, delivery_id, now=later(delivery_id)) == delivery_record.Done(
         "sent"
     )
     assert recorder.attempts() == [delivery_id, delivery_id]
@@ -196,9 +196,9 @@ def test_a_worker_whose_lease_ran_out_records_nothing(app, ctx, notify, recorder
     db.session.commit()
     stale = deliveries.claim(db.session, delivery_id, utcnow() - deliveries.LEASE * 2)
     assert stale is not None
-    lease = deliveries.Lease(delivery_id, stale.claimed_until, stale.attempts)
-    assert deliveries.run(db.session, delivery_id) == deliveries.Done("sent")
-    deliveries._finish(db.session, lease, "dead", "late")
+    lease = delivery_record.Lease(delivery_id, stale.claimed_until, stale.attempts)
+    assert deliveries.run(db.session, delivery_id) == delivery_record.Done("sent")
+    delivery_record.finish(db.session, lease, "dead", "late")
     assert (row(delivery_id).state, row(delivery_id).attempts) == ("sent", 2)
 
 

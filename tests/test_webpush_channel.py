@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tests.conftest import user_id
 from tests.push_service import PushService
 from tocsin import login_session, logins
-from tocsin.channels import deliveries, push, vapid
+from tocsin.channels import deliveries, delivery_record, push, vapid
 from tocsin.extensions import db
 from tocsin.models import Delivery, PushSubscription, utcnow
 
@@ -138,7 +138,7 @@ def test_no_device_took_it_retries_with_the_longest_retry_after(app, alice, serv
     service.answer(429, Retry_After="99999")  # capped at the longest backoff
     done, _ = run(app, delivery)
     assert done.state == "failed"
-    assert (done.due_at - utcnow()).total_seconds() <= deliveries.MAX_BACKOFF
+    assert (done.due_at - utcnow()).total_seconds() <= delivery_record.MAX_BACKOFF
 
 
 def test_a_push_service_that_is_down_is_retried(app, alice, notify, ctx):

@@ -10,23 +10,20 @@ ask whether a message was taken).
 """
 
 import logging
-import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import Session
 
-from .. import logs, metrics
 from .. import state as tocsin_state
 from ..analytics.recorder import Hit
 from ..models import Delivery, Notification, utcnow
 from ..notifications import bulk_postgres, escalation
 from ..notifications.types import catalog
-from . import recheck
+from . import delivery_record, recheck
+from .delivery_record import Done, Lease
 from .outcomes import Defer, Permanent, Retry, Skip
 
 log = logging.getLogger(__name__)
@@ -37,12 +34,8 @@ PENDING = ("queued", "failed")
 #: How long a worker owns a claimed row: longer than any SMTP or push request takes
 #: (both time out at 30 s), short enough that a dead worker's rows go out minutes later.
 LEASE = timedelta(minutes=5)
-#: The longest wait between attempts.
-MAX_BACKOFF = 3600.0
 #: Rows per INSERT: well under SQLite's parameter limit.
 BATCH = 500
-#: Characters of an error kept (the column's size): the reason, never the message.
-ERROR_CHARS = 500
 
 
 def stage(
@@ -91,21 +84,6 @@ def claim(session: Session, delivery_id: int, now: datetime) -> Delivery | None:
     return session.get(Delivery, delivery_id, populate_existing=True) if won else None
 
 
-def backoff(attempts: int, base: float) -> float:
-    """Seconds before attempt `attempts` + 1: exponential from `base`, capped, with full
-    jitter over its upper half so that a burst of failures does not retry in step."""
-    ceiling = min(MAX_BACKOFF, base * 2 ** max(attempts - 1, 0))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for secrets
-
-
-@dataclass(frozen=True)
-class Done:
-    """How an attempt ended: the row's new state and, for a retry, when it is due."""
-
-    state: str
-    due_at: datetime | None = None
-
-
 def run(session: Session, delivery_id: int, now: datetime | None = None) -> Done | None:
     """Claim the row, attempt it through its channel and record how that went; None when
     there was nothing to do (not due, finished, or another worker's)."""
@@ -130,36 +108,23 @@ def run(session: Session, delivery_id: int, now: datetime | None = None) -> Done
         hit = notification and Hit(notification.id, notification.user_id, notification.type)
         _attempt(session, delivery, notification, now)
     except Skip as exc:
-        return _finish(session, lease, "skipped", str(exc))
+        return delivery_record.finish(session, lease, "skipped", str(exc))
     except Defer as exc:
-        return _defer(session, lease, exc)
+        return delivery_record.defer(session, lease, exc)
     except Permanent as exc:
-        return _finish(session, lease, "dead", str(exc))
+        return delivery_record.finish(session, lease, "dead", str(exc))
     except Retry as exc:
-        return _fail(session, lease, str(exc), exc.after)
+        return delivery_record.fail(session, lease, str(exc), exc.after)
     except Exception as exc:  # a bug or an outage: retried like any failure, and logged
         log.exception("delivery %s (%s): attempt failed", lease.id, channel)
         session.rollback()
-        return _fail(session, lease, f"{type(exc).__name__}: {exc}", None)
-    done = _finish(session, lease, "sent", None)
+        return delivery_record.fail(session, lease, f"{type(exc).__name__}: {exc}", None)
+    done = delivery_record.finish(session, lease, "sent", None)
     # Analytics: the push service or the SMTP server accepted it.
     recorder = tocsin_state.current().analytics
     if recorder is not None and hit:
         recorder.record("delivered", channel, [hit])
     return done
-
-
-@dataclass(frozen=True)
-class Lease:
-    """One worker's claim on a row: the id, its claim's end and the attempt's number."""
-
-    id: int
-    claimed_until: datetime | None
-    attempts: int
-    #: What the metrics and the log say about it.
-    channel: str = ""
-    notification_id: int | None = None
-    user_id: int | None = None
 
 
 def _attempt(
@@ -182,60 +147,3 @@ def _attempt(
     if watching and state.presence.any_visible(delivery.user_id):  # type: ignore[union-attr]
         raise Skip("a tab was visible")
     channel.attempt(session, delivery, notification)
-
-
-def _finish(session: Session, lease: Lease, to: str, error: str | None) -> Done:
-    now = utcnow()
-    values = {"state": to, "claimed_until": None, "updated_at": now, "last_error": _clip(error)}
-    if to == "sent":
-        values["sent_at"] = now
-    _record(session, lease, values)
-    return Done(to)
-
-
-def _fail(session: Session, lease: Lease, error: str, after: float | None) -> Done:
-    config = current_app.config
-    if lease.attempts >= config["TOCSIN_DELIVERY_ATTEMPTS"]:
-        return _finish(session, lease, "dead", error)
-    wait = after if after is not None else backoff(lease.attempts, config["TOCSIN_RETRY_BASE"])
-    due = utcnow() + timedelta(seconds=wait)
-    values = {"state": "failed", "claimed_until": None, "due_at": due, "last_error": _clip(error)}
-    _record(session, lease, {**values, "updated_at": utcnow()})
-    return Done("failed", due)
-
-
-def _defer(session: Session, lease: Lease, deferred: Defer) -> Done:
-    # Not an attempt: the row waits, queued, with the count it had before this claim.
-    values = {
-        "state": "queued",
-        "claimed_until": None,
-        "due_at": deferred.until,
-        "attempts": lease.attempts - 1,
-        "last_error": _clip(str(deferred)),
-        "updated_at": utcnow(),
-    }
-    _record(session, lease, values)
-    return Done("queued", deferred.until)
-
-
-def _record(session: Session, lease: Lease, values: dict) -> None:
-    # Guarded by the claim: a worker whose lease ran out and was taken over records nothing.
-    stmt = sa.update(Delivery).where(
-        Delivery.id == lease.id, Delivery.claimed_until == lease.claimed_until
-    )
-    session.execute(stmt.values(values))
-    session.commit()
-    metrics.DELIVERY_OUTCOMES.labels(lease.channel, values["state"]).inc()
-    told = logs.fields(
-        delivery_id=lease.id,
-        notification_id=lease.notification_id,
-        user_id=lease.user_id,
-        channel=lease.channel,
-        state=values["state"],
-        attempts=lease.attempts,
-    )
-    log.info("delivery", extra=told)
-
-
-def _clip(error: str | None) -> str | None:
-    return error[:ERROR_CHARS] if error else error

@@ -36,7 +36,7 @@ from ..models import Delivery, Login, Notification, PushSubscription, utcnow
 from ..notifications.links import safe_link
 from . import push_hosts, vapid
 from .base import Permanent, QueuedChannel, Retry, Skip
-from .deliveries import MAX_BACKOFF
+from .delivery_record import MAX_BACKOFF
 
 #: The payload's limit: under the 4 KiB a push service must accept (RFC 8030), after
 #: aes128gcm's 86-byte header, 16-byte tag and padding delimiter.
