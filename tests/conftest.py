@@ -13,6 +13,7 @@ from tests.support import CSRF_RE
 from tocsin.analytics.flush import Flusher
 from tocsin.extensions import db
 from tocsin.notifications import service
+from tocsin.notifications.sweeper import Sweeper
 
 #: The real PostgreSQL server; tests use a schema of their own so they never touch others.
 POSTGRES_URL = os.environ.get(
@@ -73,23 +74,30 @@ def _drop_postgres_schema():
 
 
 @pytest.fixture(autouse=True)
-def _no_flusher_outlives_its_test(monkeypatch):
-    """Stop the analytics flush threads that an app made in a test without TESTING starts,
-    and drop their exit hooks: else they go on flushing into databases that later tests
-    drop, and warn into those tests' logs and at the run's exit."""
-    started: list[Flusher] = []
-    ensure_running = Flusher.ensure_running
+def _no_thread_outlives_its_test(monkeypatch):
+    """Stop the analytics flush and catch-up sweeper threads that a test started (an app
+    made without TESTING, a stream served in process), and drop the flushers' exit hooks:
+    else they go on into databases that later tests drop, and warn into those tests'
+    logs and at the run's exit."""
+    started: list[Flusher | Sweeper] = []
 
-    def tracked(self: Flusher) -> None:
-        if self not in started:
-            started.append(self)
-        ensure_running(self)
+    def tracking(cls) -> None:
+        ensure_running = cls.ensure_running
 
-    monkeypatch.setattr(Flusher, "ensure_running", tracked)
+        def tracked(self) -> None:
+            if self not in started:
+                started.append(self)
+            ensure_running(self)
+
+        monkeypatch.setattr(cls, "ensure_running", tracked)
+
+    tracking(Flusher)
+    tracking(Sweeper)
     yield
-    for flusher in started:
-        flusher.stop()
-        atexit.unregister(flusher.flush_at_exit)
+    for thread in started:
+        thread.stop()
+        if isinstance(thread, Flusher):
+            atexit.unregister(thread.flush_at_exit)
 
 
 @pytest.fixture(autouse=True)
