@@ -322,3 +322,60 @@ def test_lookups_read_outside_a_transaction_and_leave_the_pool_as_it_was(app, lo
     assert all(autocommit is postgres for _, autocommit in seen)
     # Back in the pool, the same connections open a transaction again.
     assert all(getattr(dbapi, "autocommit", False) is False for dbapi in used)
+
+
+def test_a_snapshots_new_items_are_rendered_together_once(app, logged_in, monkeypatch):
+    for i in range(4):
+        notify_many(["alice"], "comment", title=f"together {i}", url=f"/t/{i}")
+    batches: list[int] = []
+    render_each = anonymous.render_each
+
+    def counted(template, contexts):
+        batches.append(len(contexts))
+        return render_each(template, contexts)
+
+    monkeypatch.setattr(anonymous, "render_each", counted)
+    conn = socket_of("alice", app)
+    first = push.snapshot(db.session, conn)
+    assert batches == [4]  # one clean request for the four, not four
+    assert push.snapshot(db.session, conn) == first and batches == [4]  # then stencils
+    assert first.count('<li id="notification-') == 4
+
+
+def test_a_snapshot_row_holding_a_stand_in_is_rendered_the_ordinary_way(app, logged_in):
+    token = stencil.for_app().csrf_token
+    notify_many(["alice"], "comment", title="plain")
+    notify_many(["alice"], "comment", title=f"holds {token}")
+    conn = socket_of("alice", app)
+    conn.csrf_token = "token-of-this-socket"
+    assert (
+        stencil.for_app().items(queries.page(db.session, conn.user_id, None, 20).items, "t") is None
+    )
+    snapshot = push.snapshot(db.session, conn)
+    assert f"holds {token}" in snapshot and snapshot.count('<li id="notification-') == 2
+    assert snapshot.count("token-of-this-socket") > 2  # the socket's token, not a stand-in
+
+
+def test_each_base_gets_its_own_paths_and_icons(app):
+    with app.app_context():
+        ids = [notify_many(["alice"], "comment", title=f"where {i}")[0] for i in range(3)]
+    # One app, bases in turn: what is built once per base never crosses to another.
+    for root, nid in zip(["/one", "/two", "/one"], ids, strict=True):
+        with app.test_request_context("/notifications/ws", base_url=f"http://host.example{root}"):
+            login_user(users.by_username(db.session, "alice"))
+            conn = socket_of("alice", app)
+            message = push.render(db.session, conn, [{"kind": "created", "ids": [nid]}])
+            snapshot = push.snapshot(db.session, conn)
+        for html in (message, snapshot):
+            assert f'hx-post="{root}/notifications/{nid}/read"' in html
+            assert f'href="{root}/tocsin/static/tocsin/icons.svg#' in html
+            other = "/two" if root == "/one" else "/one"
+            assert f'"{other}/' not in html
+
+
+def test_a_host_url_default_is_applied_to_every_icon(app, logged_in):
+    built = iter(range(100))
+    app.url_defaults(lambda endpoint, values: values.setdefault("v", next(built)))
+    first = anonymous.call("tocsin/_icon.html", "icon", "check")
+    assert "icons.svg?v=" in first
+    assert anonymous.call("tocsin/_icon.html", "icon", "check") != first  # built each time

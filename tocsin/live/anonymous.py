@@ -10,6 +10,7 @@ shares its language too, as the stencils' keys hold it (stencil.py).
 """
 
 from contextlib import contextmanager, nullcontext
+from io import BytesIO
 
 from flask import (
     current_app,
@@ -18,6 +19,7 @@ from flask import (
     render_template,
     request,
 )
+from flask.ctx import RequestContext
 from flask.testing import EnvironBuilder
 from flask_babel import force_locale, get_locale
 
@@ -39,23 +41,53 @@ def render(template: str, **context) -> str:
         return render_template(template, **context)
 
 
+def render_each(template: str, contexts: list[dict]) -> list[str]:
+    """Render `template` once per context, all in one clean request (each pushes 80 µs
+    of contexts otherwise)."""
+    if not contexts:
+        return []
+    with _clean_request():
+        return [render_template(template, **context) for context in contexts]
+
+
 def call(template: str, macro: str, *args, **kwargs) -> str:
     """Call a template's macro with explicit arguments in a clean request."""
     with _clean_request():
         return str(get_template_attribute(template, macro)(*args, **kwargs))
 
 
+#: `app.extensions` key: a cookieless environ per base URL, which each clean request copies.
+_ENVIRONS = "tocsin_anonymous_environs"
+#: Bases remembered: one per Host header a socket came with, so bounded whatever it says.
+ENVIRONS = 64
+
+
 @contextmanager
 def _clean_request():
     """Push a fresh app context and a cookieless request on the current request's base."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
-    # With no base: the app's SERVER_NAME, APPLICATION_ROOT and PREFERRED_URL_SCHEME.
-    # Building the environ takes 21 µs, pushing both contexts 37 µs: once per stencil.
-    environ = EnvironBuilder(app, base_url=base()).get_environ()
     language = locale()
     # A fresh app context as well: Flask-Login keeps the loaded user in `g`, which a new
     # request context shares with an app context already pushed. The language is the
     # socket's, not what the locale selector would make of a request with no user.
     forced = force_locale(language) if language else nullcontext()
-    with app.app_context(), app.request_context(environ), forced:
+    # An empty session, as the session interface makes for a request with no cookie,
+    # without building its signer each time (60 µs).
+    make = getattr(app.session_interface, "session_class", None)
+    with app.app_context(), RequestContext(app, _environ(app), session=make and make()), forced:
         yield
+
+
+def _environ(app) -> dict:
+    """A new environ for a cookieless GET on the current request's base (with none: the
+    app's SERVER_NAME, APPLICATION_ROOT and PREFERRED_URL_SCHEME); built once per base,
+    copied after (building took 50 µs of a push's 1 ms)."""
+    built = app.extensions.setdefault(_ENVIRONS, {})
+    url = base()
+    environ = built.get(url)
+    if environ is None:
+        if len(built) >= ENVIRONS:
+            built.clear()
+        environ = built[url] = EnvironBuilder(app, base_url=url).get_environ()
+    # A copy: the request writes itself into its environ; and a body of its own.
+    return {**environ, "wsgi.input": BytesIO()}

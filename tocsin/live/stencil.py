@@ -103,10 +103,12 @@ class Stencils:
         if not rows:
             return None
         bodies = []
+        where = _where()  # once per socket and push: 30 µs each, a fan-out's per-socket cost
         for row in rows:
             mode = "quiet" if row.id in quiet else "sound" if row.id in sound else "push"
             # Per recipient, like the sound: a stencil of its own, never another user's.
-            body = self._stencil(row, mode, browser=mode != "quiet" and row.id in browser)
+            browsed = mode != "quiet" and row.id in browser
+            body = self._stencil(row, mode, browser=browsed, where=where)
             if body is None:
                 return None
             bodies.append(
@@ -115,12 +117,13 @@ class Stencils:
                 )
             )
         count = self.counts.get([conn.user_id]).get(conn.user_id, 0)
-        return "".join(bodies) + self.badge(count), rows
+        return "".join(bodies) + self.badge(count, where), rows
 
-    def badge(self, count: int) -> str:
-        """The out-of-band badge for `count`, rendered once per count."""
+    def badge(self, count: int, where: tuple[str | None, str | None] | None = None) -> str:
+        """The out-of-band badge for `count`, rendered once per count (`where`: _where(),
+        if the caller has it)."""
         counts = self.app.config["TOCSIN_BADGE_COUNTS"]
-        key = (anonymous.base(), anonymous.locale(), counts, count)
+        key = (*(where or _where()), counts, count)
         html = self._badges.get(key)
         if html is None:
             html = anonymous.call("tocsin/_badge.html", "badge", count, oob=True, counts=counts)
@@ -132,12 +135,29 @@ class Stencils:
 
     def items(self, rows: list[Notification], csrf_token: str | None) -> Markup | None:
         """The item macro for each row from stencils (a snapshot's list), or None to render
-        them the ordinary way."""
+        them the ordinary way. The rows without a stencil yet are rendered together, in
+        one clean request (a reconnect storm of many users: most of their pages)."""
         if csrf_token is None:
             return None
+        where = _where()
+        keys = [self._key(row, "item", False, where) for row in rows]
+        cached = [self._cached(key) for key in keys]
+        found = [html for _, html in cached]
+        missing = [i for i, (hit, _) in enumerate(cached) if not hit]
+        if missing:
+            fresh = [i for i in missing if self._fits(rows[i])]
+            rendered = anonymous.render_each(
+                "tocsin/_items.html",
+                [
+                    {"items": [_WithId(rows[i], self.id_token)], "token": self.csrf_token}
+                    for i in fresh
+                ],
+            )
+            made = dict(zip(fresh, rendered, strict=True))
+            for i in missing:
+                found[i] = self._store(keys[i], made.get(i))
         parts = []
-        for row in rows:
-            html = self._stencil(row, "item")
+        for row, html in zip(rows, found, strict=True):
             if html is None:
                 return None
             parts.append(
@@ -146,10 +166,44 @@ class Stencils:
         # Rendered by autoescaping templates; only ids and the socket's token went in.
         return Markup("".join(parts))  # noqa: S704
 
-    def _stencil(self, row: Notification, kind: str = "push", browser: bool = False) -> str | None:
+    def _stencil(
+        self,
+        row: Notification,
+        kind: str = "push",
+        browser: bool = False,
+        where: tuple[str | None, str | None] | None = None,
+    ) -> str | None:
         """`kind` is "item" (a list item), "push" (item and toast), "sound" (item and a
         toast that sounds) or "quiet" (item, no toast); `browser`: the toast is marked
-        for a browser notification."""
+        for a browser notification; `where`: _where(), if the caller has it."""
+        key = self._key(row, kind, browser, where or _where())
+        hit, html = self._cached(key)
+        if hit:
+            return html
+        if not self._fits(row):
+            return self._store(key, None)
+        if kind == "item":
+            return self._store(
+                key,
+                anonymous.render(
+                    "tocsin/_items.html", items=[_WithId(row, self.id_token)], token=self.csrf_token
+                ),
+            )
+        return self._store(
+            key,
+            body(
+                [_WithId(row, self.id_token)],
+                quiet={self.id_token} if kind == "quiet" else (),
+                sound={self.id_token} if kind == "sound" else (),
+                browser={self.id_token} if browser else (),
+                csrf_token=lambda: self.csrf_token,
+            ),
+        )
+
+    @staticmethod
+    def _key(
+        row: Notification, kind: str, browser: bool, where: tuple[str | None, str | None]
+    ) -> tuple:
         content = tuple(
             json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
             for v in (getattr(row, key) for key in _CONTENT)
@@ -157,34 +211,22 @@ class Stencils:
         # The base too: url_for's paths follow the socket's script root (one per app, as a rule).
         seen = row.seen_at is not None  # data-unseen or not: one of two stencils per content
         # And the language: a stencil is shared by the sockets that read the same one.
-        key = (
-            kind,
-            browser,
-            seen,
-            anonymous.base(),
-            anonymous.locale(),
-            content,
-            relative_time(row.latest_at),
-        )
+        return (kind, browser, seen, *where, content, relative_time(row.latest_at))
+
+    def _fits(self, row: Notification) -> bool:
+        """False where the row's content holds a stand-in: no stencil for it."""
+        stand_ins = (str(self.id_token), self.csrf_token)
+        return not any(s in str(getattr(row, key)) for key in _CONTENT for s in stand_ins)
+
+    def _cached(self, key: tuple) -> tuple[bool, str | None]:
+        """Whether there is a stencil for `key`, and it (None: the row cannot have one)."""
         with self._lock:
             if key in self._stencils:
                 self._stencils.move_to_end(key)
-                return self._stencils[key]
-        stand_ins = (str(self.id_token), self.csrf_token)
-        if any(s in str(v) for v in content for s in stand_ins):
-            html = None  # the content holds a stand-in: no stencil for it
-        elif kind == "item":
-            html = anonymous.render(
-                "tocsin/_items.html", items=[_WithId(row, self.id_token)], token=self.csrf_token
-            )
-        else:
-            html = body(
-                [_WithId(row, self.id_token)],
-                quiet={self.id_token} if kind == "quiet" else (),
-                sound={self.id_token} if kind == "sound" else (),
-                browser={self.id_token} if browser else (),
-                csrf_token=lambda: self.csrf_token,
-            )
+                return True, self._stencils[key]
+        return False, None
+
+    def _store(self, key: tuple, html: str | None) -> str | None:
         with self._lock:
             self._stencils[key] = html
             while len(self._stencils) > STENCILS:
@@ -267,6 +309,11 @@ def body(
         up_to=max([n.position for n in (*new, *grown)], default=0) if up_to is None else up_to,
         **context,
     )
+
+
+def _where() -> tuple[str | None, str | None]:
+    """What a stencil's key holds of the socket: its base URL and its language."""
+    return anonymous.base(), anonymous.locale()
 
 
 def for_app() -> Stencils:

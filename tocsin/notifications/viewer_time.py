@@ -43,6 +43,9 @@ def _load() -> None:
         return
     # A host without Flask-Login (types rendered in its tests) has no current_user.
     if not getattr(current_app, "login_manager", None) or not current_user.is_authenticated:
+        # Remembered as well: a push rendered as nobody asks three times an item.
+        setattr(g, _ZONE, UTC)
+        setattr(g, _NAME, "")
         return
     prefs = preferences.load(store.session, current_user.id)
     setattr(g, _ZONE, prefs.tz)
