@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
 from jinja2 import ChoiceLoader, DictLoader
@@ -379,3 +380,16 @@ def test_a_host_url_default_is_applied_to_every_icon(app, logged_in):
     first = anonymous.call("tocsin/_icon.html", "icon", "check")
     assert "icons.svg?v=" in first
     assert anonymous.call("tocsin/_icon.html", "icon", "check") != first  # built each time
+
+
+def test_a_host_session_interface_opens_the_clean_requests_session(app, logged_in):
+    opened: list[dict] = []
+
+    class Mine(SecureCookieSessionInterface):
+        def open_session(self, app, request):
+            opened.append(request.cookies.to_dict())
+            return super().open_session(app, request)
+
+    app.session_interface = Mine()
+    assert "icons.svg#check" in anonymous.call("tocsin/_icon.html", "icon", "check")
+    assert opened == [{}]  # its own session, for a request with no cookie
