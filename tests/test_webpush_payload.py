@@ -8,7 +8,7 @@ from email.utils import format_datetime
 import pytest
 
 from tocsin.channels import push, push_hosts
-from tocsin.channels.deliveries import MAX_BACKOFF
+from tocsin.channels.delivery_record import MAX_BACKOFF
 from tocsin.channels.outcomes import Permanent, Retry, Skip
 from tocsin.models import Notification
 
