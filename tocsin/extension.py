@@ -110,6 +110,7 @@ class Tocsin:
             catalog.route_actions(name, endpoint)
         # The data path, one way: publish -> broker -> this registry's sockets -> render.
         registry = Registry(app.config["TOCSIN_MAX_SOCKETS_PER_USER"])
+        recorder = Recorder()
         app.extensions[state.KEY] = State(
             db=app.extensions["sqlalchemy"],
             directory=directory,
@@ -125,12 +126,9 @@ class Tocsin:
             sweeper=Sweeper(
                 app, app.config["TOCSIN_CATCHUP_INTERVAL"], app.config["TOCSIN_PRUNE_INTERVAL"]
             ),
-            analytics=Recorder(),
+            analytics=recorder,
         )
-        tocsin_state = app.extensions[state.KEY]
-        recorder = tocsin_state.analytics
-        assert recorder is not None  # made just above
-        tocsin_state.analytics_flusher = analytics_flush.init_app(app, recorder)
+        app.extensions[state.KEY].analytics_flusher = analytics_flush.init_app(app, recorder)
         self._init_queue(app)
         app.extensions[state.KEY].presence = presence(app)
         database.init_app(app)
